@@ -1,0 +1,3 @@
+"""Flomation: self-hosted workflow automation."""
+
+__version__ = "0.1.0"
