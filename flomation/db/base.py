@@ -1,0 +1,33 @@
+"""Django's PostgreSQL backend, pointed at the embedded server (started on first connection)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.backends.postgresql import base
+
+from flomation.db import ensure_database, ensure_embedded_server
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    _databases_checked: set[str] = set()
+
+    def get_connection_params(self) -> dict[str, Any]:
+        server = ensure_embedded_server(self.settings_dict["EMBEDDED_DATA_DIR"])
+        # Filled in once the server is known, so dbshell and the test runner see the same values.
+        self.settings_dict.update(HOST=server.socket_dir, PORT=str(server.port), USER=server.user, PASSWORD="")
+        name = self.settings_dict["NAME"]
+        # The application database is created on demand; test databases are created by the test runner.
+        if name and name not in self._databases_checked and name != "postgres" and not name.startswith("test_"):
+            ensure_database(server, name)
+            self._databases_checked.add(name)
+        return super().get_connection_params()
+
+
+class DatabaseClient(base.DatabaseClient):
+    def runshell(self, parameters: list[str]) -> None:
+        self.connection.ensure_connection()  # starts the embedded server and fills in its socket
+        super().runshell(parameters)
+
+
+DatabaseWrapper.client_class = DatabaseClient

