@@ -1,13 +1,10 @@
+"""The api role's URL set: the REST API, the runner protocol and the operators' admin."""
+
 from django.contrib import admin
-from django.http import JsonResponse
-from django.urls import path
-
-
-def api_root(request):
-    return JsonResponse({"name": "Flomation API", "version": "v1"})
-
+from django.urls import include, path
 
 urlpatterns = [
-    path("api/v1/", api_root, name="api-root"),
+    path("api/v1/runners/", include("flomation.core.protocol.urls")),
+    path("api/v1/", include("flomation.core.api.urls")),
     path("admin/", admin.site.urls),
 ]

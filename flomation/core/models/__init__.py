@@ -1,0 +1,38 @@
+"""Core's tables. Users are referred to by identity's user id (Account.id), never a foreign key into identity."""
+
+from flomation.core.models.environments import Environment, Secret, Variable
+from flomation.core.models.executions import Execution, ExecutionState, ExecutionStep
+from flomation.core.models.organisations import (
+    Account,
+    ApiToken,
+    Group,
+    Invitation,
+    Membership,
+    MemberRole,
+    Organisation,
+)
+from flomation.core.models.runners import Queue, Runner
+from flomation.core.models.workflows import Deployment, Revision, Workflow, WorkflowFavourite, WorkflowState
+
+__all__ = [
+    "Account",
+    "ApiToken",
+    "Deployment",
+    "Environment",
+    "Execution",
+    "ExecutionState",
+    "ExecutionStep",
+    "Group",
+    "Invitation",
+    "MemberRole",
+    "Membership",
+    "Organisation",
+    "Queue",
+    "Revision",
+    "Runner",
+    "Secret",
+    "Variable",
+    "Workflow",
+    "WorkflowFavourite",
+    "WorkflowState",
+]

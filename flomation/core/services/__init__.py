@@ -1,0 +1,1 @@
+"""Core's write paths. Other components call these functions, never core's tables."""

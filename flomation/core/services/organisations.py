@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from flomation.core.models import Account, Environment, MemberRole, Membership, Organisation
+from flomation.identity.tokens import IdentityUser
+
+DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
+
+
+def account_touch(*, user: IdentityUser) -> Account:
+    """Returns the caller's Account, creating it on the first authenticated request."""
+    account, created = Account.objects.get_or_create(
+        id=user.user_id, defaults={"email": user.email, "display_name": user.display_name}
+    )
+    if not created and (account.email != user.email or account.display_name != user.display_name):
+        if user.email:
+            account.email = user.email
+        if user.display_name:
+            account.display_name = user.display_name
+        account.save(update_fields=["email", "display_name"])
+    return account
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:60] or "organisation"
+    slug, n = base, 1
+    while Organisation.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def organisation_create(*, name: str, owner: Account) -> Organisation:
+    """Creates an organisation with its owner and the development, staging and production environments."""
+    organisation = Organisation.objects.create(name=name.strip(), slug=_unique_slug(name), created_by=owner)
+    Membership.objects.create(organisation=organisation, account=owner, role=MemberRole.OWNER)
+    Environment.objects.bulk_create(
+        Environment(organisation=organisation, name=env_name, position=position)
+        for position, env_name in enumerate(DEFAULT_ENVIRONMENTS)
+    )
+    owner.last_seen_at = timezone.now()
+    owner.save(update_fields=["last_seen_at"])
+    return organisation
