@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One-box install and start: virtual environment, dependencies, settings with fresh keys (first run only),
+# the embedded database, migrations, the first admin, then every role on http://127.0.0.1:8080/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh requirements.txt
+
+if [ ! -f .env ]; then
+  umask 077
+  key() { .venv/bin/python -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())'; }
+  cat > .env <<ENV
+# Written by scripts/run.sh on first run for this one-box install; see .env.example for every setting.
+SECRET_KEY=$(key)
+AUTH_SECRET=$(key)
+FLOMATION_ENCRYPTION_KEY=$(key)
+FLOMATION_ROLES=all
+FLOMATION_BIND=${FLOMATION_BIND:-127.0.0.1:8080}
+FLOMATION_PUBLIC_URL=${FLOMATION_PUBLIC_URL:-http://127.0.0.1:8080}
+# Plain HTTP on this machine: cookies cannot be marked Secure. Put TLS in front before exposing it.
+AUTH_COOKIE_SECURE=false
+SESSION_COOKIE_SECURE=false
+CSRF_COOKIE_SECURE=false
+ENV
+  echo "Wrote .env with new random keys (keep it; it decrypts your secrets)."
+fi
+
+.venv/bin/python manage.py migrate --no-input
+admin_email="${FLOMATION_ADMIN_EMAIL:-admin@localhost}"
+.venv/bin/python manage.py create_admin --email "$admin_email"
+url="$(grep -E '^FLOMATION_PUBLIC_URL=' .env | cut -d= -f2-)"
+echo
+echo "Flomation is starting at ${url:-http://127.0.0.1:8080}/ — log in as $admin_email."
+echo "Stop it with Ctrl-C."
+exec .venv/bin/python manage.py serve --role all
