@@ -2,6 +2,7 @@
 
 from flomation.core.models.environments import Environment, Secret, Variable
 from flomation.core.models.executions import Execution, ExecutionState, ExecutionStep
+from flomation.core.models.nonces import RunnerNonce
 from flomation.core.models.organisations import (
     Account,
     ApiToken,
@@ -30,6 +31,7 @@ __all__ = [
     "Queue",
     "Revision",
     "Runner",
+    "RunnerNonce",
     "Secret",
     "Variable",
     "Workflow",
