@@ -8,10 +8,11 @@ scripts/bootstrap.sh requirements.txt
 if [ ! -f .env ]; then
   umask 077
   key() { .venv/bin/python -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())'; }
+  secret() { .venv/bin/python -c 'import secrets;print(secrets.token_urlsafe(48))'; }
   cat > .env <<ENV
 # Written by scripts/run.sh on first run for this one-box install; see .env.example for every setting.
-SECRET_KEY=$(key)
-AUTH_SECRET=$(key)
+SECRET_KEY=$(secret)
+AUTH_SECRET=$(secret)
 FLOMATION_ENCRYPTION_KEY=$(key)
 FLOMATION_ROLES=all
 FLOMATION_BIND=${FLOMATION_BIND:-127.0.0.1:8080}

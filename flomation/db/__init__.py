@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,13 +51,30 @@ def _prune_dead_handles(data_dir: Path) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True if the process exists and is not a zombie (an exited child nobody has reaped yet)."""
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        return True
-    return True
+
+
+def _clear_dead_postmaster(data_dir: Path) -> None:
+    """Removes postmaster.pid when its server died (killed, crashed) so that a new one starts cleanly."""
+    pid_file = data_dir / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    if not _pid_alive(pid):
+        logger.warning("embedded database: the server (pid %s) died; starting it again", pid)
+        pid_file.unlink(missing_ok=True)
+        # PostgreSQL clears its own stale socket lock unless the dead pid is a zombie nobody reaped
+        # (containers whose init does not reap); the server is known dead here, so clear it too.
+        for lock in data_dir.glob(".s.PGSQL.*.lock"):
+            lock.unlink(missing_ok=True)
+            Path(str(lock)[: -len(".lock")]).unlink(missing_ok=True)
 
 
 def ensure_embedded_server(data_dir: str | Path) -> EmbeddedServer:
@@ -76,6 +92,7 @@ def ensure_embedded_server(data_dir: str | Path) -> EmbeddedServer:
     with PostgresServer._lock:
         if path.exists():
             _prune_dead_handles(path)
+            _clear_dead_postmaster(path)
     fresh = not (path / "PG_VERSION").exists()
     server = pgserver.get_server(path, cleanup_mode="stop", start=not fresh)
     if fresh:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -7,8 +8,14 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Prints a new random key, fit for FLOMATION_ENCRYPTION_KEY, SECRET_KEY or AUTH_SECRET."
+    help = (
+        "Prints a new random key: a Fernet key for FLOMATION_ENCRYPTION_KEY (default), or with --secret a "
+        "64-character value for SECRET_KEY or AUTH_SECRET."
+    )
     requires_system_checks: list[str] = []
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--secret", action="store_true", help="a signing secret instead of a Fernet key")
+
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(Fernet.generate_key().decode())
+        self.stdout.write(secrets.token_urlsafe(48) if options["secret"] else Fernet.generate_key().decode())

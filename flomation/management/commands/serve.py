@@ -85,5 +85,5 @@ class Command(BaseCommand):
             "--access-logfile", "-" if settings.LOG_LEVEL == "DEBUG" else "/dev/null",
             "--error-logfile", "-",
             "--log-level", settings.LOG_LEVEL.lower(),
-            "--proc-name", "flomation-" + "-".join(sorted(settings.FLOMATION_ROLES)),
+            "--name", "flomation-" + "-".join(sorted(settings.FLOMATION_ROLES)),
         ]  # fmt: skip
