@@ -46,7 +46,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(max_length=254, unique=True)
     display_name = models.CharField(max_length=200, blank=True)
-    is_active = models.BooleanField(default=True, help_text="An inactive user cannot log in; its tokens stop.")
+    is_active = models.BooleanField(
+        default=True, help_text="An inactive user cannot log in; its tokens stop."
+    )
     is_staff = models.BooleanField(default=False, help_text="May log in to the operators' admin site.")
     email_verified_at = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
@@ -131,6 +133,10 @@ class EmailLink(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # Wrong one-time codes typed on a reset page; the link is used up after MAX_CODE_ATTEMPTS.
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+
+    MAX_CODE_ATTEMPTS = 5
 
     class Meta:
         indexes = [models.Index(fields=["user", "purpose"], name="identity_link_user_purpose")]

@@ -38,7 +38,12 @@ class IdentityUser:
 
 
 def token_issue(
-    *, user_id: str, email: str, display_name: str = "", lifetime: int | None = None, token_id: str | None = None
+    *,
+    user_id: str,
+    email: str,
+    display_name: str = "",
+    lifetime: int | None = None,
+    token_id: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Returns (token, claims) for a user; the jti identifies the session it belongs to."""
     now = int(time.time())

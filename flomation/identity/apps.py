@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class IdentityConfig(AppConfig):
+    """Sentinel: users, login, MFA, sessions and tokens."""
+
+    name = "flomation.identity"
+    label = "identity"
+    verbose_name = "Identity"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from flomation.identity import authentication
+        from flomation.identity.selectors import session_is_live
+
+        # A token is honoured only while its session row is live (not revoked, not expired, user active).
+        authentication.session_is_active = session_is_live

@@ -1,0 +1,61 @@
+"""Identity's read operations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from flomation.identity.models import Session, User
+
+# last_seen_at is written at most this often per session, so a busy client does not write on every call.
+_SEEN_GRANULARITY = timedelta(minutes=5)
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def session_is_live(claims: dict[str, Any]) -> bool:
+    """True while the token's session (its jti) is not revoked, not expired, and its user is active.
+
+    Wired into flomation.identity.authentication by IdentityConfig.ready().
+    """
+    session_id, user_id = _uuid(claims.get("jti")), _uuid(claims.get("sub"))
+    if session_id is None or user_id is None:
+        return False
+    now = timezone.now()
+    seen = list(
+        Session.objects.filter(
+            id=session_id, user_id=user_id, revoked_at__isnull=True, expires_at__gt=now, user__is_active=True
+        ).values_list("last_seen_at", flat=True)[:1]
+    )
+    if not seen:
+        return False
+    if seen[0] < now - _SEEN_GRANULARITY:
+        Session.objects.filter(id=session_id).update(last_seen_at=now)
+    return True
+
+
+def user_get(*, user_id: Any) -> User | None:
+    """The active user with this id, or None."""
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return None
+    return User.objects.select_related("totp_device").filter(id=parsed, is_active=True).first()
+
+
+def session_list_live(*, user: User) -> QuerySet[Session]:
+    return Session.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by(
+        "-last_seen_at"
+    )
+
+
+def recovery_codes_left(*, user: User) -> int:
+    return user.recovery_codes.filter(used_at__isnull=True).count()

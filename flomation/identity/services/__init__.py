@@ -1,0 +1,1 @@
+"""Identity's write operations (HackSoft style: keyword-only functions named <entity>_<action>)."""

@@ -1,0 +1,68 @@
+"""Sessions: one row per issued token (its jti). Revoking a row stops its token at once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from flomation.identity.models import Session, User
+from flomation.identity.tokens import token_issue
+
+
+def session_create(
+    *,
+    user: User,
+    method: str = Session.Method.BROWSER,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> tuple[Session, str]:
+    """Starts a session and returns it with its signed token."""
+    lifetime = int(settings.AUTH_TOKEN_LIFETIME)
+    now = timezone.now()
+    session = Session.objects.create(
+        user=user,
+        method=method,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(seconds=lifetime),
+        ip_address=ip_address,
+        user_agent=user_agent[:300],
+    )
+    token, _ = token_issue(
+        user_id=str(user.id),
+        email=user.email,
+        display_name=user.display_name,
+        lifetime=lifetime,
+        token_id=str(session.id),
+    )
+    user.last_login = now
+    user.save(update_fields=["last_login"])
+    return session, token
+
+
+def session_revoke(*, user_id: uuid.UUID | str, session_id: uuid.UUID | str) -> bool:
+    """Revokes one of the user's sessions; returns False when it is not theirs or already ended."""
+    return bool(
+        Session.objects.filter(id=session_id, user_id=user_id, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
+
+
+def sessions_revoke_all(*, user: User, keep_session_id: uuid.UUID | str | None = None) -> int:
+    """Revokes every live session of the user (but `keep_session_id`); returns how many."""
+    sessions = Session.objects.filter(user=user, revoked_at__isnull=True)
+    if keep_session_id is not None:
+        sessions = sessions.exclude(id=keep_session_id)
+    return sessions.update(revoked_at=timezone.now())
+
+
+def sessions_prune(*, older_than_days: int = 30) -> int:
+    """Deletes sessions that ended more than `older_than_days` ago; returns how many."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = Session.objects.filter(expires_at__lt=cutoff).delete()
+    revoked, _ = Session.objects.filter(revoked_at__lt=cutoff).delete()
+    return deleted + revoked
