@@ -1,0 +1,3 @@
+from flomation.executor.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""The flow engine: ``run_flow`` validates a flow, then walks it (see ``execution``)."""
+
+from __future__ import annotations
+
+from flomation.executor.engine.execution import Execution
+from flomation.executor.engine.result import FAILED, RunResult
+from flomation.executor.graph import Graph
+from flomation.executor.registry import lookup
+from flomation.executor.settings import ExecutorSettings
+from flomation.executor.validate import check_graph, to_flow_errors
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+    from typing import Any
+
+    from flomation.executor.providers import SecretProvider
+
+
+def run_flow(
+    flow: dict[str, Any],
+    *,
+    trigger_data: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+    entry: str | None = None,
+    checkpoint: dict[str, Any] | None = None,
+    secrets: SecretProvider | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    cancel: threading.Event | None = None,
+    settings: ExecutorSettings | None = None,
+) -> RunResult:
+    """Run ``flow`` once and return its result. Re-entrant and thread-safe: every piece of run
+    state lives in this call; nothing global is touched (signal handling is the CLI's job).
+
+    An invalid flow does not run: the result is ``failed`` with ``validation_errors`` set.
+    """
+    settings = settings or ExecutorSettings()
+    graph = Graph(flow, lookup)
+    problems = check_graph(graph)
+    if problems:
+        errors = to_flow_errors(problems)
+        summary = "; ".join(str(e) for e in errors[:5])
+        return RunResult(FAILED, error=f"the flow is not valid: {summary}", validation_errors=errors)
+    execution = Execution(
+        graph,
+        trigger_data=trigger_data,
+        context=context,
+        entry=entry,
+        checkpoint=checkpoint,
+        secrets=secrets,
+        on_event=on_event,
+        cancel=cancel,
+        settings=settings,
+    )
+    return execution.run()
+
+
+__all__ = ["RunResult", "run_flow"]

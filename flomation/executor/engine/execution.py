@@ -1,0 +1,424 @@
+"""One run of a flow: state, the scheduler that walks the graph, events, checkpoints.
+
+The walk is a ready-queue over a *scope* (the main pass, a loop body, a sub-flow, the On Error
+chain). A node becomes ready once every in-scope parent (and every in-scope node its templates
+reference) has either run or been pruned; it runs if at least one incoming edge is active
+(its parent ran and, for a routing node, the edge leaves through the chosen handle), otherwise it is
+pruned and its own children are considered in turn. So joins run once and unmatched branches are
+pruned without a node ever waiting on a branch that will not come.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from flomation.executor.engine import control, noderun
+from flomation.executor.engine.errors import Cancelled, FlowTimeout, NodeFailure
+from flomation.executor.engine.result import CANCELLED, FAILED, SUCCEEDED, SUSPENDED, RunResult
+from flomation.executor.events import truncate_strings
+from flomation.executor.masking import Masker
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+    from typing import Any
+
+    from flomation.executor.graph import FlowNode, Graph
+    from flomation.executor.settings import ExecutorSettings
+
+_SKIP_TRIGGER_KEYS = frozenset({"system_prompt", "__node_id", "__triggering_user_id"})
+DONE, PENDING = "done", "pending"
+
+
+class Plan:
+    """The static shape of a scope, computed once and reused by every walk over it."""
+
+    __slots__ = ("deps", "dependents", "order")
+
+    def __init__(self, graph: Graph, scope: frozenset[str]) -> None:
+        self.deps: dict[str, int] = {}
+        self.dependents: dict[str, list[str]] = {n: [] for n in scope}
+        self.order = sorted(scope, key=lambda n: graph.nodes[n].index)
+        for node_id in self.order:
+            sources = {e.source for e in graph.in_edges[node_id] if e.source in scope}
+            for ref in graph.nodes[node_id].refs:
+                if ref in scope and ref not in sources and not _reaches(graph, node_id, ref, scope):
+                    sources.add(ref)
+            self.deps[node_id] = len(sources)
+            for source in sources:
+                self.dependents[source].append(node_id)
+
+
+def _reaches(graph: Graph, start: str, goal: str, scope: frozenset[str]) -> bool:
+    seen = {start}
+    stack = [start]
+    while stack:
+        for edge in graph.out_edges[stack.pop()]:
+            if edge.target == goal:
+                return True
+            if edge.target in scope and edge.target not in seen:
+                seen.add(edge.target)
+                stack.append(edge.target)
+    return False
+
+
+class Execution:
+    def __init__(
+        self,
+        graph: Graph,
+        *,
+        trigger_data: dict[str, Any] | None,
+        context: dict[str, Any] | None,
+        entry: str | None,
+        checkpoint: dict[str, Any] | None,
+        secrets: Any,
+        on_event: Callable[[dict[str, Any]], None] | None,
+        cancel: threading.Event | None,
+        settings: ExecutorSettings,
+    ) -> None:
+        self.graph = graph
+        self.settings = settings
+        self.context: dict[str, Any] = context if context is not None else {}
+        self.trigger_data = dict(trigger_data or {})
+        self.secrets = secrets
+        self.on_event = on_event
+        self.cancel = cancel
+        self.entry = entry
+        self.checkpoint = checkpoint
+        self.results: dict[str, dict[str, Any]] = {}
+        self.routes: dict[str, frozenset[str] | None] = {}
+        self.records: dict[str, dict[str, Any]] = {}
+        self.variables: dict[str, Any] = {}
+        self.outputs: dict[str, Any] = {}
+        self.masker = Masker()
+        self.value_cache: dict[tuple[str, str], Any] = {}
+        self.injected: dict[str, dict[str, Any]] = {}
+        self.subflow_depth: dict[str, int] = {}
+        self.suspend_info: dict[str, Any] | None = None
+        self.suspended_nodes: set[str] = set()
+        self.resume_info: dict[str, Any] | None = None
+        self.resume_data: Any = None
+        self.trigger_target: str | None = None
+        self.in_error_chain = False
+        self.had_error = False
+        self.error: str | None = None
+        self.error_node_id: str | None = None
+        self.deadline: float | None = None
+        self._plans: dict[frozenset[str], Plan] = {}
+        self._resources: dict[str, Any] = {}
+        self._log_sink = settings.log
+        self.start_id = ""
+        self.main_scope: frozenset[str] = frozenset()
+
+    # -- the run ----------------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        started = time.time()
+        clock = time.monotonic()
+        if self.settings.flow_timeout_seconds:
+            self.deadline = clock + float(self.settings.flow_timeout_seconds)
+        status = SUCCEEDED
+        try:
+            status = self._run()
+        finally:
+            self._close_resources()
+        duration = int((time.monotonic() - clock) * 1000)
+        self.log("info", "Finished processing Flow", status=status, duration_ms=duration)
+        mask = self.masker.data
+        return RunResult(
+            status,
+            outputs=mask(self.outputs),
+            node_results=mask(self.records),
+            checkpoint=self._checkpoint() if status == SUSPENDED else None,
+            error=self.masker.text(self.error) if self.error else None,
+            error_node_id=self.error_node_id,
+            started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            duration_ms=duration,
+        )
+
+    def _run(self) -> str:
+        entry = self.entry
+        if self.checkpoint:
+            entry = entry or self.checkpoint.get("entry_node_id")
+            self._restore(self.checkpoint)
+        if entry and entry not in self.graph.nodes:
+            self.log("warning", "entry node not found; starting from the first trigger", entry=entry)
+        start = self.graph.start_node(entry)
+        if start is None:
+            self.error = "no start node specified"
+            return FAILED
+        self.start_id = start.id
+        self._choose_trigger_target(start)
+        try:
+            if not self.in_error_chain:
+                scope = self.graph.without_loop_bodies(self.graph.reachable(start.id))
+                self.main_scope = scope
+                self.walk(scope, seeds={start.id}, kind="main")
+            else:
+                self.main_scope = frozenset(self.checkpoint.get("reachable_nodes") or ())  # type: ignore[union-attr]
+                control.run_error_chain(self, None)
+        except Cancelled:
+            self.error = "the run was cancelled"
+            return CANCELLED
+        except FlowTimeout:
+            self.error = f"the flow exceeded its timeout of {self.settings.flow_timeout_seconds} s"
+            return FAILED
+        except NodeFailure as failure:
+            self.had_error = True
+            self.error = failure.message
+            self.error_node_id = failure.node_id
+            try:
+                control.run_error_chain(self, failure)
+            except NodeFailure as chain_failure:
+                self.log("error", "the On Error chain failed", error=chain_failure.message)
+            except (Cancelled, FlowTimeout):
+                return CANCELLED if self.cancel is not None and self.cancel.is_set() else FAILED
+            if self.suspend_info is not None:
+                return SUSPENDED
+            return FAILED
+        if self.suspend_info is not None:
+            return SUSPENDED
+        return FAILED if self.had_error else SUCCEEDED
+
+    def _choose_trigger_target(self, start: FlowNode) -> None:
+        data = self.trigger_data
+        graph = self.graph
+        target = None
+        if isinstance(data.get("__node_id"), str) and data["__node_id"] in graph.nodes:
+            target = data["__node_id"]
+        elif isinstance(data.get("channel_type"), str):
+            wanted = {f"trigger/{data['channel_type']}", f"trigger/{data['channel_type'].split('_')[0]}"}
+            target = next((n.id for n in graph.triggers() if n.action in wanted or n.label in wanted), None)
+        if target is None:
+            target = start.id if start.is_trigger else next((n.id for n in graph.triggers()), None)
+        self.trigger_target = target
+        if target is not None:
+            self.injected[target] = {k: v for k, v in data.items() if k not in _SKIP_TRIGGER_KEYS}
+
+    # -- the scheduler ----------------------------------------------------------------------------
+    def plan(self, scope: frozenset[str]) -> Plan:
+        plan = self._plans.get(scope)
+        if plan is None:
+            plan = self._plans[scope] = Plan(self.graph, scope)
+        return plan
+
+    def walk(self, scope: frozenset[str], *, seeds: set[str], kind: str) -> None:
+        """Run every node of ``scope`` that the active edges reach; raise on failure."""
+        graph = self.graph
+        plan = self.plan(scope)
+        remaining = dict(plan.deps)
+        dependents = plan.dependents
+        active: set[str] = set()
+        ready: deque[str] = deque()
+        pruned: deque[str] = deque()
+
+        def decide(node_id: str) -> None:
+            if (
+                node_id in active
+                or node_id in seeds
+                or not graph.in_edges[node_id]
+                or self.external_active(node_id, scope)
+            ):
+                ready.append(node_id)
+            else:
+                pruned.append(node_id)
+
+        def settle(node_id: str, ran: bool, only: frozenset[str] | None = None) -> None:
+            if ran:
+                route = self.routes.get(node_id)
+                for edge in graph.out_edges[node_id]:
+                    if edge.target in scope and (route is None or edge.handle in route):
+                        active.add(edge.target)
+            for child in dependents[node_id]:
+                if only is not None and child not in only:
+                    continue
+                remaining[child] -= 1
+                if remaining[child] == 0:
+                    decide(child)
+
+        for node_id in plan.order:
+            if remaining[node_id] == 0:
+                decide(node_id)
+        while ready or pruned:
+            if pruned:
+                settle(pruned.popleft(), False)
+                continue
+            node_id = ready.popleft()
+            outcome = self.execute(graph.nodes[node_id], kind)
+            if outcome is DONE:
+                settle(node_id, True)
+            elif outcome is not PENDING:  # suspended with a delivery hand-off: only those children go on
+                settle(node_id, True, outcome)
+
+    def external_active(self, node_id: str, scope: frozenset[str]) -> bool:
+        for edge in self.graph.in_edges[node_id]:
+            source = edge.source
+            if source in scope or source not in self.results:
+                continue
+            route = self.routes.get(source)
+            if route is None or edge.handle in route:
+                return True
+        return False
+
+    def execute(self, node: FlowNode, kind: str) -> Any:
+        if node.id in self.results:  # restored from a checkpoint: do not run again
+            return DONE
+        self.check_stop(node)
+        if node.class_type == 5:
+            control.run_loop(self, node, kind)
+            return DONE
+        return noderun.run_node(self, node, kind)
+
+    def check_stop(self, node: FlowNode | None) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            if node is not None:
+                self.record(node, "cancelled", error="the run was cancelled before this node started")
+            raise Cancelled()
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise FlowTimeout()
+
+    # -- parents, records, events --------------------------------------------------------------------
+    def active_parents(self, node: FlowNode) -> list[tuple[str, dict[str, Any]]]:
+        parents = []
+        seen = set()
+        for edge in self.graph.in_edges[node.id]:
+            source = edge.source
+            if source in seen:
+                continue
+            outputs = self.results.get(source)
+            if outputs is None:
+                continue
+            route = self.routes.get(source)
+            if route is not None and edge.handle not in route:
+                continue
+            seen.add(source)
+            parents.append((source, outputs))
+        return parents
+
+    def record(
+        self,
+        node: FlowNode,
+        status: str,
+        *,
+        inputs: dict[str, Any] | None = None,
+        outputs: dict[str, Any] | None = None,
+        error: str | None = None,
+        duration_ms: int = 0,
+        attempt: int = 1,
+        emit_only: bool = False,
+    ) -> None:
+        """Keep the per-node record (last one wins) and emit the matching event."""
+        if not emit_only:
+            entry: dict[str, Any] = {
+                "id": node.id,
+                "action": node.action,
+                "label": node.label,
+                "status": status,
+                "duration_ms": duration_ms,
+            }
+            if inputs is not None:
+                entry["inputs"] = inputs
+            if outputs is not None:
+                entry["outputs"] = outputs
+            if error:
+                entry["error"] = error
+            if attempt > 1:
+                entry["attempt"] = attempt
+            self.records[node.id] = entry
+        if self.on_event is None:
+            return
+        event: dict[str, Any] = {"id": node.id, "action": node.action, "label": node.label, "status": status}
+        if duration_ms > 0:
+            event["duration_ms"] = duration_ms
+        if error:
+            event["error"] = error
+        if inputs is not None:
+            event["inputs"] = inputs
+        if outputs is not None:
+            event["outputs"] = outputs
+        if attempt > 1:
+            event["attempt"] = attempt
+        if self.masker:
+            event = self.masker.data(event)
+        self.on_event(truncate_strings(event, self.settings.max_event_string_bytes))
+
+    def log(self, level: str, message: str, **fields: Any) -> None:
+        if self.masker:
+            message = self.masker.text(message)
+            fields = self.masker.data(fields)
+        sink = self._log_sink
+        if sink is not None:
+            sink(level, message, fields)
+            return
+        import logging
+
+        logger = logging.getLogger("flomation.executor")
+        extra = " ".join(f"{k}={v}" for k, v in fields.items())
+        logger.log(getattr(logging, level.upper(), logging.INFO), f"{message} {extra}".rstrip())
+
+    # -- per-run resources ----------------------------------------------------------------------------
+    def resource(self, name: str, factory: Callable[[], Any]) -> Any:
+        value = self._resources.get(name)
+        if value is None:
+            value = self._resources[name] = factory()
+        return value
+
+    def _close_resources(self) -> None:
+        for value in self._resources.values():
+            close = getattr(value, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception as exc:  # closing must never hide the run's own outcome
+                    self.log("warning", "could not close a run resource", error=str(exc))
+        self._resources.clear()
+
+    # -- checkpoints --------------------------------------------------------------------------------
+    def _checkpoint(self) -> dict[str, Any]:
+        results = {k: v for k, v in self.results.items() if k not in self.suspended_nodes}
+        routes = {
+            k: (sorted(v) if v is not None else None)
+            for k, v in self.routes.items()
+            if k in results and v is not None
+        }
+        mask = self.masker.data
+        return {
+            "version": 1,
+            "node_results": mask(results),
+            "routes": routes,
+            "variables": mask(self.variables),
+            "outputs": mask(self.outputs),
+            "node_execution_results": mask(self.records),
+            "entry_node_id": self.start_id,
+            "reachable_nodes": sorted(self.main_scope),
+            "in_error_chain": self.in_error_chain,
+            "had_error": self.had_error,
+            "error": self.masker.text(self.error) if self.error else None,
+            "error_node_id": self.error_node_id,
+            "suspend_info": self.suspend_info,
+            "resume_data": None,
+        }
+
+    def _restore(self, checkpoint: dict[str, Any]) -> None:
+        self.results = {
+            k: dict(v) for k, v in (checkpoint.get("node_results") or {}).items() if isinstance(v, dict)
+        }
+        self.routes = {
+            k: frozenset(v) for k, v in (checkpoint.get("routes") or {}).items() if isinstance(v, list)
+        }
+        self.variables = dict(checkpoint.get("variables") or {})
+        self.outputs = dict(checkpoint.get("outputs") or {})
+        self.records = dict(checkpoint.get("node_execution_results") or {})
+        self.in_error_chain = bool(checkpoint.get("in_error_chain"))
+        self.had_error = bool(checkpoint.get("had_error"))
+        self.error = checkpoint.get("error")
+        self.error_node_id = checkpoint.get("error_node_id")
+        info = checkpoint.get("suspend_info")
+        self.resume_info = info if isinstance(info, dict) else None
+        self.resume_data = checkpoint.get("resume_data")
+        if self.resume_info:
+            self.results.pop(self.resume_info.get("suspend_node_id"), None)
+        for node_id in list(self.results):  # the flow may have changed since: drop unknown nodes
+            if node_id not in self.graph.nodes:
+                self.results.pop(node_id)

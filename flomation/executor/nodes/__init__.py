@@ -1,0 +1,41 @@
+"""Built-in nodes. ``BUILTIN_INDEX`` maps each action id to the module that declares it, so a run
+imports only the modules its flow uses (a test checks the index against the modules)."""
+
+from __future__ import annotations
+
+_MODULES = {
+    "triggers": (
+        "trigger/manual trigger/webhook trigger/web trigger/schedule trigger/form trigger/qr trigger/image "
+        "trigger/email trigger/git_poll trigger/database_row trigger/queue"
+    ),
+    "control": (
+        "conditional/if conditional/switch conditional/for conditional/while conditional/for_each "
+        "error/on_error subflow/begin subflow/invoke subflow/end"
+    ),
+    "flowctl": (
+        "common/wait common/pause humanintheloop/await common/sleep common/start_flow common/set_variable"
+    ),
+    "output": "output/set output/set_outputs output/web_response",
+    "strings": (
+        "string/concatenate string/contains string/join string/lower_case string/upper_case string/repeat "
+        "string/replace string/substring string/trim string/trim_start string/trim_end string/split"
+    ),
+    "arithmetic": "arithmetic/addition arithmetic/subtraction arithmetic/multiplication arithmetic/division",
+    "structures": (
+        "common/array_find common/array_index common/array_length common/object_get common/data_combine "
+        "common/data_extract common/data_rename array/sort array/unique array/slice object/merge object/keys "
+        "object/set"
+    ),
+    "formats": (
+        "common/format_date data/json_parse data/json_stringify data/csv_parse data/csv_format data/jmespath "
+        "data/field_map"
+    ),
+    "web": "web/request",
+    "script_js": "script/javascript",
+    "script_python": "script/python",
+    "script_bash": "script/bash",
+}
+
+BUILTIN_INDEX: dict[str, str] = {
+    action: module for module, actions in _MODULES.items() for action in actions.split()
+}

@@ -1,0 +1,225 @@
+"""Triggers: each passes the trigger data it was given (its inputs) on as outputs."""
+
+from __future__ import annotations
+
+import time
+
+from flomation.executor.coerce import coerce, is_blank, to_dict, to_list
+from flomation.executor.engine.errors import NodeError
+from flomation.executor.registry import TRIGGER, Input, node
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from flomation.executor.engine.context import NodeContext
+
+QUOTE = "Automation is good, so long as you know exactly where to put the machine."
+
+
+def _now_rfc1123() -> str:
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _echo(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in inputs.items() if v is not None}
+
+
+def _schema_fields(schema: Any) -> list[dict[str, Any]]:
+    if isinstance(schema, dict) and isinstance(schema.get("fields"), list):
+        schema = schema["fields"]
+    if isinstance(schema, dict):  # {"name": {"type": ...}} form
+        schema = [
+            {"name": name, **(spec if isinstance(spec, dict) else {"type": spec})}
+            for name, spec in schema.items()
+        ]
+    fields = to_list(schema)
+    for field in fields:
+        if not isinstance(field, dict) or not isinstance(field.get("name"), str):
+            raise NodeError("input_schema must be a list of fields, each with a name")
+    return fields
+
+
+_SCHEMA_TYPES = {
+    "string": "string",
+    "text": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "object": "object",
+    "array": "array",
+}
+
+
+def apply_schema(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """Check trigger data against a manual trigger's input schema: types, required, defaults, enums."""
+    values: dict[str, Any] = {}
+    problems = []
+    for field in _schema_fields(schema):
+        name = field["name"]
+        kind = _SCHEMA_TYPES.get(str(field.get("type", "string")), "string")
+        raw = data.get(name)
+        if is_blank(raw):
+            if field.get("default") is not None:
+                raw = field["default"]
+            elif field.get("required"):
+                problems.append(f"'{name}' is required")
+                continue
+            else:
+                continue
+        try:
+            value = coerce(kind, raw)
+            if kind == "object":
+                value = to_dict(value)
+        except ValueError as exc:
+            problems.append(f"'{name}' {exc}")
+            continue
+        enum = field.get("enum") or field.get("options")
+        if enum:
+            allowed = [o.get("value") if isinstance(o, dict) else o for o in enum]
+            if value not in allowed:
+                problems.append(f"'{name}' must be one of {', '.join(map(str, allowed))}")
+                continue
+        values[name] = value
+    if problems:
+        raise NodeError("the trigger data does not match the input schema: " + "; ".join(problems))
+    return values
+
+
+@node(
+    "trigger/manual",
+    name="Manual",
+    category="trigger",
+    description="Run by hand or through the API; an optional input schema checks and fills the data given.",
+    class_type=TRIGGER,
+    inputs=(
+        Input(
+            "input_schema",
+            "object",
+            description="Fields [{name, type (string/integer/number/boolean/object/array), required, default, enum}].",
+        ),
+    ),
+    outputs=("start:string", "quote:string"),
+    dynamic_outputs=True,
+)
+def manual(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in inputs.items() if k != "input_schema"}
+    schema = inputs.get("input_schema")
+    outputs = {"start": _now_rfc1123(), "quote": QUOTE}
+    if schema:
+        checked = apply_schema(schema, data)
+        outputs.update(data)
+        outputs.update(checked)
+    else:
+        outputs.update(_echo(data))
+    return outputs
+
+
+def _echo_trigger(
+    action: str,
+    name: str,
+    description: str,
+    outputs: tuple[str, ...],
+    inputs: tuple[Input, ...] = (),
+    extra: dict[str, Any] | None = None,
+) -> None:
+    def run(ctx: NodeContext, given: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        if extra:
+            for key, factory in extra.items():
+                result[key] = factory(given)
+        result.update(_echo(given))
+        return result
+
+    run.__name__ = action.replace("/", "_")
+    node(
+        action,
+        name=name,
+        category="trigger",
+        description=description,
+        class_type=TRIGGER,
+        inputs=inputs,
+        outputs=outputs,
+        dynamic_outputs=True,
+    )(run)
+
+
+_echo_trigger(
+    "trigger/webhook",
+    "Webhook",
+    "Started by an HTTP call to the flow's webhook URL.",
+    ("body:object", "method:string", "content_type:string", "triggered_at:string"),
+    extra={"triggered_at": lambda _: _now_iso()},
+)
+_echo_trigger(
+    "trigger/web",
+    "Web",
+    "A synchronous web endpoint; pair it with output/web_response.",
+    ("method:string", "history:array", "raw_body:string"),
+    inputs=(
+        Input("methods", "multi_select", options=("GET", "POST", "PUT", "PATCH", "DELETE")),
+        Input("auth_mode", "string", default="publishable", options=("publishable", "public")),
+        Input("fields", "object", description="field -> path/query/header/body mapping"),
+        Input("keep_history", "boolean", default=False),
+        Input("message_field", "string"),
+    ),
+)
+_echo_trigger(
+    "trigger/schedule",
+    "Schedule",
+    "Started on a schedule (the API's scheduler decides when).",
+    ("triggered_at:string", "schedule_mode:string"),
+    inputs=(
+        Input("mode", "string", default="interval", options=("interval", "daily", "weekly", "cron")),
+        Input("interval", "integer"),
+        Input("unit", "string", options=("minutes", "hours", "days")),
+        Input("time_of_day", "string"),
+        Input("days_of_week", "multi_select"),
+        Input("timezone", "string", default="UTC"),
+        Input("cron", "string"),
+    ),
+    extra={
+        "triggered_at": lambda _: _now_iso(),
+        "schedule_mode": lambda given: given.get("mode") or "interval",
+    },
+)
+_echo_trigger(
+    "trigger/form",
+    "Form",
+    "Started when a hosted form is submitted.",
+    ("fields:object", "submitted_at:string"),
+)
+_echo_trigger(
+    "trigger/qr", "QR Code", "Started when a QR code is scanned.", ("scanned_at:string", "user_agent:string")
+)
+_echo_trigger(
+    "trigger/image",
+    "Tracking Image",
+    "Started when a tracking pixel is loaded.",
+    ("loaded_at:string", "user_agent:string"),
+)
+_echo_trigger(
+    "trigger/email",
+    "Email",
+    "Started by an incoming email.",
+    ("from:string", "to:string", "subject:string", "body:string"),
+)
+_echo_trigger(
+    "trigger/git_poll",
+    "Git Poll",
+    "Started when a polled Git repository has new commits.",
+    ("repository:string", "branch:string", "commit:string"),
+)
+_echo_trigger(
+    "trigger/database_row",
+    "Database Row",
+    "Started for each new row a poller finds.",
+    ("row:object", "table:string"),
+)
+_echo_trigger(
+    "trigger/queue", "Queue", "Started by a message on a queue.", ("message:object", "queue:string")
+)

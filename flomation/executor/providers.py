@@ -1,0 +1,56 @@
+"""Where ``${env.*}`` and ``${secrets.*}`` come from.
+
+The runner supplies a provider that calls the API for the execution's environment; the CLI on its
+own reads a JSON file (``--secrets``) or ``FLOMATION_SECRET_<NAME>`` / ``FLOMATION_ENV_<NAME>``
+environment variables. A provider may also offer ``get_credential(name)`` for ``${credentials.*}``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class SecretProvider(Protocol):
+    def get_secret(self, name: str) -> str | None:
+        """The environment secret ``name`` or None when it does not exist."""
+
+    def get_variable(self, name: str) -> str | None:
+        """The environment property ``name`` (``${env.NAME}``) or None."""
+
+
+class StaticSecrets:
+    """A provider over two dictionaries (tests, embedding, the CLI's ``--secrets`` file)."""
+
+    def __init__(
+        self, secrets: dict[str, str] | None = None, variables: dict[str, str] | None = None
+    ) -> None:
+        self._secrets = dict(secrets or {})
+        self._variables = dict(variables or {})
+
+    def get_secret(self, name: str) -> str | None:
+        return self._secrets.get(name)
+
+    def get_variable(self, name: str) -> str | None:
+        return self._variables.get(name)
+
+
+class EnvironSecrets:
+    """``FLOMATION_SECRET_<NAME>`` and ``FLOMATION_ENV_<NAME>`` from the process environment."""
+
+    def __init__(self, environ: dict[str, str] | None = None, fallback: SecretProvider | None = None) -> None:
+        self._environ = environ if environ is not None else dict(os.environ)
+        self._fallback = fallback
+
+    def get_secret(self, name: str) -> str | None:
+        value = self._environ.get(f"FLOMATION_SECRET_{name}")
+        if value is None and self._fallback is not None:
+            return self._fallback.get_secret(name)
+        return value
+
+    def get_variable(self, name: str) -> str | None:
+        value = self._environ.get(f"FLOMATION_ENV_{name}")
+        if value is None and self._fallback is not None:
+            return self._fallback.get_variable(name)
+        return value
