@@ -113,6 +113,7 @@ class Person:
     user: User
     password: str
     totp: pyotp.TOTP | None = None
+    recovery_codes: list[str] = field(default_factory=list)
 
     @property
     def email(self) -> str:
@@ -132,7 +133,8 @@ def make_person(db: Any):
         if mfa_on:
             seed = mfa.totp_enrol_start(user=user)
             person.totp = pyotp.TOTP(seed)
-            mfa.totp_enrol_confirm(user=user, code=person.totp.now())
+            # Confirmed with the previous step's code, so the current and next codes are still unused.
+            person.recovery_codes = mfa.totp_enrol_confirm(user=user, code=person.totp.at(time.time() - 30))
             user.refresh_from_db()
         return person
 
@@ -146,7 +148,9 @@ def next_code(totp: pyotp.TOTP, steps_ahead: int = 1) -> str:
 
 def log_in(client: Client, person: Person, code: str | None = None, **extra: Any):
     """Logs in through the pages; returns the final response (a redirect with the cookie on success)."""
-    response = post_form(client, "/identity/login", {"email": person.email, "password": person.password}, **extra)
+    response = post_form(
+        client, "/identity/login", {"email": person.email, "password": person.password}, **extra
+    )
     if person.totp is None or response.status_code != 200 or b'name="ticket"' not in response.content:
         return response
     ticket = re.search(r'name="ticket" value="([^"]+)"', response.content.decode()).group(1)

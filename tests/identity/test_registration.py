@@ -116,11 +116,14 @@ def csrf_token_of(response) -> bytes:
     return match.group(1) if match else b""
 
 
-@pytest.mark.parametrize("password,reason", [
-    ("short-pw-1", b"at least 12 characters"),
-    ("password1234", b"too common"),
-    ("mismatch-one-two-three", b"The two passwords differ"),
-])
+@pytest.mark.parametrize(
+    "password,reason",
+    [
+        ("short-pw-1", b"at least 12 characters"),
+        ("password1234", b"too common"),
+        ("mismatch-one-two-three", b"The two passwords differ"),
+    ],
+)
 def test_a_weak_password_is_refused_and_the_link_stays_usable(browser, mailbox, password, reason):
     _register(browser, "weak@example.test")
     link = mailbox.link_in(mailbox.wait_for("weak@example.test"))
@@ -131,7 +134,9 @@ def test_a_weak_password_is_refused_and_the_link_stays_usable(browser, mailbox, 
     assert _set_password(browser, link).status_code == 302
 
 
-@pytest.mark.parametrize("address", ["not-an-email", "a@b", "x@@example.test", "", "a" * 250 + "@example.test"])
+@pytest.mark.parametrize(
+    "address", ["not-an-email", "a@b", "x@@example.test", "", "a" * 250 + "@example.test"]
+)
 def test_a_malformed_address_is_refused_with_a_clear_message(browser, mailbox, address):
     page = post_form(browser, "/identity/authenticate", {"email": address})
     assert page.status_code == 400
