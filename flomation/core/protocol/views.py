@@ -1,0 +1,251 @@
+"""HTTP views of the runner protocol (mounted at /api/v1/runners/). Plain Django views: JSON in, JSON out.
+
+Every view but `register` authenticates a signed request (flomation.runner.signing) before anything else;
+refusals are JSON `{"code": ..., "detail": ...}` with the status a runner can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from flomation.core.models import Runner
+from flomation.core.protocol.listener import listener
+from flomation.core.services import runs
+from flomation.runner import signing
+
+logger = logging.getLogger(__name__)
+
+MAX_WAIT_SECONDS = 25.0
+# A NOTIFY can be lost while the listener reconnects; a waiting claim looks again at least this often.
+RECHECK_SECONDS = 5.0
+_SIGNING_HEADERS = (
+    signing.HEADER_RUNNER,
+    signing.HEADER_TIMESTAMP,
+    signing.HEADER_NONCE,
+    signing.HEADER_BODY_HASH,
+    signing.HEADER_SIGNATURE,
+)
+
+View = Callable[..., HttpResponse]
+
+
+def refuse(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse({"code": code, "detail": detail}, status=status)
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        raise runs.ProtocolError(400, "bad_json", "The body must be a JSON object.") from None
+    if not isinstance(data, dict):
+        raise runs.ProtocolError(400, "bad_json", "The body must be a JSON object.")
+    return data
+
+
+def protocol_view(*methods: str, signed: bool = True) -> Callable[[View], View]:
+    """Wraps a view: method check, CSRF exemption, signature check and ProtocolError -> JSON refusal."""
+
+    def decorate(view: View) -> View:
+        @csrf_exempt
+        @require_http_methods(list(methods))
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                if signed:
+                    kwargs["runner"] = runs.runner_verify_request(
+                        runner_id=kwargs.pop("runner_id"),
+                        method=request.method or "GET",
+                        path=request.get_full_path(),
+                        body=request.body,
+                        headers={name: request.headers.get(name, "") for name in _SIGNING_HEADERS},
+                    )
+                return view(request, _body(request), *args, **kwargs)
+            except runs.ProtocolError as error:
+                return refuse(error.status, error.code, error.message)
+
+        return wrapper
+
+    return decorate
+
+
+def _int(data: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise runs.ProtocolError(400, "bad_request", f"'{name}' must be a number.")
+    return max(low, min(int(value), high))
+
+
+@protocol_view("POST", signed=False)
+def register(request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
+    for name in ("registration_code", "public_key"):
+        if not isinstance(data.get(name), str) or not data[name]:
+            return refuse(400, "bad_request", f"'{name}' is required.")
+    runner = runs.runner_register(
+        registration_code=data["registration_code"],
+        public_key=data["public_key"],
+        name=str(data.get("name") or ""),
+        version=str(data.get("version") or ""),
+        executor_version=str(data.get("executor_version") or ""),
+        manifest=data.get("manifest") if isinstance(data.get("manifest"), dict) else None,
+        slots_total=_int(data, "slots", 1, 1, 1000),
+    )
+    return JsonResponse(
+        {
+            "runner_id": str(runner.id),
+            "queue_id": str(runner.queue_id),
+            "lease_seconds": runs.lease_seconds(),
+        },
+        status=201,
+    )
+
+
+@protocol_view("GET")
+def whoami(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpResponse:
+    return JsonResponse({"runner_id": str(runner.id), "queue_id": str(runner.queue_id)})
+
+
+@protocol_view("POST")
+def claim(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpResponse:
+    """Long poll: claims up to `free` executions, waiting up to `wait` seconds (<= 25) for one to come."""
+    free = _int(data, "free", 1, 0, 100)
+    total = _int(data, "total", free or 1, 1, 1000)
+    wait = min(float(_int(data, "wait", 0, 0, 60)), MAX_WAIT_SECONDS)
+    deadline = time.monotonic() + wait
+    jobs = runs.execution_claim(runner=runner, limit=free, slots_total=total)
+    if jobs or not free or wait <= 0:
+        return JsonResponse({"executions": jobs})
+    waiter = listener().subscribe(runs.runner_channels(runner=runner))
+    try:
+        while not jobs:
+            # Look again once subscribed: a NOTIFY sent before LISTEN took effect is not delivered.
+            jobs = runs.execution_claim(runner=runner, limit=free)
+            remaining = deadline - time.monotonic()
+            if jobs or remaining <= 0:
+                break
+            waiter.event.wait(min(remaining, RECHECK_SECONDS))
+            waiter.event.clear()
+    finally:
+        listener().unsubscribe(waiter)
+    return JsonResponse({"executions": jobs})
+
+
+def _leases(data: dict[str, Any]) -> list[tuple[str, str]]:
+    items = data.get("executions") or []
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise runs.ProtocolError(400, "bad_request", "'executions' must be a list of {id, lease_token}.")
+    return [(str(item.get("id")), str(item.get("lease_token"))) for item in items]
+
+
+@protocol_view("POST")
+def heartbeat(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpResponse:
+    busy = data.get("busy")
+    answer = runs.execution_heartbeat(
+        runner=runner, leases=_leases(data), busy=busy if isinstance(busy, int) and busy >= 0 else None
+    )
+    return JsonResponse({"executions": answer, "lease_seconds": runs.lease_seconds()})
+
+
+@protocol_view("POST")
+def report(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpResponse:
+    """A batch of step events and final results for several executions; answers per execution.
+
+    Each item: {id, lease_token, events: [...], result: {...} | absent}. The answer maps each id to
+    {"outcome": "ok" | "duplicate" | "lost", "cancel": bool}; "lost" is the batch form of a 409.
+    """
+    items = data.get("executions") or []
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        return refuse(400, "bad_request", "'executions' must be a list of objects.")
+    answer: dict[str, dict[str, Any]] = {}
+    for item in items:
+        outcome = _report_one(runner, item)
+        answer[str(item.get("id"))] = {
+            "outcome": outcome.outcome,
+            "cancel": outcome.cancel,
+            "state": outcome.state,
+        }
+    return JsonResponse({"executions": answer})
+
+
+def _report_one(runner: Runner, item: dict[str, Any]) -> runs.Report:
+    events = item.get("events") or []
+    if isinstance(item.get("result"), dict):
+        return runs.execution_finish(
+            runner=runner,
+            execution_id=item.get("id"),
+            lease_token=item.get("lease_token"),
+            result=item["result"],
+            events=events,
+        )
+    return runs.execution_steps_record(
+        runner=runner, execution_id=item.get("id"), lease_token=item.get("lease_token"), events=events
+    )
+
+
+@protocol_view("POST")
+def events(request: HttpRequest, data: dict[str, Any], runner: Runner, execution_id: str) -> HttpResponse:
+    outcome = runs.execution_steps_record(
+        runner=runner,
+        execution_id=execution_id,
+        lease_token=data.get("lease_token"),
+        events=data.get("events") or [],
+    )
+    if outcome.outcome == "lost":
+        return refuse(
+            409, "lease_lost", "This runner no longer holds the execution's lease: stop running it."
+        )
+    return JsonResponse({"outcome": outcome.outcome, "cancel": outcome.cancel})
+
+
+@protocol_view("POST")
+def result(request: HttpRequest, data: dict[str, Any], runner: Runner, execution_id: str) -> HttpResponse:
+    outcome = runs.execution_finish(
+        runner=runner,
+        execution_id=execution_id,
+        lease_token=data.get("lease_token"),
+        result=data,
+        events=data.get("events") or [],
+    )
+    if outcome.outcome == "lost":
+        return refuse(
+            409,
+            "lease_lost",
+            "The execution's lease was taken over (it expired and another attempt started): result refused.",
+        )
+    return JsonResponse({"outcome": outcome.outcome, "state": outcome.state})
+
+
+def _lookup(kind: str) -> View:
+    @protocol_view("GET")
+    def view(
+        request: HttpRequest, data: dict[str, Any], runner: Runner, execution_id: str, name: str
+    ) -> HttpResponse:
+        value = runs.execution_lookup_value(
+            runner=runner,
+            execution_id=execution_id,
+            lease_token=request.headers.get("X-Flomation-Lease", ""),
+            kind=kind,
+            name=name,
+        )
+        if value is None:
+            return refuse(404, f"no_{kind}", f"No {kind} {name!r} in this execution's environment.")
+        response = JsonResponse({"name": name, "value": value})
+        response["Cache-Control"] = "no-store"
+        return response
+
+    return view
+
+
+secret = _lookup("secret")
+variable = _lookup("variable")

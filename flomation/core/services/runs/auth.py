@@ -1,0 +1,148 @@
+"""Runner registration and the authentication of signed requests (DESIGN §5, flomation.runner.signing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from functools import lru_cache
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.db import connection, transaction
+from django.utils import timezone
+
+from flomation.core.models import Queue, Runner, RunnerNonce
+from flomation.core.services.runs.common import ProtocolError
+from flomation.lib import crypto
+from flomation.runner import signing
+
+
+def runner_register(
+    *,
+    registration_code: str,
+    public_key: str,
+    name: str,
+    version: str = "",
+    executor_version: str = "",
+    manifest: dict[str, Any] | None = None,
+    slots_total: int = 1,
+) -> Runner:
+    """Enrols a runner into the queue whose registration code this is (looked up by its SHA-256).
+
+    Registering the same public key into the same queue again returns the same runner (a retried
+    registration whose answer was lost), with its details refreshed.
+    """
+    code = (registration_code or "").strip()
+    queue = Queue.objects.filter(registration_code_hash=crypto.sha256_hex(code)).first() if code else None
+    if queue is None:
+        raise ProtocolError(
+            403,
+            "invalid_registration_code",
+            "The registration code is not valid for any queue. Copy the code from the queue's page "
+            "(it changes when an admin rotates it) and set runner.registration_code or "
+            "FLOMATION_REGISTRATION_CODE.",
+        )
+    try:
+        signing.load_public_key(public_key)
+    except ValueError as error:
+        raise ProtocolError(400, "invalid_public_key", f"The public key was refused: {error}.") from None
+    details = {
+        "name": (name or "Flo Runner")[:120],
+        "version": (version or "")[:40],
+        "executor_version": (executor_version or "")[:40],
+        "manifest": manifest if isinstance(manifest, dict) else {},
+        "slots_total": max(1, min(int(slots_total or 1), 1000)),
+        "last_contact_at": timezone.now(),
+    }
+    with transaction.atomic():
+        runner = Runner.objects.select_for_update().filter(queue=queue, public_key=public_key).first()
+        if runner is None:
+            return Runner.objects.create(queue=queue, public_key=public_key, **details)
+        for field, value in details.items():
+            setattr(runner, field, value)
+        runner.save(update_fields=list(details))
+        return runner
+
+
+@lru_cache(maxsize=1024)
+def _public_key(pem: str) -> rsa.RSAPublicKey:
+    return signing.load_public_key(pem)
+
+
+def runner_verify_request(
+    *, runner_id: str, method: str, path: str, body: bytes, headers: dict[str, str], now: float | None = None
+) -> Runner:
+    """Authenticates one signed request and burns its nonce; raises ProtocolError (401/403) otherwise.
+
+    `headers` maps the signing header names (signing.HEADER_*) to their values; `path` has the query.
+    """
+    now = timezone.now().timestamp() if now is None else now
+    missing = [
+        name
+        for name in (
+            signing.HEADER_RUNNER,
+            signing.HEADER_TIMESTAMP,
+            signing.HEADER_NONCE,
+            signing.HEADER_SIGNATURE,
+        )
+        if not headers.get(name)
+    ]
+    if missing:
+        raise ProtocolError(401, "unsigned", f"The request is not signed: missing {', '.join(missing)}.")
+    if headers[signing.HEADER_RUNNER] != str(runner_id):
+        raise ProtocolError(401, "runner_mismatch", "The signing runner is not the runner in the URL.")
+    try:
+        timestamp = int(headers[signing.HEADER_TIMESTAMP])
+    except ValueError:
+        raise ProtocolError(401, "bad_timestamp", "The timestamp must be whole Unix seconds.") from None
+    if abs(now - timestamp) > signing.MAX_SKEW_SECONDS:
+        raise ProtocolError(
+            401,
+            "stale_timestamp",
+            f"The request's timestamp is {int(now - timestamp)} s away from the API's clock (at most "
+            f"{signing.MAX_SKEW_SECONDS} s allowed): check the runner's clock (NTP).",
+        )
+    nonce = headers[signing.HEADER_NONCE]
+    if not 16 <= len(nonce) <= 64:
+        raise ProtocolError(401, "bad_nonce", "The nonce must be 16 to 64 characters.")
+    try:
+        runner = Runner.objects.only("id", "queue_id", "public_key", "enabled").get(
+            id=uuid.UUID(str(runner_id))
+        )
+    except (ValueError, Runner.DoesNotExist):
+        raise ProtocolError(
+            401, "unknown_runner", "No runner has this id: it was deleted, so register again."
+        ) from None
+    digest = signing.body_hash(body)
+    claimed = headers.get(signing.HEADER_BODY_HASH)
+    message = signing.canonical_string(
+        method=method,
+        path=path,
+        timestamp=str(timestamp),
+        nonce=nonce,
+        content_sha256=digest,
+        runner_id=str(runner.id),
+    )
+    if (claimed and claimed != digest) or not signing.verify(
+        _public_key(runner.public_key), headers[signing.HEADER_SIGNATURE], message
+    ):
+        raise ProtocolError(
+            401, "bad_signature", "The signature does not match this runner's key and request."
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {RunnerNonce._meta.db_table} (runner_id, nonce, expires_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (runner_id, nonce) DO NOTHING",
+            [runner.id, nonce, dt.datetime.fromtimestamp(timestamp + 2 * signing.MAX_SKEW_SECONDS, dt.UTC)],
+        )
+        if cursor.rowcount == 0:
+            raise ProtocolError(401, "replayed", "This request was already received (its nonce was used).")
+    if not runner.enabled:
+        raise ProtocolError(403, "runner_disabled", "This runner is disabled: an admin can enable it again.")
+    return runner
+
+
+def nonces_purge_expired(*, limit: int = 5000) -> int:
+    ids = RunnerNonce.objects.filter(expires_at__lt=timezone.now()).values_list("id", flat=True)[:limit]
+    deleted, _ = RunnerNonce.objects.filter(id__in=list(ids)).delete()
+    return deleted

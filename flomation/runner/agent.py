@@ -1,0 +1,268 @@
+"""The runner agent: registers, long-polls for work, runs it in its slots, heartbeats and reports. No Django.
+
+Threads: the caller's thread claims (a long poll of up to 25 s, only while a slot is free); one thread per
+slot runs executions through its executor (warm process or subprocess); the reporter sends events and
+results; the heartbeat extends leases and learns of cancellations (every HEARTBEAT_BUSY seconds while
+anything runs). When the API is gone every part retries with backoff and carries on when it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+from flomation.runner import registration
+from flomation.runner.client import ApiClient, ApiRefused, ApiUnavailable
+from flomation.runner.config import RunnerConfig
+from flomation.runner.isolated import SubprocessExecutor
+from flomation.runner.jobs import Job, failed_result
+from flomation.runner.reporter import Reporter
+from flomation.runner.secrets import ApiSecretProvider
+from flomation.runner.warm import WarmExecutor
+
+logger = logging.getLogger(__name__)
+
+CLAIM_WAIT_SECONDS = 25
+HEARTBEAT_BUSY = 0.5
+
+
+class Executor(Protocol):
+    def run(self, job: Job, workspace: Path, emit: Any) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+class Agent:
+    def __init__(self, config: RunnerConfig, stop: threading.Event | None = None) -> None:
+        self.config = config
+        # Our own flag, set by the caller's `stop` or by our shutdown: a failed agent can be replaced.
+        self.stop = threading.Event()
+        if stop is not None:
+            threading.Thread(target=lambda: (stop.wait(), self.stop.set()), daemon=True).start()
+        self.client = ApiClient(config.api_url, pool_size=4)
+        self.slots = config.max_concurrent_executors
+        self._jobs: queue.Queue[Job | None] = queue.Queue()
+        self._idle_count = 0
+        self._slot_changed = threading.Condition()
+        self._active: dict[str, Job] = {}
+        self._active_lock = threading.Lock()
+        self._wake_heartbeat = threading.Event()
+        self._heartbeat_idle = False
+        self._threads: list[threading.Thread] = []
+        self._executors: list[Executor] = []
+        self.reporter: Reporter | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Runs until `stop` is set. Registration problems are retried with backoff, never fatal."""
+        if not registration.ensure_registered(self.config, self.client, self.stop):
+            return
+        self.config.workspace_root.mkdir(parents=True, exist_ok=True)
+        self.reporter = Reporter(self.client, self.stop)
+        self.reporter.start()
+        for index in range(self.slots):
+            executor = self._make_executor()
+            self._executors.append(executor)
+            thread = threading.Thread(
+                target=self._slot, args=(executor,), name=f"flomation-slot-{index}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        heartbeat = threading.Thread(
+            target=self._heartbeat_loop, name="flomation-runner-heartbeat", daemon=True
+        )
+        heartbeat.start()
+        logger.info(
+            "runner %s: %d slot(s), %s executor, API %s",
+            self.client.runner_id,
+            self.slots,
+            "subprocess" if self.config.executor_command else "warm",
+            self.config.api_url,
+        )
+        try:
+            self._claim_loop()
+        finally:
+            self._shutdown()
+
+    def _make_executor(self) -> Executor:
+        if self.config.executor_command:
+            return SubprocessExecutor(self.config.executor_command, secrets_for=self._secrets_for)
+        return WarmExecutor((self.config.api_url, self.client.runner_id, str(self.config.key_path)))
+
+    def _secrets_for(self, job: Job) -> ApiSecretProvider:
+        return ApiSecretProvider(self.client, job.id, job.lease_token)
+
+    def _shutdown(self) -> None:
+        self.stop.set()
+        self._wake_heartbeat.set()
+        with self._active_lock:
+            for job in self._active.values():
+                job.cancel.set()
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join(3)
+        for executor in self._executors:
+            executor.close()
+        if self.reporter is not None:
+            self.reporter.join(2)
+
+    # --- claiming --------------------------------------------------------------------------------
+
+    def _claim_loop(self) -> None:
+        delay = self.config.checkin_timeout
+        while not self.stop.is_set():
+            with self._slot_changed:
+                free = self._idle_count - self._jobs.qsize()
+                if free <= 0:
+                    self._slot_changed.wait(0.5)
+                    continue
+            try:
+                answer = self._claim(free)
+            except ApiUnavailable as error:
+                logger.warning("claiming failed (%s); retrying in %.1f s", error, delay)
+                self.stop.wait(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            except ApiRefused as error:
+                delay = self._refused(error, delay)
+                continue
+            delay = self.config.checkin_timeout
+            for data in answer.get("executions") or []:
+                job = Job.from_claim(data)
+                with self._active_lock:
+                    self._active[job.id] = job
+                self._jobs.put(job)
+            if answer.get("executions") and self._heartbeat_idle:
+                self._wake_heartbeat.set()
+
+    def _claim(self, free: int) -> dict[str, Any]:
+        """The long poll runs in a helper thread so that `stop` ends the loop at once."""
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def call() -> None:
+            try:
+                box["answer"] = self.client.call(
+                    "POST",
+                    "claim",
+                    {"free": free, "total": self.slots, "wait": CLAIM_WAIT_SECONDS},
+                    timeout=CLAIM_WAIT_SECONDS + 15,
+                )
+            except Exception as error:
+                box["error"] = error
+            done.set()
+
+        threading.Thread(target=call, name="flomation-runner-claim", daemon=True).start()
+        while not done.wait(0.25):
+            if self.stop.is_set():
+                return {}
+        if "error" in box:
+            raise box["error"]
+        return box["answer"]
+
+    def _refused(self, error: ApiRefused, delay: float) -> float:
+        if error.status in (401, 404) and error.code == "unknown_runner":
+            logger.error("the API does not know this runner any more; registering again")
+            registration.forget(self.config)
+            if not registration.ensure_registered(self.config, self.client, self.stop):
+                self.stop.set()
+            return self.config.checkin_timeout
+        if error.status == 403:
+            logger.error(
+                "the API refused this runner: %s (retrying in %.0f s)", error.message, max(delay, 30)
+            )
+            self.stop.wait(max(delay, 30))
+            return min(max(delay, 30) * 2, 300.0)
+        logger.error("the API refused the claim: %s (retrying in %.1f s)", error, delay)
+        self.stop.wait(delay)
+        return min(delay * 2, 60.0)
+
+    # --- running ---------------------------------------------------------------------------------
+
+    def _slot(self, executor: Executor) -> None:
+        while not self.stop.is_set():
+            with self._slot_changed:
+                self._idle_count += 1
+                self._slot_changed.notify_all()
+            job = self._jobs.get()
+            with self._slot_changed:
+                self._idle_count -= 1
+            if job is None:
+                return
+            self._execute(executor, job)
+
+    def _execute(self, executor: Executor, job: Job) -> None:
+        assert self.reporter is not None
+        reporter = self.reporter
+        workspace = self.config.workspace_root / f"{job.id}-{job.attempt}"
+        try:
+            workspace.mkdir(parents=True, exist_ok=True)
+            result = executor.run(job, workspace, lambda event: reporter.event(job, event))
+        except Exception as error:
+            logger.exception("execution %s: the runner failed to run it", job.id)
+            result = failed_result(f"The runner failed to run the execution: {error}")
+        finally:
+            shutil.rmtree(workspace, ignore_errors=True)
+        if job.lost:
+            self._done(job, "lost")
+            return
+        reporter.result(job, result, self._done)
+
+    def _done(self, job: Job, outcome: str) -> None:
+        with self._active_lock:
+            self._active.pop(job.id, None)
+        if outcome == "lost":
+            logger.warning("execution %s: its result was not stored (the lease was taken over)", job.id)
+
+    # --- heartbeat -------------------------------------------------------------------------------
+
+    def _heartbeat_loop(self) -> None:
+        delay = self.config.checkin_timeout
+        while not self.stop.is_set():
+            with self._active_lock:
+                jobs = list(self._active.values())
+            try:
+                answer = self.client.call(
+                    "POST",
+                    "heartbeat",
+                    {
+                        "executions": [{"id": j.id, "lease_token": j.lease_token} for j in jobs],
+                        "busy": len(jobs),
+                    },
+                )
+            except (ApiUnavailable, ApiRefused) as error:
+                logger.warning("heartbeat failed (%s); retrying in %.1f s", error, delay)
+                self.stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = self.config.checkin_timeout
+            states = answer.get("executions") or {}
+            for job in jobs:
+                state = states.get(job.id) or {}
+                if state.get("lost"):
+                    job.lost = True
+                    job.cancel.set()
+                elif state.get("cancel"):
+                    job.cancel.set()
+            self._heartbeat_idle = not jobs
+            self._wake_heartbeat.wait(HEARTBEAT_BUSY if jobs else self.config.checkin_timeout)
+            self._wake_heartbeat.clear()
+            self._heartbeat_idle = False
+
+
+def run_agent(config: RunnerConfig, stop: threading.Event) -> None:
+    """Runs an agent until `stop` is set; an unexpected error restarts it after a pause."""
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            Agent(config, stop).run()
+        except Exception:
+            logger.exception("the runner agent failed; restarting")
+            stop.wait(max(0.0, 5.0 - (time.monotonic() - started)))

@@ -1,0 +1,139 @@
+"""The runner's HTTP client: registration, and signed JSON requests to the API. No Django."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from flomation.runner import signing
+
+logger = logging.getLogger(__name__)
+
+PROTOCOL_PREFIX = "/api/v1/runners"
+
+
+class ApiUnavailable(Exception):
+    """The API could not be reached or answered with a server error; try again later."""
+
+
+class ApiRefused(Exception):
+    """The API answered with a 4xx; `status` and `code` say why and the message is the API's own words."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _json_body(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), default=str).encode() if payload is not None else b""
+
+
+class ApiClient:
+    """Talks to `/api/v1/runners/...`; safe to share between threads (one requests.Session per thread).
+
+    `runner_id` and `key` are set after registration; until then only `register` may be called.
+    Network failures and 5xx answers raise ApiUnavailable (retry later); 4xx answers raise ApiRefused.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        runner_id: str = "",
+        key: rsa.RSAPrivateKey | None = None,
+        timeout: float = 10.0,
+        pool_size: int = 8,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.base_path = urlsplit(self.api_url).path.rstrip("/")
+        self.runner_id = runner_id
+        self.key = key
+        self.timeout = timeout
+        self._local = threading.local()
+        self._pool_size = pool_size
+
+    @property
+    def session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=self._pool_size)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers["User-Agent"] = "flomation-runner"
+            self._local.session = session
+        return session
+
+    def register(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return self._send("POST", f"{PROTOCOL_PREFIX}/register", payload, signed=False)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A signed request to `/api/v1/runners/<runner id>/<path>`; returns the JSON answer."""
+        return self._send(
+            method, f"{PROTOCOL_PREFIX}/{self.runner_id}/{path}", payload, timeout=timeout, extra=headers
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        payload: Any,
+        *,
+        signed: bool = True,
+        timeout: float | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        body = _json_body(payload)
+        full_path = self.base_path + path
+        headers = {"Content-Type": "application/json", "Accept": "application/json", **(extra or {})}
+        if signed:
+            if not (self.key and self.runner_id):
+                raise RuntimeError("the runner is not registered yet")
+            headers.update(
+                signing.sign_headers(
+                    self.key, runner_id=self.runner_id, method=method, path=full_path, body=body
+                )
+            )
+        try:
+            response = self.session.request(
+                method,
+                self.api_url + path,
+                data=body or None,
+                headers=headers,
+                timeout=timeout or self.timeout,
+            )
+        except requests.RequestException as error:
+            raise ApiUnavailable(f"{method} {path}: {error.__class__.__name__}: {error}") from None
+        if response.status_code >= 500:
+            raise ApiUnavailable(f"{method} {path}: the API answered {response.status_code}")
+        try:
+            answer = response.json() if response.content else {}
+        except ValueError:
+            if response.status_code >= 400:
+                raise ApiRefused(response.status_code, "error", response.text[:200]) from None
+            raise ApiUnavailable(f"{method} {path}: the answer is not JSON (is the URL the API's?)") from None
+        if response.status_code >= 400:
+            detail = answer if isinstance(answer, dict) else {}
+            raise ApiRefused(
+                response.status_code,
+                str(detail.get("code") or "error"),
+                str(detail.get("detail") or detail.get("message") or response.reason),
+            )
+        return answer if isinstance(answer, dict) else {"data": answer}

@@ -1,0 +1,137 @@
+"""The runner's configuration: config.json as the seed's runner reads it, every key overridable by env.
+
+    {
+      "runner": {"url": ..., "registration_code": ..., "name": ..., "checkin_timeout": 5,
+                 "certificate": "flomation-runner.pem"},
+      "execution": {"max_concurrent_executors": 5, "execution_directory": ..., "executable_name": ...,
+                    "state_directory": "./"}
+    }
+
+An environment variable wins over the file. A relative `certificate` lives in `state_directory`. An empty
+`executable_name` means the warm pool (executor processes that import the engine once); a command there
+means a fresh subprocess per execution.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """The configuration cannot work; the message names the key or variable and says what to do."""
+
+
+# (section, key, environment variable)
+_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("runner", "url", "FLOMATION_API"),
+    ("runner", "registration_code", "FLOMATION_REGISTRATION_CODE"),
+    ("runner", "name", "FLOMATION_RUNNER_NAME"),
+    ("runner", "checkin_timeout", "FLOMATION_RUNNER_CHECKIN_TIMEOUT"),
+    ("runner", "certificate", "FLOMATION_RUNNER_CERTIFICATE_PATH"),
+    ("execution", "max_concurrent_executors", "FLOMATION_RUNNER_MAX_EXECUTORS"),
+    ("execution", "execution_directory", "FLOMATION_RUNNER_EXECUTION_DIRECTORY"),
+    ("execution", "executable_name", "FLOMATION_RUNNER_EXECUTABLE_NAME"),
+    ("execution", "state_directory", "FLOMATION_RUNNER_STATE_DIRECTORY"),
+)
+ENVIRONMENT_VARIABLES = tuple(variable for _, _, variable in _KEYS)
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    url: str
+    registration_code: str = ""
+    name: str = field(default_factory=lambda: f"Flo Runner ({socket.gethostname()})")
+    checkin_timeout: float = 5.0
+    certificate: str = "flomation-runner.pem"
+    max_concurrent_executors: int = max(1, min(4, os.cpu_count() or 1))
+    execution_directory: str = ""
+    executable_name: str = ""
+    state_directory: str = "./"
+
+    @property
+    def api_url(self) -> str:
+        return self.url.rstrip("/")
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.state_directory or ".").expanduser()
+
+    @property
+    def key_path(self) -> Path:
+        path = Path(self.certificate).expanduser()
+        return path if path.is_absolute() else self.state_dir / path
+
+    @property
+    def state_path(self) -> Path:
+        return self.state_dir / "flomation-runner-state.json"
+
+    @property
+    def workspace_root(self) -> Path:
+        if self.execution_directory:
+            return Path(self.execution_directory).expanduser()
+        return self.state_dir / "workspace"
+
+    @property
+    def executor_command(self) -> list[str]:
+        """The subprocess command, or [] for the warm pool."""
+        return shlex.split(self.executable_name) if self.executable_name.strip() else []
+
+
+def _number(value: Any, where: str, kind: type, minimum: float) -> Any:
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where} must be a number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{where} must be at least {minimum}, got {value!r}")
+    return number
+
+
+def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> RunnerConfig:
+    """Reads `path` (if given and present; the default is ./config.json) and then the environment."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    config_path = Path(path) if path else Path(environ.get("FLOMATION_RUNNER_CONFIG") or "config.json")
+    if config_path.exists():
+        try:
+            raw = json.loads(config_path.read_text())
+        except ValueError as error:
+            raise ConfigError(f"{config_path} is not valid JSON: {error}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{config_path} must hold a JSON object with 'runner' and 'execution'")
+        data = raw
+    elif path:
+        raise ConfigError(f"the configuration file {config_path} does not exist")
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for section, key, variable in _KEYS:
+        part = data.get(section) or {}
+        if not isinstance(part, dict):
+            raise ConfigError(f"'{section}' in {config_path} must be an object")
+        if environ.get(variable, "") != "":
+            values[key], sources[key] = environ[variable], variable
+        elif part.get(key) not in (None, ""):
+            values[key], sources[key] = part[key], f"{section}.{key} in {config_path}"
+
+    if not values.get("url"):
+        raise ConfigError("no API URL: set runner.url in config.json or FLOMATION_API")
+    url = str(values["url"])
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{sources['url']} must be an http:// or https:// URL, got {url!r}")
+    for key, kind, minimum in (("checkin_timeout", float, 0.1), ("max_concurrent_executors", int, 1)):
+        if key in values:
+            values[key] = _number(values[key], sources[key], kind, minimum)
+    for key in ("registration_code", "name", "certificate", "execution_directory", "executable_name"):
+        if key in values:
+            values[key] = str(values[key])
+    if "state_directory" in values:
+        values["state_directory"] = str(values["state_directory"])
+    return RunnerConfig(**values)

@@ -1,0 +1,155 @@
+"""A fresh executor subprocess per execution (`executable_name` set): the executor CLI contract.
+
+    <executable_name> run --flow flow.json --trigger-data trigger.json --context context.json
+                          [--entry NODE] [--checkpoint checkpoint.json] --state state.json
+
+run in the execution's workspace; stdout carries `__NODE__:{json}` events, stderr the executor's log (kept
+in executor.log in the workspace, and its tail in a failure message), the exit code says the outcome
+(0 succeeded, 1 failed, 2 cancelled, 3 suspended). Cancellation sends SIGTERM, then SIGKILL after
+CANCEL_GRACE seconds. Secrets the flow refers to (`${secrets.X}`, `${env.X}`) are fetched with signed calls
+first and passed in the child's environment only (FLOMATION_SECRET_X, FLOMATION_ENV_X), never on disk.
+No Django.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flomation.runner.jobs import EXIT_STATUSES, Job, cancelled_result, failed_result, normalise_result
+
+logger = logging.getLogger(__name__)
+
+CANCEL_GRACE = 1.2
+EVENT_PREFIX = "__NODE__:"
+_REFERENCE = re.compile(r"\$\{\s*(secrets?|env)\.([A-Za-z_][A-Za-z0-9_.\-]*)")
+
+
+def referenced_names(flow: Any) -> dict[str, set[str]]:
+    """The secret and variable names a flow's templates mention."""
+    found: dict[str, set[str]] = {"secrets": set(), "env": set()}
+    for kind, name in _REFERENCE.findall(json.dumps(flow)):
+        found["env" if kind == "env" else "secrets"].add(name)
+    return found
+
+
+class SubprocessExecutor:
+    def __init__(self, command: list[str], secrets_for: Callable[[Job], Any] | None = None) -> None:
+        self._command = command
+        self._secrets_for = secrets_for
+
+    def close(self) -> None:
+        """Nothing stays running between executions."""
+
+    def _environment(self, job: Job) -> dict[str, str]:
+        environ = {key: value for key, value in os.environ.items() if not key.startswith("FLOMATION_SECRET_")}
+        environ["FLOMATION_EXECUTION_ID"] = job.id
+        if self._secrets_for is None:
+            return environ
+        provider = self._secrets_for(job)
+        names = referenced_names(job.flow)
+        for name in names["secrets"]:
+            value = provider.get_secret(name)
+            if value is not None:
+                environ[f"FLOMATION_SECRET_{name}"] = value
+        for name in names["env"]:
+            value = provider.get_variable(name)
+            if value is not None:
+                environ[f"FLOMATION_ENV_{name}"] = value
+        return environ
+
+    def run(self, job: Job, workspace: Path, emit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        files = {"flow": job.flow, "trigger-data": job.trigger_data or {}, "context": job.context}
+        if job.checkpoint is not None:
+            files["checkpoint"] = job.resume_checkpoint
+        arguments = [*self._command, "run"]
+        for option, content in files.items():
+            path = workspace / f"{option}.json"
+            path.write_text(json.dumps(content))
+            arguments += [f"--{option}", str(path)]
+        if job.entry:
+            arguments += ["--entry", job.entry]
+        state_path = workspace / "state.json"
+        arguments += ["--state", str(state_path)]
+        try:
+            environ = self._environment(job)
+        except Exception as error:
+            return failed_result(f"The secrets of the execution could not be fetched: {error}")
+        log_path = workspace / "executor.log"
+        try:
+            with open(log_path, "wb") as log:
+                process = subprocess.Popen(
+                    arguments,
+                    cwd=workspace,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    env=environ,
+                    start_new_session=True,
+                )
+        except OSError as error:
+            return failed_result(f"The executor {self._command[0]!r} could not be started: {error}")
+        reader = threading.Thread(target=self._read_events, args=(process, emit), daemon=True)
+        reader.start()
+        cancelled = self._wait(process, job)
+        reader.join(2)
+        if cancelled and process.returncode not in (0, 1, 3):
+            return cancelled_result()
+        state: Any = None
+        if state_path.exists():
+            try:
+                state = json.loads(state_path.read_text())
+            except ValueError:
+                state = None
+        if isinstance(state, dict):
+            return normalise_result(state)
+        status = EXIT_STATUSES.get(process.returncode or 0, "failed")
+        tail = log_path.read_text(errors="replace")[-800:] if log_path.exists() else ""
+        return failed_result(
+            f"The executor exited with code {process.returncode} ({status}) without writing state.json."
+            + (f" Its log ends with: {tail}" if tail else "")
+        )
+
+    def _wait(self, process: subprocess.Popen[bytes], job: Job) -> bool:
+        kill_at: float | None = None
+        while True:
+            try:
+                process.wait(0.05 if kill_at else 0.1)
+                return kill_at is not None
+            except subprocess.TimeoutExpired:
+                pass
+            if job.cancel.is_set() and kill_at is None:
+                self._signal(process, signal.SIGTERM)
+                kill_at = time.monotonic() + CANCEL_GRACE
+            elif kill_at is not None and time.monotonic() >= kill_at:
+                logger.warning("execution %s: the executor ignored SIGTERM; killing it", job.id)
+                self._signal(process, signal.SIGKILL)
+
+    @staticmethod
+    def _signal(process: subprocess.Popen[bytes], signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signum)
+
+    @staticmethod
+    def _read_events(process: subprocess.Popen[bytes], emit: Callable[[dict[str, Any]], None]) -> None:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            line = raw.decode(errors="replace").strip()
+            if not line.startswith(EVENT_PREFIX):
+                continue
+            try:
+                event = json.loads(line[len(EVENT_PREFIX) :])
+            except ValueError:
+                logger.warning("an executor event was not valid JSON: %.200s", line)
+                continue
+            if isinstance(event, dict):
+                emit(event)

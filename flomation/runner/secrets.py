@@ -1,0 +1,46 @@
+"""Secrets and variables for one execution, fetched from the API with signed calls. Never logged. No Django.
+
+Implements the executor's SecretProvider protocol (get_secret, get_variable). A name the environment does
+not have gives None; an API that cannot be reached raises, so the node fails with a clear error instead of
+running with an empty secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flomation.runner.client import ApiClient, ApiRefused
+
+
+class ApiSecretProvider:
+    def __init__(self, client: ApiClient, execution_id: str, lease_token: str) -> None:
+        self._client = client
+        self._execution_id = execution_id
+        self._lease_token = lease_token
+        self._cache: dict[tuple[str, str], str | None] = {}
+
+    def __repr__(self) -> str:
+        return f"ApiSecretProvider(execution={self._execution_id})"
+
+    def _fetch(self, kind: str, name: str) -> str | None:
+        key = (kind, name)
+        if key not in self._cache:
+            path = f"executions/{self._execution_id}/{kind}/{quote(name, safe='')}"
+            try:
+                answer: dict[str, Any] = self._client.call(
+                    "GET", path, headers={"X-Flomation-Lease": self._lease_token}
+                )
+            except ApiRefused as error:
+                if error.status != 404:
+                    raise
+                answer = {}
+            value = answer.get("value")
+            self._cache[key] = value if isinstance(value, str) else None
+        return self._cache[key]
+
+    def get_secret(self, name: str) -> str | None:
+        return self._fetch("secrets", name)
+
+    def get_variable(self, name: str) -> str | None:
+        return self._fetch("variables", name)
