@@ -5,5 +5,6 @@ ROLE = Role(
     default_port=8081,
     urlconf="flomation.launch.urls",
     prefix="launch/",
-    loops=(),
+    loops=("flomation.launch.loops.run",),
+    description="Trigger ingress (webhooks, forms, QR codes, pixels, manual runs), schedules and pollers.",
 )

@@ -1,0 +1,109 @@
+"""What the public ingress views share: finding the trigger, refusing with the right status, request data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+
+from flomation.launch.config import WebhookSettings, webhook_settings
+from flomation.launch.models import Trigger
+from flomation.launch.ratelimit import buckets, retry_after_header
+
+# A trigger's settings are parsed once per version of its row, not on every request.
+_settings_cache: dict[tuple[str, str], WebhookSettings] = {}
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+    def response(self) -> JsonResponse:
+        response = JsonResponse({"error": self.message}, status=self.status)
+        for name, value in self.headers.items():
+            response[name] = value
+        return response
+
+
+def trigger_for_request(public_id: str, kinds: frozenset[str]) -> Trigger:
+    """The trigger behind a public URL, with everything execution_create needs loaded in one query."""
+    trigger = (
+        Trigger.objects.select_related("workflow__organisation", "environment", "deployment__revision")
+        .defer("deployment__revision__flow", "workflow__description")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if trigger is None or trigger.kind not in kinds:
+        raise Refused(404, "there is no trigger at this address")
+    if not trigger.active:
+        raise Refused(410, "this trigger was removed from its workflow's deployment")
+    return trigger
+
+
+def trigger_settings(trigger: Trigger) -> WebhookSettings:
+    key = (str(trigger.id), trigger.updated_at.isoformat())
+    found = _settings_cache.get(key)
+    if found is None:
+        try:
+            found = webhook_settings(trigger.config, kind=trigger.kind)
+        except ValueError as error:
+            raise Refused(503, f"this trigger is misconfigured: {error}") from None
+        if len(_settings_cache) > 10_000:
+            _settings_cache.clear()
+        _settings_cache[key] = found
+    return found
+
+
+def refuse_if_paused(trigger: Trigger) -> None:
+    if not trigger.enabled:
+        raise Refused(503, "this trigger is paused; try again later", {"Retry-After": "60"})
+
+
+def take_rate_token(trigger: Trigger, settings: WebhookSettings) -> None:
+    wait = buckets.take(str(trigger.id), rate=settings.rate_per_second, burst=settings.burst)
+    if wait:
+        raise Refused(
+            429, "too many requests for this trigger; slow down", {"Retry-After": retry_after_header(wait)}
+        )
+
+
+def read_body(request: HttpRequest, limit: int) -> bytes:
+    """The request body, refusing with 413 past `limit` bytes (also for a body without Content-Length)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise Refused(400, "the Content-Length header is not a number") from None
+    if declared > limit:
+        raise Refused(413, f"the body is larger than this trigger's limit of {limit} bytes")
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise Refused(413, f"the body is larger than this trigger's limit of {limit} bytes")
+    return body
+
+
+def idempotency_key(request: HttpRequest) -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 200:
+        raise Refused(400, "the Idempotency-Key header is longer than 200 characters")
+    return key or None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def visitor(request: HttpRequest) -> dict[str, Any]:
+    """Who asked: for pixels and scans (the flow sees these, nothing secret is in them)."""
+    return {
+        "ip": request.META.get("REMOTE_ADDR", ""),
+        "forwarded_for": request.headers.get("X-Forwarded-For", ""),
+        "user_agent": request.headers.get("User-Agent", ""),
+        "referer": request.headers.get("Referer", ""),
+        "accept_language": request.headers.get("Accept-Language", ""),
+        "query": {key: request.GET.get(key) for key in request.GET},
+        "triggered_at": now_iso(),
+    }

@@ -1,0 +1,60 @@
+"""Pollers: each reads new items from an outside system after a cursor and returns them as events.
+
+A poller does its network work outside any transaction and returns a PollResult; the caller commits the
+new cursor and the executions in one transaction (compare-and-swap on the cursor version, so a process
+whose lease was taken over cannot fire the same items), then calls `finish(committed)` so a queue poller
+acknowledges its messages only after the commit.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from flomation.launch.models import Trigger
+
+
+class PollError(Exception):
+    """A configuration or remote problem, shown on the trigger as its last error."""
+
+
+@dataclass(frozen=True)
+class PollEvent:
+    data: dict[str, Any]
+    key: str | None = None  # idempotency key: the same item never starts two executions
+
+
+def _nothing(committed: bool) -> None:
+    return None
+
+
+@dataclass
+class PollResult:
+    cursor: Any
+    events: list[PollEvent] = field(default_factory=list)
+    finish: Callable[[bool], None] = _nothing
+
+
+class Poller(Protocol):
+    def poll(
+        self, *, trigger: Trigger, config: dict[str, Any], secrets: dict[str, Any], cursor: Any, now: datetime
+    ) -> PollResult: ...
+
+
+_REGISTRY = {
+    "git_poll": "flomation.launch.pollers.git.GitPoller",
+    "database_row": "flomation.launch.pollers.database.DatabaseRowPoller",
+    "email": "flomation.launch.pollers.email.EmailPoller",
+    "queue": "flomation.launch.pollers.queue.QueuePoller",
+}
+
+
+def poller_for(kind: str) -> Poller:
+    path = _REGISTRY.get(kind)
+    if path is None:
+        raise PollError(f"no poller for trigger kind {kind!r}")
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)()

@@ -1,0 +1,228 @@
+"""How launch turns an accepted trigger into an execution, behind one interface.
+
+* LocalGateway (launch shares the API's database): core's `execution_create` and the Invocation row in one
+  transaction, so a 2xx always means both are committed; lastNode waits LISTEN on the execution's channel.
+* RemoteGateway (LAUNCH_API_URL set): the Invocation row is committed first, then submitted to the API
+  with an idempotency key derived from it; one the API did not take stays pending and the launch loop
+  submits it again, so nothing accepted is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cache
+from typing import Any, Protocol
+
+import psycopg
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from psycopg import sql
+
+from flomation.core.models import Execution, ExecutionState
+from flomation.core.services.executions import execution_channel, execution_create
+from flomation.launch.models import Invocation, Trigger
+from flomation.launch.remote import ApiClient, RemoteError, launch_api_settings
+
+logger = logging.getLogger(__name__)
+
+
+class Replayed(Exception):
+    """A signed delivery id this trigger has already accepted."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    execution_id: uuid.UUID | None  # None only when the API could not be reached yet (remote mode)
+    created: bool  # False when an Idempotency-Key matched an earlier request
+    invocation_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class ExecutionGateway(Protocol):
+    def accept(
+        self,
+        *,
+        trigger: Trigger,
+        trigger_data: dict[str, Any],
+        method: str = "",
+        idempotency_key: str | None = None,
+        delivery_id: str | None = None,
+    ) -> Accepted: ...
+
+    def wait(self, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
+        """The finished execution's state and outputs, or None if it did not finish within `timeout`."""
+        ...
+
+
+def core_idempotency_key(trigger: Trigger, key: str) -> str:
+    """Core's keys are unique per organisation: scope the caller's key to this trigger."""
+    if len(key) > 120:
+        key = hashlib.sha256(key.encode()).hexdigest()
+    return f"launch:{trigger.public_id}:{key}"
+
+
+def _constraint_name(error: IntegrityError) -> str:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", "") or ""
+
+
+class LocalGateway:
+    def accept(
+        self,
+        *,
+        trigger: Trigger,
+        trigger_data: dict[str, Any],
+        method: str = "",
+        idempotency_key: str | None = None,
+        delivery_id: str | None = None,
+    ) -> Accepted:
+        try:
+            with transaction.atomic():
+                result = execution_create(
+                    workflow=trigger.workflow,
+                    trigger_type=trigger.kind,
+                    trigger_data=trigger_data,
+                    environment=trigger.environment,
+                    deployment=trigger.deployment,
+                    idempotency_key=core_idempotency_key(trigger, idempotency_key)
+                    if idempotency_key
+                    else None,
+                )
+                if not result.created:
+                    return Accepted(result.execution.id, False)
+                invocation = Invocation.objects.create(
+                    trigger=trigger,
+                    execution_id=result.execution.id,
+                    idempotency_key=idempotency_key,
+                    delivery_id=delivery_id,
+                    method=method,
+                    payload=trigger_data,
+                )
+        except IntegrityError as error:
+            if _constraint_name(error) == "launch_invocation_delivery":
+                raise Replayed(delivery_id) from None
+            raise
+        return Accepted(result.execution.id, True, invocation.id)
+
+    def wait(self, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
+        params = {
+            key: value
+            for key, value in connection.get_connection_params().items()
+            if key not in {"cursor_factory", "context", "prepare_threshold", "server_side_binding"}
+        }
+        deadline = time.monotonic() + timeout
+        # A dedicated connection: LISTEN must not hold one of the web worker's pooled connections.
+        with psycopg.connect(**params, autocommit=True) as listener:
+            listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(execution_channel(execution_id))))
+            while True:
+                outcome = _finished(execution_id)  # checked after LISTEN, so no result slips between
+                if outcome is not None:
+                    return outcome
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                for _ in listener.notifies(timeout=remaining, stop_after=1):
+                    pass
+
+
+def _finished(execution_id: uuid.UUID) -> Outcome | None:
+    row = Execution.objects.filter(id=execution_id).values("state", "outputs").first()
+    if row is None or row["state"] not in ExecutionState.finished() | {ExecutionState.SUSPENDED}:
+        return None
+    return Outcome(state=row["state"], outputs=row["outputs"] or {})
+
+
+class RemoteGateway:
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+
+    def accept(
+        self,
+        *,
+        trigger: Trigger,
+        trigger_data: dict[str, Any],
+        method: str = "",
+        idempotency_key: str | None = None,
+        delivery_id: str | None = None,
+    ) -> Accepted:
+        try:
+            with transaction.atomic():
+                invocation = Invocation.objects.create(
+                    trigger=trigger,
+                    idempotency_key=idempotency_key,
+                    delivery_id=delivery_id,
+                    method=method,
+                    payload=trigger_data,
+                )
+        except IntegrityError as error:
+            if _constraint_name(error) == "launch_invocation_delivery":
+                raise Replayed(delivery_id) from None
+            earlier = Invocation.objects.get(trigger=trigger, idempotency_key=idempotency_key)
+            return Accepted(earlier.execution_id, False, earlier.id)
+        # Submitted once the invocation is committed (at once when no outer transaction is open).
+        transaction.on_commit(lambda: self.submit(invocation))
+        return Accepted(invocation.execution_id, True, invocation.id)
+
+    def submit(self, invocation: Invocation) -> bool:
+        """Hands one stored invocation to the API; returns False (and leaves it pending) on failure."""
+        trigger = invocation.trigger
+        try:
+            remote = self.client.execution_create(
+                workflow_id=trigger.workflow_id,
+                environment_id=trigger.environment_id,
+                deployment_id=trigger.deployment_id,
+                trigger_type=trigger.kind,
+                trigger_data=invocation.payload,
+                idempotency_key=f"launch-invocation:{invocation.id}",
+            )
+        except RemoteError as error:
+            logger.warning(
+                "invocation %s of trigger %s not submitted: %s", invocation.id, trigger.public_id, error
+            )
+            return False
+        invocation.execution_id = remote.id
+        Invocation.objects.filter(id=invocation.id).update(execution_id=remote.id)
+        return True
+
+    def submit_pending(self, *, limit: int = 50) -> int:
+        """Submits invocations the API has not taken yet (older than a few seconds); returns how many went."""
+        cutoff = timezone.now() - timedelta(seconds=5)
+        sent = 0
+        with transaction.atomic():
+            pending = list(
+                Invocation.objects.select_for_update(skip_locked=True)
+                .select_related("trigger")
+                .filter(execution_id__isnull=True, received_at__lt=cutoff)
+                .order_by("received_at")[:limit]
+            )
+            for invocation in pending:
+                sent += self.submit(invocation)
+        return sent
+
+    def wait(self, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                body = self.client.execution_get(execution_id)
+            except RemoteError:
+                body = {}
+            if body.get("state") in ExecutionState.finished() | {ExecutionState.SUSPENDED}:
+                return Outcome(state=body["state"], outputs=body.get("outputs") or {})
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+        return None
+
+
+@cache
+def execution_gateway() -> ExecutionGateway:
+    url, key = launch_api_settings()
+    return RemoteGateway(ApiClient(url, key)) if url else LocalGateway()

@@ -1,0 +1,157 @@
+"""Trigger records from deployments: each trigger node of the current revision becomes (or stays) a
+Trigger keyed by workflow, environment and node id, so its public id survives new revisions and rollbacks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from flomation.core.models import Deployment
+from flomation.launch.config import poll_interval_seconds, split_inputs
+from flomation.launch.models import Trigger, TriggerKind, TriggerLease
+from flomation.launch.schedules import ScheduleError, next_fire_after, schedule_from_config
+from flomation.launch.services.secrets import secrets_encrypt
+from flomation.lib import crypto
+
+logger = logging.getLogger(__name__)
+
+_KINDS = {choice.value for choice in TriggerKind}
+# What a poller's cursor is a position in: when these inputs change, the cursor starts again.
+_CURSOR_INPUTS = {
+    TriggerKind.GIT_POLL: ("url", "repository", "repository_url", "branch"),
+    TriggerKind.DATABASE_ROW: ("connection", "dsn", "host", "database", "schema", "table", "column"),
+    TriggerKind.EMAIL: ("host", "username", "mailbox"),
+    TriggerKind.QUEUE: ("url", "broker_url", "queue_url", "queue"),
+}
+
+
+@dataclass(frozen=True)
+class TriggerNode:
+    node_id: str
+    action: str
+    inputs: list[Any]
+
+
+def trigger_nodes(flow: dict[str, Any]) -> list[TriggerNode]:
+    """The flow's trigger nodes: the action id is the node's `type`, else its `data.label` (as the executor)."""
+    found = []
+    for node in (flow or {}).get("nodes", []) or []:
+        if not isinstance(node, dict) or not node.get("id"):
+            continue
+        data = node.get("data") or {}
+        action = next(
+            (str(a) for a in (node.get("type"), data.get("label")) if str(a or "").startswith("trigger/")),
+            None,
+        )
+        if action:
+            inputs = ((data.get("config") or {}).get("inputs")) or []
+            found.append(TriggerNode(node_id=str(node["id"]), action=action, inputs=list(inputs)))
+    return found
+
+
+def kind_of(action: str) -> str:
+    name = action.split("/", 1)[1] if "/" in action else action
+    return name if name in _KINDS else TriggerKind.OTHER
+
+
+def on_deployment_activated(sender: Any = None, *, deployment: Deployment, **kwargs: Any) -> None:
+    trigger_sync(deployment=deployment)
+
+
+@transaction.atomic
+def trigger_sync(*, deployment: Deployment, now: datetime | None = None) -> list[Trigger]:
+    """Makes the triggers of `deployment`'s workflow and environment match its revision's trigger nodes.
+
+    Nodes no longer in the revision are retired (inactive, lease dropped) but kept, so a rollback that
+    brings a node back also brings back its URL. Returns the active triggers.
+    """
+    now = now or timezone.now()
+    revision = deployment.revision
+    existing = {
+        trigger.node_id: trigger
+        for trigger in Trigger.objects.select_for_update().filter(
+            workflow_id=deployment.workflow_id, environment_id=deployment.environment_id
+        )
+    }
+    organisation_id = deployment.workflow.organisation_id
+    active: list[Trigger] = []
+    for node in trigger_nodes(revision.flow):
+        config, secrets = split_inputs(node.inputs)
+        trigger = existing.pop(node.node_id, None) or Trigger(
+            organisation_id=organisation_id,
+            workflow_id=deployment.workflow_id,
+            environment_id=deployment.environment_id,
+            node_id=node.node_id,
+        )
+        was_running = trigger.pk is not None and trigger.active
+        changed = trigger.config != config or trigger.action != node.action or not was_running
+        trigger.action, trigger.kind = node.action, kind_of(node.action)
+        trigger.config, trigger.deployment, trigger.active = config, deployment, True
+        trigger.secrets_ciphertext = secrets_encrypt(secrets)
+        _reset_cursor_if_moved(trigger, config, secrets)
+        if changed or trigger.next_run_at is None:
+            _schedule_first_run(trigger, now)
+        if trigger.kind == TriggerKind.MANUAL and not trigger.run_token_hash:
+            trigger_new_run_token(trigger=trigger, save=False)
+        trigger.save()
+        active.append(trigger)
+    retired = list(existing.values())
+    for trigger in retired:
+        trigger.active = False
+        trigger.save(update_fields=["active", "updated_at"])
+    TriggerLease.objects.filter(trigger__in=retired).delete()
+    return active
+
+
+def _reset_cursor_if_moved(trigger: Trigger, config: dict[str, Any], secrets: dict[str, Any]) -> None:
+    names = _CURSOR_INPUTS.get(trigger.kind, ())  # type: ignore[call-overload]
+    identity = json.dumps([config.get(n, secrets.get(n)) for n in names], sort_keys=True, default=str)
+    key = hashlib.sha256(identity.encode()).hexdigest()
+    if trigger.cursor_key != key:
+        trigger.cursor_key, trigger.cursor = key, None
+        trigger.cursor_version += 1
+
+
+def _schedule_first_run(trigger: Trigger, now: datetime) -> None:
+    trigger.last_error = ""
+    if trigger.kind == TriggerKind.SCHEDULE:
+        try:
+            trigger.next_run_at = next_fire_after(schedule_from_config(trigger.config), now)
+        except ScheduleError as error:
+            trigger.next_run_at, trigger.last_error = None, str(error)
+    elif trigger.kind in TriggerKind.timed():
+        poll_interval_seconds(trigger.config)  # validates nothing fatal; first poll at once
+        trigger.next_run_at = now
+    else:
+        trigger.next_run_at = None
+
+
+def trigger_new_run_token(*, trigger: Trigger, save: bool = True) -> str:
+    """Gives a trigger a new run token (manual runs); the old one stops working. Returns the token."""
+    token = crypto.random_token("frt_", 24)
+    trigger.run_token_hash = crypto.sha256_hex(token)
+    trigger.run_token_ciphertext = crypto.encrypt(settings.FLOMATION_ENCRYPTION_KEYS, token)
+    if save:
+        trigger.save(update_fields=["run_token_hash", "run_token_ciphertext", "updated_at"])
+    return token
+
+
+def trigger_set_enabled(*, trigger: Trigger, enabled: bool, now: datetime | None = None) -> Trigger:
+    """Pauses or resumes a trigger. A resumed schedule continues from now: pause time is not made up."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        trigger.enabled = enabled
+        if enabled:
+            _schedule_first_run(trigger, now)
+        trigger.save(update_fields=["enabled", "next_run_at", "last_error", "updated_at"])
+        if not enabled:
+            TriggerLease.objects.filter(trigger=trigger).delete()
+    return trigger

@@ -1,0 +1,1 @@
+"""Launch's public views: webhooks, forms, QR codes, scans, pixels and manual runs."""

@@ -1,0 +1,182 @@
+"""`/launch/webhook/<id>`: the webhook ingress. Lean on purpose: one query finds the trigger, one
+transaction stores the execution and the invocation, and nothing else touches the database."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from flomation.launch.config import WebhookSettings, as_int
+from flomation.launch.ingress import (
+    Refused,
+    idempotency_key,
+    now_iso,
+    read_body,
+    refuse_if_paused,
+    take_rate_token,
+    trigger_for_request,
+    trigger_settings,
+)
+from flomation.launch.models import Trigger, TriggerKind
+from flomation.launch.services.gateway import Outcome, Replayed, execution_gateway
+from flomation.launch.services.secrets import trigger_secrets
+from flomation.launch.webhooks import authenticate, cors_origin_allowed, request_headers
+
+WEBHOOK_KINDS = frozenset({TriggerKind.WEBHOOK, TriggerKind.WEB, TriggerKind.OTHER})
+_HOP_BY_HOP = frozenset({"connection", "transfer-encoding", "content-length", "keep-alive", "upgrade"})
+
+
+@csrf_exempt
+def webhook(request: HttpRequest, public_id: str) -> HttpResponse:
+    origin = request.headers.get("Origin", "")
+    settings: WebhookSettings | None = None
+    try:
+        trigger = trigger_for_request(public_id, WEBHOOK_KINDS)
+        settings = trigger_settings(trigger)
+        if request.method == "OPTIONS":
+            return _preflight(request, origin, settings)
+        response = _handle(request, trigger, settings, origin)
+    except Refused as refused:
+        response = refused.response()
+    if settings is not None and origin and settings.cors_origins and cors_origin_allowed(origin, settings):
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response
+
+
+def _preflight(request: HttpRequest, origin: str, settings: WebhookSettings) -> HttpResponse:
+    if not (origin and settings.cors_origins and cors_origin_allowed(origin, settings)):
+        raise Refused(403, "this origin may not call this webhook")
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Methods"] = ", ".join(sorted(settings.methods))
+    requested = request.headers.get("Access-Control-Request-Headers")
+    if requested:
+        response["Access-Control-Allow-Headers"] = requested
+    response["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def _handle(request: HttpRequest, trigger: Trigger, settings: WebhookSettings, origin: str) -> HttpResponse:
+    if request.method not in settings.methods:
+        raise Refused(
+            405,
+            f"this webhook accepts {', '.join(sorted(settings.methods))}",
+            {"Allow": ", ".join(sorted(settings.methods))},
+        )
+    refuse_if_paused(trigger)
+    if origin and settings.cors_origins and not cors_origin_allowed(origin, settings):
+        raise Refused(403, "this origin may not call this webhook")
+    take_rate_token(trigger, settings)
+    body = read_body(request, settings.max_body_bytes)
+    auth = authenticate(request, body, settings, trigger_secrets(trigger))
+    if not auth.ok:
+        raise Refused(401, auth.error, {"WWW-Authenticate": auth.challenge} if auth.challenge else None)
+    key = idempotency_key(request)
+    content_type = request.content_type or ""
+    trigger_data = {
+        "__node_id": trigger.node_id,
+        "body": _parse_body(body, content_type),
+        "method": request.method,
+        "content_type": content_type,
+        "triggered_at": now_iso(),
+        "headers": request_headers(request, settings),
+        "query": {name: request.GET.get(name) for name in request.GET},
+    }
+    gateway = execution_gateway()
+    try:
+        accepted = gateway.accept(
+            trigger=trigger,
+            trigger_data=trigger_data,
+            method=request.method or "",
+            idempotency_key=key,
+            delivery_id=auth.delivery_id,
+        )
+    except Replayed:
+        raise Refused(409, "this delivery id was already accepted; a replayed request is refused") from None
+    if settings.response_mode == "lastNode" and accepted.execution_id is not None:
+        return _answer(gateway.wait(accepted.execution_id, settings.timeout_seconds), accepted.execution_id)
+    return _accepted(accepted.execution_id, accepted.invocation_id)
+
+
+def _parse_body(body: bytes, content_type: str) -> Any:
+    if not body:
+        return None
+    text = body.decode("utf-8", errors="replace")
+    if content_type == "application/json" or content_type.endswith("+json"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise Refused(400, "the body is not valid JSON") from None
+    if content_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(text, keep_blank_values=True))
+    return text
+
+
+def _accepted(execution_id: Any, invocation_id: Any = None) -> JsonResponse:
+    body = {"status": "accepted", "execution_id": str(execution_id) if execution_id else None}
+    body["executionId"] = body["execution_id"]
+    if execution_id is None and invocation_id is not None:
+        body["invocation_id"] = str(invocation_id)
+    return JsonResponse(body, status=202)
+
+
+def _answer(outcome: Outcome | None, execution_id: Any) -> HttpResponse:
+    """The flow's answer: what output/web_response set, else its outputs; 202 if it has not finished."""
+    if outcome is None or outcome.state == "suspended":
+        return _accepted(execution_id)
+    custom = outcome.outputs.get("__web_response__")
+    if isinstance(custom, dict):
+        return _web_response(custom)
+    if outcome.state != "succeeded":
+        return JsonResponse(
+            {"status": outcome.state, "executionId": str(execution_id), "execution_id": str(execution_id),
+             "error": "the workflow did not succeed; see the execution for details"},
+            status=502,
+        )  # fmt: skip
+    data = {key: value for key, value in outcome.outputs.items() if not key.startswith("__")}
+    return JsonResponse(
+        {
+            "status": "completed",
+            "executionId": str(execution_id),
+            "execution_id": str(execution_id),
+            "data": data,
+        }
+    )
+
+
+def _web_response(spec: dict[str, Any]) -> HttpResponse:
+    status = as_int(spec.get("status_code", spec.get("status")), 200, minimum=100, maximum=599)
+    headers = _headers(spec.get("headers"))
+    body = spec.get("body", "")
+    content_type = spec.get("content_type") or headers.pop("content-type", None)
+    if not isinstance(body, str | bytes):
+        body = json.dumps(body)
+        content_type = content_type or "application/json"
+    response = HttpResponse(body, status=status, content_type=content_type or "text/plain; charset=utf-8")
+    for name, value in headers.items():
+        if name not in _HOP_BY_HOP:
+            try:
+                response[name] = value
+            except ValueError:  # a newline in a header value: never let a flow split the response
+                continue
+    return response
+
+
+def _headers(raw: Any) -> dict[str, str]:
+    """Headers as output/web_response may give them: a map, a key/value list, or `Key: Value` lines."""
+    if isinstance(raw, str):
+        with contextlib.suppress(ValueError):
+            raw = json.loads(raw) if raw.strip().startswith(("{", "[")) else raw
+    pairs: list[tuple[str, Any]] = []
+    if isinstance(raw, dict):
+        pairs = list(raw.items())
+    elif isinstance(raw, list):
+        pairs = [(item.get("key", ""), item.get("value", "")) for item in raw if isinstance(item, dict)]
+    elif isinstance(raw, str):
+        pairs = [tuple(line.split(":", 1)) for line in raw.splitlines() if ":" in line]  # type: ignore[misc]
+    return {str(name).strip().lower(): str(value).strip() for name, value in pairs if str(name).strip()}
