@@ -5,5 +5,9 @@ ROLE = Role(
     default_port=8888,
     urlconf="flomation.core.urls",
     prefix="api/v1/",
-    loops=(),
+    loops=(
+        "flomation.core.loops.resume_due",
+        "flomation.core.loops.retention",
+        "flomation.core.protocol.loops.reclaim_expired_leases",
+    ),
 )

@@ -7,3 +7,7 @@ workflow and environment (deploy, rollback or promotion). Launch turns its trigg
 from django.dispatch import Signal
 
 deployment_activated = Signal()
+
+# workflow_state_changed(sender=Workflow, workflow=Workflow, previous=str): the lifecycle state moved
+# (paused, activated, archived, restored). Launch stops or restarts the workflow's triggers.
+workflow_state_changed = Signal()

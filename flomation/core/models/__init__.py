@@ -8,8 +8,8 @@ from flomation.core.models.organisations import (
     ApiToken,
     Group,
     Invitation,
-    Membership,
     MemberRole,
+    Membership,
     Organisation,
 )
 from flomation.core.models.runners import Queue, Runner

@@ -17,7 +17,9 @@ class Environment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="core_environment_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="core_environment_unique")
+        ]
         ordering = ["position", "name"]
 
     def __str__(self) -> str:

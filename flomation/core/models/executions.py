@@ -46,10 +46,16 @@ class Execution(models.Model):
     trigger_data = models.JSONField(default=dict, blank=True)
     entry_node = models.CharField(max_length=120, blank=True)
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
-    created_by = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns")
+    created_by = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rerun_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
+    )
     # Claim and lease.
-    runner = models.ForeignKey(Runner, null=True, blank=True, on_delete=models.SET_NULL, related_name="executions")
+    runner = models.ForeignKey(
+        Runner, null=True, blank=True, on_delete=models.SET_NULL, related_name="executions"
+    )
     attempt = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=3)
     lease_token = models.UUIDField(null=True, blank=True)
@@ -67,16 +73,28 @@ class Execution(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="when the outcome email went out")
 
     class Meta:
         indexes = [
             models.Index(
-                fields=["queue", "priority", "created_at"], condition=Q(state="pending"), name="core_exec_pending"
+                fields=["queue", "priority", "created_at"],
+                condition=Q(state="pending"),
+                name="core_exec_pending",
             ),
-            models.Index(fields=["lease_expires_at"], condition=Q(state__in=["claimed", "running"]), name="core_exec_leased"),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(state__in=["claimed", "running"]),
+                name="core_exec_leased",
+            ),
             models.Index(fields=["resume_at"], condition=Q(state="suspended"), name="core_exec_suspended"),
             models.Index(fields=["organisation", "-created_at"], name="core_exec_org_recent"),
             models.Index(fields=["workflow", "-created_at"], name="core_exec_workflow_recent"),
+            models.Index(
+                fields=["finished_at"],
+                condition=Q(state__in=["succeeded", "failed", "cancelled", "timed_out"]),
+                name="core_exec_finished",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -110,7 +128,9 @@ class ExecutionStep(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["execution", "attempt", "sequence"], name="core_step_unique_sequence")
+            models.UniqueConstraint(
+                fields=["execution", "attempt", "sequence"], name="core_step_unique_sequence"
+            )
         ]
         ordering = ["attempt", "sequence"]
 

@@ -51,7 +51,9 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organisation", "account"], name="core_membership_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "account"], name="core_membership_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id} in {self.organisation_id} ({self.role})"
@@ -69,7 +71,9 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    accepted_by = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.email} to {self.organisation_id}"
@@ -84,7 +88,9 @@ class Group(models.Model):
     members = models.ManyToManyField(Account, blank=True, related_name="permission_groups")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="core_group_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="core_group_unique_name")
+        ]
 
     def __str__(self) -> str:
         return self.name

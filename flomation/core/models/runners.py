@@ -20,7 +20,9 @@ class Queue(models.Model):
         Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="queues"
     )
     name = models.CharField(max_length=120)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
     registration_code_ciphertext = models.TextField(help_text="Fernet token; the code is shown to admins")
     registration_code_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

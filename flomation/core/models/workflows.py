@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -29,6 +30,10 @@ class Workflow(models.Model):
     latest_revision = models.PositiveIntegerField(default=0)
     notify_on_failure = models.BooleanField(default=True)
     notify_on_success = models.BooleanField(default=False)
+    notify_recipients = ArrayField(
+        models.EmailField(), default=list, blank=True,
+        help_text="Who is emailed about runs; empty means the organisation's owners.",
+    )  # fmt: skip
     created_by = models.ForeignKey(Account, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -52,7 +57,9 @@ class Revision(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workflow", "number"], name="core_revision_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="core_revision_unique_number")
+        ]
         ordering = ["-number"]
 
     def __str__(self) -> str:
@@ -89,7 +96,9 @@ class Deployment(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["workflow", "environment"], condition=Q(is_current=True), name="core_deployment_one_current"
+                fields=["workflow", "environment"],
+                condition=Q(is_current=True),
+                name="core_deployment_one_current",
             )
         ]
         ordering = ["-deployed_at"]

@@ -106,7 +106,9 @@ def execution_create(
     except IntegrityError:
         if not idempotency_key:
             raise
-        earlier = Execution.objects.get(organisation_id=workflow.organisation_id, idempotency_key=idempotency_key)
+        earlier = Execution.objects.get(
+            organisation_id=workflow.organisation_id, idempotency_key=idempotency_key
+        )
         return Created(earlier, False)
     return Created(execution, True)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from flomation.core.models import Organisation, Queue
+from flomation.core.models import Organisation, Queue, Runner
 from flomation.lib import crypto
 
 SHARED_QUEUE_NAME = "shared"
@@ -13,8 +13,19 @@ def _new_code() -> str:
     return crypto.random_token("frq_", 24)
 
 
-def queue_create(*, organisation: Organisation | None, name: str, parent: Queue | None = None) -> tuple[Queue, str]:
+def queue_create(
+    *, organisation: Organisation | None, name: str, parent: Queue | None = None
+) -> tuple[Queue, str]:
     """Creates a queue; returns it with its registration code (also kept encrypted for admins to copy)."""
+    from django.core.exceptions import ValidationError
+
+    if not name.strip() or len(name.strip()) > 120:
+        raise ValidationError({"name": "A queue name is 1 to 120 characters."})
+    if Queue.objects.filter(organisation=organisation, name=name.strip()).exists():
+        raise ValidationError({"name": f"There is already a queue named {name.strip()!r}."})
+    if parent is not None and parent.organisation_id not in (None, getattr(organisation, "id", None)):
+        raise ValidationError({"parent": "The parent queue belongs to another organisation."})
+    name = name.strip()
     code = _new_code()
     queue = Queue.objects.create(
         organisation=organisation,
@@ -49,3 +60,48 @@ def queue_shared() -> Queue:
             return queue_create(organisation=None, name=SHARED_QUEUE_NAME)[0]
     except IntegrityError:
         return Queue.objects.get(organisation__isnull=True, name=SHARED_QUEUE_NAME)
+
+
+def queue_update(*, queue: Queue, name: str | None = None, parent: Queue | None | bool = False) -> Queue:
+    """Renames a queue or sets its parent (parent=False: unchanged). Refuses a parent that would loop."""
+    from django.core.exceptions import ValidationError
+
+    fields = []
+    if name is not None:
+        if not name.strip() or len(name.strip()) > 120:
+            raise ValidationError({"name": "A queue name is 1 to 120 characters."})
+        queue.name = name.strip()
+        fields.append("name")
+    if parent is not False:
+        ancestor = parent
+        while isinstance(ancestor, Queue):
+            if ancestor.id == queue.id:
+                raise ValidationError({"parent": "A queue cannot be its own ancestor."})
+            ancestor = ancestor.parent
+        if isinstance(parent, Queue) and parent.organisation_id not in (None, queue.organisation_id):
+            raise ValidationError({"parent": "The parent queue belongs to another organisation."})
+        queue.parent = parent  # type: ignore[assignment]
+        fields.append("parent")
+    if fields:
+        try:
+            with transaction.atomic():
+                queue.save(update_fields=fields)
+        except IntegrityError:
+            raise ValidationError({"name": f"There is already a queue named {queue.name!r}."}) from None
+    return queue
+
+
+def queue_delete(*, queue: Queue) -> None:
+    """Deletes a queue with its runners; refused while executions still refer to it."""
+    from flomation.core.services.errors import Conflict
+
+    if queue.executions.exists():
+        raise Conflict("Executions ran on this queue; it is kept for their history. Rename it instead.")
+    queue.delete()
+
+
+def runner_set_enabled(*, runner: Runner, enabled: bool) -> Runner:
+    """Enables or disables a runner; a disabled runner's requests are refused by the runner protocol."""
+    runner.enabled = enabled
+    runner.save(update_fields=["enabled"])
+    return runner

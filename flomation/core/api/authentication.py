@@ -1,0 +1,37 @@
+"""Personal API tokens (`Authorization: Bearer flo_...`) for scripts and CI.
+
+Listed before identity's class on the API views: a `flo_` token is ours; anything else (a JWT) is left
+to identity. request.user is the token owner's IdentityUser and request.auth the ApiToken.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import authentication, exceptions
+
+from flomation.core.models import ApiToken
+from flomation.core.services.tokens import TOKEN_PREFIX, api_token_authenticate
+from flomation.identity.tokens import IdentityUser
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request: Any) -> tuple[IdentityUser, ApiToken] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, value = header.partition(" ")
+        value = value.strip()
+        if scheme.lower() != "bearer" or not value.startswith(TOKEN_PREFIX):
+            return None
+        token = api_token_authenticate(plaintext=value)
+        if token is None:
+            raise exceptions.AuthenticationFailed("The API token is not valid, has expired or was revoked.")
+        user = IdentityUser(
+            user_id=str(token.account_id),
+            email=token.account.email,
+            display_name=token.account.display_name,
+            token_id=f"api:{token.id}",
+        )
+        return user, token
+
+    def authenticate_header(self, request: Any) -> str:
+        return 'Bearer realm="flomation"'

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from flomation.core.api.schema import NamedEnumField
+from flomation.core.api.serializers.organisations import AccountSerializer
+from flomation.core.models import Deployment, Revision, Workflow, WorkflowState
+
+
+class WorkflowSerializer(serializers.ModelSerializer):
+    is_favourite = serializers.SerializerMethodField()
+    queue = serializers.UUIDField(source="queue_id", allow_null=True, read_only=True)
+    state = NamedEnumField(component="WorkflowState", choices=WorkflowState.choices, read_only=True)
+
+    class Meta:
+        model = Workflow
+        fields = [
+            "id", "name", "description", "state", "queue", "latest_revision", "is_favourite",
+            "notify_on_failure", "notify_on_success", "notify_recipients", "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def get_is_favourite(self, workflow: Workflow) -> bool:
+        return bool(getattr(workflow, "is_favourite", False))
+
+
+class WorkflowCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    flow = serializers.JSONField(required=False, help_text="React Flow JSON: {nodes, edges}")
+    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    queue = serializers.UUIDField(required=False, allow_null=True)
+
+
+class WorkflowUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    state = serializers.CharField(required=False, help_text="active, paused, archived, or draft (restore)")
+    queue = serializers.UUIDField(required=False, allow_null=True)
+    notify_on_failure = serializers.BooleanField(required=False)
+    notify_on_success = serializers.BooleanField(required=False)
+    notify_recipients = serializers.ListField(child=serializers.EmailField(), required=False, max_length=50)
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    author = AccountSerializer(read_only=True)
+
+    class Meta:
+        model = Revision
+        fields = ["number", "message", "author", "created_at"]
+
+
+class RevisionDetailSerializer(RevisionSerializer):
+    class Meta(RevisionSerializer.Meta):
+        fields = [*RevisionSerializer.Meta.fields, "flow"]
+
+
+class RevisionCreateSerializer(serializers.Serializer):
+    flow = serializers.JSONField(help_text="React Flow JSON: {nodes, edges}")
+    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class DuplicateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+
+
+class ImportSerializer(serializers.Serializer):
+    document = serializers.JSONField(
+        help_text="an export of this API, or a flow {nodes, edges} from Flomation"
+    )
+    name = serializers.CharField(max_length=200, required=False)
+
+
+class ExportSerializer(serializers.Serializer):
+    format = serializers.CharField()
+    version = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    revision = serializers.IntegerField(allow_null=True)
+    flow = serializers.JSONField()
+
+
+class FavouriteSerializer(serializers.Serializer):
+    is_favourite = serializers.BooleanField()
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    environment = serializers.SerializerMethodField()
+    revision = serializers.IntegerField(source="revision.number", read_only=True)
+    deployed_by = AccountSerializer(read_only=True)
+    workflow = serializers.UUIDField(source="workflow_id", read_only=True)
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "id", "workflow", "environment", "revision", "kind", "version_tag", "notes", "is_current",
+            "deployed_by", "deployed_at",
+        ]  # fmt: skip
+
+    def get_environment(self, deployment: Deployment) -> dict[str, Any]:
+        return {"id": str(deployment.environment_id), "name": deployment.environment.name}
+
+
+class DeploySerializer(serializers.Serializer):
+    environment = serializers.CharField(help_text="environment id or name")
+    revision = serializers.IntegerField(required=False, min_value=1, help_text="default: the latest revision")
+    version_tag = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    activate = serializers.BooleanField(default=True, help_text="make a draft workflow active")
+
+
+class CiDeploySerializer(DeploySerializer):
+    workflow = serializers.UUIDField()
+    organisation = serializers.UUIDField(required=False, help_text="needed only without an API token")
+
+
+class RollbackSerializer(serializers.Serializer):
+    environment = serializers.CharField(help_text="environment id or name")
+    revision = serializers.IntegerField(required=False, min_value=1, help_text="default: the previous one")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PromoteSerializer(serializers.Serializer):
+    source = serializers.CharField(help_text="environment id or name to promote from")
+    target = serializers.CharField(required=False, help_text="default: the next environment")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from flomation.core.models import Execution, ExecutionStep, Organisation
+from flomation.core.selectors.common import get_or_404
+
+
+def execution_list(
+    *,
+    organisation: Organisation,
+    workflow_id: Any = None,
+    environment_id: Any = None,
+    state: str | list[str] | None = None,
+    trigger_type: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Execution]:
+    """The organisation's executions, newest first, filtered."""
+    rows = Execution.objects.filter(organisation=organisation).select_related(
+        "workflow", "environment", "revision", "runner"
+    )
+    if workflow_id:
+        rows = rows.filter(workflow_id=workflow_id)
+    if environment_id:
+        rows = rows.filter(environment_id=environment_id)
+    if state:
+        rows = rows.filter(state__in=[state] if isinstance(state, str) else state)
+    if trigger_type:
+        rows = rows.filter(trigger_type=trigger_type)
+    if created_after:
+        rows = rows.filter(created_at__gte=created_after)
+    if created_before:
+        rows = rows.filter(created_at__lt=created_before)
+    return rows.order_by("-created_at", "id")
+
+
+def execution_get(*, organisation: Organisation, execution_id: Any) -> Execution:
+    return get_or_404(execution_list(organisation=organisation), "execution", id=execution_id)
+
+
+def execution_steps(*, execution: Execution, after: int | None = None) -> QuerySet[ExecutionStep]:
+    """The execution's steps in the order they happened; `after` is a step id (the event stream's cursor)."""
+    rows = ExecutionStep.objects.filter(execution=execution)
+    if after is not None:
+        rows = rows.filter(id__gt=after)
+    return rows.order_by("id")

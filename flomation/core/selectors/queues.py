@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from flomation.core.models import Organisation, Queue, Runner
+from flomation.core.selectors.common import get_or_404
+
+ONLINE_WITHIN = timedelta(minutes=2)
+
+
+def queue_list(*, organisation: Organisation) -> QuerySet[Queue]:
+    """The organisation's own queues (the platform's shared queue is not theirs to manage)."""
+    return Queue.objects.filter(organisation=organisation).select_related("parent").order_by("name")
+
+
+def queue_get(*, organisation: Organisation, queue_id: Any) -> Queue:
+    return get_or_404(queue_list(organisation=organisation), "queue", id=queue_id)
+
+
+def queue_usable(*, organisation: Organisation, queue_id: Any) -> Queue:
+    """A queue a workflow of this organisation may use: its own, or the shared one if it accepts those."""
+    allowed = Q(organisation=organisation)
+    if organisation.accept_shared_runners:
+        allowed |= Q(organisation__isnull=True)
+    return get_or_404(Queue.objects.filter(allowed), "queue", id=queue_id)
+
+
+def runner_list(*, organisation: Organisation, queue_id: Any = None) -> QuerySet[Runner]:
+    rows = Runner.objects.filter(queue__organisation=organisation).select_related("queue")
+    if queue_id:
+        rows = rows.filter(queue_id=queue_id)
+    return rows.order_by("name", "id")
+
+
+def runner_get(*, organisation: Organisation, runner_id: Any) -> Runner:
+    return get_or_404(runner_list(organisation=organisation), "runner", id=runner_id)
+
+
+def runner_state(*, runner: Runner, now: Any = None) -> str:
+    """disabled, online (heard from within two minutes), offline, or never_seen."""
+    if not runner.enabled:
+        return "disabled"
+    if runner.last_contact_at is None:
+        return "never_seen"
+    return "online" if (now or timezone.now()) - runner.last_contact_at <= ONLINE_WITHIN else "offline"

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from flomation.core.models import Account, Deployment, Organisation, Revision, Workflow, WorkflowFavourite
+from flomation.core.selectors.common import get_or_404
+
+ORDERINGS = {"name", "-name", "updated_at", "-updated_at", "created_at", "-created_at"}
+
+
+def workflow_list(
+    *,
+    organisation: Organisation,
+    account: Account | None = None,
+    search: str | None = None,
+    state: str | None = None,
+    favourite: bool | None = None,
+    environment_id: Any = None,
+    ordering: str | None = None,
+    include_archived: bool = False,
+) -> QuerySet[Workflow]:
+    """The organisation's workflows, filtered; `is_favourite` is annotated for `account`.
+
+    Archived workflows are left out unless asked for by state or include_archived.
+    """
+    rows = Workflow.objects.filter(organisation=organisation).select_related("queue")
+    if account is not None:
+        rows = rows.annotate(
+            is_favourite=Exists(WorkflowFavourite.objects.filter(workflow=OuterRef("pk"), account=account))
+        )
+        if favourite is not None:
+            rows = rows.filter(is_favourite=favourite)
+    if search:
+        rows = rows.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    if state:
+        rows = rows.filter(state=state)
+    elif not include_archived:
+        rows = rows.exclude(state="archived")
+    if environment_id:
+        rows = rows.filter(deployments__environment_id=environment_id, deployments__is_current=True)
+    return rows.order_by(ordering if ordering in ORDERINGS else "-updated_at", "id")
+
+
+def workflow_get(*, organisation: Organisation, workflow_id: Any, account: Account | None = None) -> Workflow:
+    return get_or_404(
+        workflow_list(organisation=organisation, account=account, include_archived=True),
+        "workflow",
+        id=workflow_id,
+    )
+
+
+def revision_list(*, workflow: Workflow) -> QuerySet[Revision]:
+    return Revision.objects.filter(workflow=workflow).select_related("author").order_by("-number")
+
+
+def revision_get(*, workflow: Workflow, number: int) -> Revision:
+    return get_or_404(revision_list(workflow=workflow), "revision", number=number)
+
+
+def deployment_list(*, workflow: Workflow, environment_id: Any = None) -> QuerySet[Deployment]:
+    rows = Deployment.objects.filter(workflow=workflow).select_related(
+        "environment", "revision", "deployed_by"
+    )
+    if environment_id:
+        rows = rows.filter(environment_id=environment_id)
+    return rows.order_by("-deployed_at")
+
+
+def deployment_current(*, workflow: Workflow) -> QuerySet[Deployment]:
+    return deployment_list(workflow=workflow).filter(is_current=True)
