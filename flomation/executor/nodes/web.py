@@ -1,0 +1,193 @@
+"""web/request: an HTTP call with auth, JSON and form bodies, retries on 5xx and connection errors."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flomation.executor.coerce import to_pairs, to_str
+from flomation.executor.engine.errors import NodeError
+from flomation.executor.registry import Input, node
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from flomation.executor.engine.context import NodeContext
+
+MAX_RESPONSE_BYTES = 1 << 20
+MAX_RETRIES = 10
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def _headers(raw: Any) -> dict[str, str]:
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, str) and not raw.lstrip().startswith(("[", "{")):
+        headers = {}
+        for line in raw.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip():
+                headers[key.strip()] = value.strip()
+        return headers
+    try:
+        return {k: to_str(v) for k, v in to_pairs(raw)}
+    except ValueError as exc:
+        raise NodeError(f"input 'headers' {exc}") from None
+
+
+def _session(ctx: NodeContext) -> Any:
+    import requests
+
+    return ctx.resource("http_session", requests.Session)
+
+
+@node(
+    "web/request",
+    name="HTTP Request",
+    category="web",
+    description="Send an HTTP request and capture the response (a non-2xx reply marks the node failed, the flow goes on).",
+    inputs=(
+        Input("method", "string", required=True, default="GET", options=METHODS),
+        Input("url", "string", required=True),
+        Input("headers", "text", description="One 'Key: Value' per line (or key/value pairs)."),
+        Input("query", "key_value_array", description="Query-string parameters."),
+        Input("body", "text", description="Raw request body."),
+        Input("json", "any", description="A value sent as a JSON body (sets Content-Type)."),
+        Input("form", "key_value_array", description="Fields sent form-encoded."),
+        Input("auth_type", "string", default="none", options=("none", "basic", "bearer", "api_key")),
+        Input("username", "string"),
+        Input("password", "secret"),
+        Input("token", "secret"),
+        Input("api_key_name", "string", default="X-API-Key"),
+        Input("api_key_value", "secret"),
+        Input("api_key_in", "string", default="header", options=("header", "query")),
+        Input("timeout_seconds", "number", default=30),
+        Input(
+            "retries",
+            "integer",
+            default=0,
+            description="Extra attempts on 5xx replies and connection errors.",
+        ),
+        Input("retry_backoff_seconds", "number", default=1),
+        Input("follow_redirects", "boolean", default=True),
+        Input("verify_tls", "boolean", default=True),
+    ),
+    outputs=(
+        "tool_result:string",
+        "status_code:integer",
+        "response_body:string",
+        "response_headers:string",
+        "success:boolean",
+        "response_json:object",
+        "headers:object",
+        "attempts:integer",
+        "url:string",
+        "error:string",
+    ),
+)
+def request(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
+    import requests
+
+    url = inputs["url"].strip()
+    if not url.lower().startswith(("http://", "https://")):
+        raise NodeError(f"input 'url' must start with http:// or https:// (got '{url[:80]}')")
+    headers = _headers(inputs.get("headers"))
+    params = [(k, to_str(v)) for k, v in (inputs.get("query") or [])]
+    kwargs: dict[str, Any] = {}
+    if inputs.get("json") is not None:
+        body = inputs["json"]
+        if isinstance(body, str):
+            try:
+                body = json.loads(body)
+            except ValueError:
+                raise NodeError("input 'json' is not valid JSON") from None
+        kwargs["json"] = body
+    elif inputs.get("form"):
+        kwargs["data"] = [(k, to_str(v)) for k, v in inputs["form"]]
+    elif inputs.get("body"):
+        kwargs["data"] = inputs["body"].encode("utf-8")
+    auth = inputs["auth_type"]
+    if auth == "basic":
+        kwargs["auth"] = (inputs.get("username") or "", inputs.get("password") or "")
+    elif auth == "bearer":
+        if not inputs.get("token"):
+            raise NodeError("input 'token' is required for bearer authentication")
+        headers["Authorization"] = f"Bearer {inputs['token']}"
+    elif auth == "api_key":
+        if not inputs.get("api_key_value"):
+            raise NodeError("input 'api_key_value' is required for API key authentication")
+        if inputs["api_key_in"] == "query":
+            params.append((inputs["api_key_name"], inputs["api_key_value"]))
+        else:
+            headers[inputs["api_key_name"]] = inputs["api_key_value"]
+    ceiling = float(ctx.settings.http_max_timeout_seconds)
+    timeout = inputs["timeout_seconds"] if inputs["timeout_seconds"] > 0 else 30
+    timeout = min(float(timeout), ceiling)
+    retries = max(0, min(MAX_RETRIES, inputs["retries"]))
+    session = _session(ctx)
+
+    def send() -> Any:
+        reply = session.request(
+            inputs["method"],
+            url,
+            headers=headers,
+            params=params or None,
+            timeout=ctx.remaining(timeout),
+            allow_redirects=inputs["follow_redirects"],
+            verify=inputs["verify_tls"],
+            stream=True,
+            **kwargs,
+        )
+        chunks, size = [], 0
+        for chunk in reply.iter_content(65536):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                break
+        reply.close()
+        return reply, b"".join(chunks)[:MAX_RESPONSE_BYTES]
+
+    attempt = 0
+    while True:
+        attempt += 1
+        started = time.monotonic()
+        try:
+            reply, raw = ctx.call_blocking(send, on_abort=session.close)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            if attempt <= retries and _pause(ctx, inputs, attempt):
+                continue
+            kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+            raise NodeError(f"the request {kind} after {attempt} attempt(s): {exc}") from None
+        except requests.RequestException as exc:
+            raise NodeError(f"the request failed: {exc}") from None
+        if reply.status_code >= 500 and attempt <= retries and _pause(ctx, inputs, attempt):
+            continue
+        break
+    text = raw.decode(reply.encoding or "utf-8", errors="replace")
+    parsed = None
+    if "json" in reply.headers.get("Content-Type", "") or text[:1] in ("{", "["):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+    success = 200 <= reply.status_code < 300
+    return {
+        "tool_result": f"HTTP {reply.status_code}",
+        "status_code": reply.status_code,
+        "response_body": text,
+        "response_headers": "\n".join(f"{k}: {v}" for k, v in reply.headers.items()),
+        "success": success,
+        "response_json": parsed,
+        "headers": dict(reply.headers),
+        "attempts": attempt,
+        "url": reply.url,
+        "error": "" if success else f"the server answered HTTP {reply.status_code}",
+        "elapsed_ms": int((time.monotonic() - started) * 1000),
+    }
+
+
+def _pause(ctx: NodeContext, inputs: dict[str, Any], attempt: int) -> bool:
+    """Back off before the next attempt; False when cancelled meanwhile."""
+    delay = max(0.0, float(inputs["retry_backoff_seconds"])) * (2 ** (attempt - 1))
+    return ctx.sleep(min(delay, 60.0))

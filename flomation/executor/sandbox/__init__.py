@@ -1,0 +1,1 @@
+"""Script sandboxes: the Python worker process and its parent-side client."""
