@@ -95,12 +95,29 @@ def test_a_recovery_code_logs_in_once(browser, make_person):
     assert log_in(browser, person, code=codes[1].replace("-", " ")).status_code == 302
 
 
-def test_a_forged_or_stale_login_ticket_is_refused(browser, make_person):
+def _ticket(browser, person) -> str:
+    page = post_form(browser, "/identity/login", {"email": person.email, "password": person.password})
+    return re.search(r'name="ticket" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def test_a_forged_expired_or_outdated_login_ticket_is_refused(browser, make_person, settings):
     person = make_person(mfa_on=True)
     forged = post_form(
         browser, "/identity/login/code", {"ticket": "eyJ1IjoiYWJjIn0:forged:sig", "code": "123456"}
     )
     assert forged.status_code == 400 and b"Start again" in forged.content
+
+    ticket = _ticket(browser, person)
+    settings.IDENTITY_MFA_TICKET_LIFETIME = -1
+    expired = post_form(browser, "/identity/login/code", {"ticket": ticket, "code": person.totp.now()})
+    assert expired.status_code == 400 and b"Start again" in expired.content
+
+    del settings.IDENTITY_MFA_TICKET_LIFETIME
+    ticket = _ticket(browser, person)
+    person.user.set_password("a-brand-new-password-77")
+    person.user.save()
+    outdated = post_form(browser, "/identity/login/code", {"ticket": ticket, "code": person.totp.now()})
+    assert outdated.status_code == 400 and "flomation-token" not in outdated.cookies
 
 
 def test_wrong_codes_count_towards_the_login_throttle(browser, make_person):
