@@ -72,14 +72,25 @@ def take_rate_token(trigger: Trigger, settings: WebhookSettings) -> None:
 
 
 def read_body(request: HttpRequest, limit: int) -> bytes:
-    """The request body, refusing with 413 past `limit` bytes (also for a body without Content-Length)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise Refused(400, "the Content-Length header is not a number") from None
-    if declared > limit:
-        raise Refused(413, f"the body is larger than this trigger's limit of {limit} bytes")
-    body = request.read(limit + 1)
+    """The request body, refusing with 413 past `limit` bytes.
+
+    Django reads only Content-Length bytes; a chunked body is read from the server's already de-chunked
+    input when the server says it is (gunicorn sets wsgi.input_terminated), else refused with 411.
+    """
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower() and not request.META.get(
+        "CONTENT_LENGTH"
+    ):
+        if not request.META.get("wsgi.input_terminated"):
+            raise Refused(411, "send the body with a Content-Length header")
+        body = request.META["wsgi.input"].read(limit + 1)
+    else:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise Refused(400, "the Content-Length header is not a number") from None
+        if declared > limit:
+            raise Refused(413, f"the body is larger than this trigger's limit of {limit} bytes")
+        body = request.read(limit + 1)
     if len(body) > limit:
         raise Refused(413, f"the body is larger than this trigger's limit of {limit} bytes")
     return body

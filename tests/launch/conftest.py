@@ -105,6 +105,11 @@ def live_world(transactional_db: None) -> World:
 
 
 @pytest.fixture(autouse=True)
+def launch_urls(settings) -> None:
+    settings.ROOT_URLCONF = "tests.launch.urls"
+
+
+@pytest.fixture(autouse=True)
 def fresh_rate_limits() -> Iterator[None]:
     buckets.reset()
     yield

@@ -39,8 +39,9 @@ def webhook(request: HttpRequest, public_id: str) -> HttpResponse:
         trigger = trigger_for_request(public_id, WEBHOOK_KINDS)
         settings = trigger_settings(trigger)
         if request.method == "OPTIONS":
-            return _preflight(request, origin, settings)
-        response = _handle(request, trigger, settings, origin)
+            response = _preflight(request, origin, settings)
+        else:
+            response = _handle(request, trigger, settings, origin)
     except Refused as refused:
         response = refused.response()
     if settings is not None and origin and settings.cors_origins and cors_origin_allowed(origin, settings):
