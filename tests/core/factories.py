@@ -16,7 +16,9 @@ from flomation.lib import crypto
 _n = itertools.count(1)
 
 
-def node(node_id: str, action: str, kind: int, inputs: list[dict[str, Any]] | None = None, **config: Any) -> dict[str, Any]:
+def node(
+    node_id: str, action: str, kind: int, inputs: list[dict[str, Any]] | None = None, **config: Any
+) -> dict[str, Any]:
     body = {"id": node_id, "type": kind, "inputs": inputs or [], "outputs": [], **config}
     return {"id": node_id, "type": action, "data": {"id": node_id, "label": action, "config": body}}
 
@@ -28,7 +30,10 @@ def flow(input_schema: dict[str, Any] | None = None, value: str = "hello") -> di
         "o1",
         "output/set",
         3,
-        [{"name": "name", "type": "string", "value": "summary"}, {"name": "value", "type": "string", "value": value}],
+        [
+            {"name": "name", "type": "string", "value": "summary"},
+            {"name": "value", "type": "string", "value": value},
+        ],
     )
     return {"nodes": [trigger, output], "edges": [{"id": "e1", "source": "t1", "target": "o1"}]}
 
@@ -106,7 +111,9 @@ class WorkflowFactory(factory.django.DjangoModelFactory):
     def revisions(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         count = 1 if extracted is None else extracted
         for number in range(1, count + 1):
-            m.Revision.objects.create(workflow=self, number=number, flow=kwargs.get("flow") or flow(), message=f"r{number}")
+            m.Revision.objects.create(
+                workflow=self, number=number, flow=kwargs.get("flow") or flow(), message=f"r{number}"
+            )
         if count:
             self.latest_revision = count
             self.save(update_fields=["latest_revision"])

@@ -33,7 +33,9 @@ def test_creating_an_organisation_makes_three_environments(as_, cast):
 
 
 def test_a_member_creates_a_workflow_with_a_flow(as_, cast):
-    response = as_("member").post(cast.url("workflows/"), {"name": "Onboard", "flow": f.flow()}, format="json")
+    response = as_("member").post(
+        cast.url("workflows/"), {"name": "Onboard", "flow": f.flow()}, format="json"
+    )
     assert response.status_code == 201, response.content
     assert response.json()["latest_revision"] == 1
     assert response.json()["state"] == "draft"
