@@ -322,13 +322,18 @@ def prepare_inputs(
     for declared in spec.inputs:
         name = declared.name
         value = values.get(name)
+        wired = False
         if is_blank(value) and last is not None and name in last:
             value = last[name]
             shown[name] = value
+            wired = True
         try:
             value = coerce(declared.type, value)
         except ValueError as exc:
-            raise InputError(f"input '{name}' {exc}") from None
+            if not wired:
+                raise InputError(f"input '{name}' {exc}") from None
+            value = None  # an auto-wired value that does not fit is ignored, as Flomation does
+            shown.pop(name, None)
         if value is None:
             value = declared.default
         if value is None and declared.required:
