@@ -1,3 +1,70 @@
+"""The editor role's URL set, mounted at the root (last, so that prefixed roles win)."""
+
 from django.urls import path
 
-urlpatterns: list = []
+from flomation.editor.views import canvas, deploy, executions, runs, settings, workflows
+
+urlpatterns = [
+    path("", workflows.home, name="editor-home"),
+    path("welcome", workflows.welcome, name="editor-welcome"),
+    path("organisations/switch", workflows.organisation_switch, name="editor-org-switch"),
+    path("manifest.json", canvas.manifest, name="editor-manifest"),
+    # Workflows.
+    path("workflows", workflows.workflow_list, name="editor-workflows"),
+    path("workflows/new", workflows.workflow_create, name="editor-workflow-create"),
+    path("workflows/import", workflows.workflow_import, name="editor-workflow-import"),
+    path("workflows/<str:workflow_id>", canvas.canvas, name="editor-canvas"),
+    path("workflows/<str:workflow_id>/flow", canvas.flow, name="editor-flow"),
+    path("workflows/<str:workflow_id>/validate", canvas.validate, name="editor-validate"),
+    path("workflows/<str:workflow_id>/revisions", canvas.revisions, name="editor-revisions"),
+    path(
+        "workflows/<str:workflow_id>/revisions/<int:number>/restore",
+        canvas.revision_restore,
+        name="editor-revision-restore",
+    ),
+    path(
+        "workflows/<str:workflow_id>/settings", workflows.workflow_settings, name="editor-workflow-settings"
+    ),
+    path(
+        "workflows/<str:workflow_id>/duplicate",
+        workflows.workflow_duplicate,
+        name="editor-workflow-duplicate",
+    ),
+    path("workflows/<str:workflow_id>/archive", workflows.workflow_archive, name="editor-workflow-archive"),
+    path("workflows/<str:workflow_id>/export", workflows.workflow_export, name="editor-workflow-export"),
+    path("workflows/<str:workflow_id>/run", runs.run, name="editor-run"),
+    path("workflows/<str:workflow_id>/deploy", deploy.deploy_page, name="editor-deploy"),
+    path("workflows/<str:workflow_id>/publish", deploy.deploy, name="editor-publish"),
+    path("workflows/<str:workflow_id>/promote", deploy.promote, name="editor-promote"),
+    path(
+        "workflows/<str:workflow_id>/deployments/<str:deployment_id>/rollback",
+        deploy.rollback,
+        name="editor-rollback",
+    ),
+    # Executions.
+    path("executions", executions.execution_list, name="editor-executions"),
+    path("executions/<str:execution_id>", runs.execution_page, name="editor-execution"),
+    path("executions/<str:execution_id>/state", runs.execution_state, name="editor-execution-state"),
+    path("executions/<str:execution_id>/events", runs.execution_events, name="editor-execution-events"),
+    path("executions/<str:execution_id>/cancel", runs.execution_cancel, name="editor-execution-cancel"),
+    path("executions/<str:execution_id>/rerun", runs.execution_rerun, name="editor-execution-rerun"),
+    # Settings.
+    path("settings", settings.environments, name="editor-settings"),
+    path("settings/environments", settings.environments, name="editor-environments"),
+    path(
+        "settings/environments/<str:environment_id>/<str:kind>/<str:action>",
+        settings.environment_change,
+        name="editor-environment-change",
+    ),
+    path("settings/queues", settings.queues, name="editor-queues"),
+    path("settings/queues/new", settings.queue_create, name="editor-queue-create"),
+    path("settings/queues/<str:queue_id>/rotate", settings.queue_rotate, name="editor-queue-rotate"),
+    path("settings/queues/<str:queue_id>/code", settings.queue_code, name="editor-queue-code"),
+    path("settings/runners", settings.runners, name="editor-runners"),
+    path("settings/runners/<str:runner_id>/enabled", settings.runner_enable, name="editor-runner-enable"),
+    path("settings/members", settings.members, name="editor-members"),
+    path("settings/members/<str:action>", settings.member_change, name="editor-member-change"),
+    path("settings/tokens", settings.tokens, name="editor-tokens"),
+    path("settings/tokens/<str:action>", settings.token_change, name="editor-token-change"),
+    path("settings/account", settings.account, name="editor-account"),
+]

@@ -1,0 +1,130 @@
+"""Workflows and their revisions, through core's services and selectors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+
+from flomation.core import models as core
+from flomation.core.selectors import workflows as wf_selectors
+from flomation.core.services import workflows as wf_services
+from flomation.editor.gateway import Refused
+
+
+@dataclass(frozen=True)
+class WorkflowRow:
+    workflow: core.Workflow
+    last_run_at: Any
+    last_run_state: str | None
+
+
+def flow_shape(flow: Any) -> dict[str, Any]:
+    """The flow if it has the React Flow shape ({nodes: [...], edges: [...]}); raises Refused otherwise."""
+    if not isinstance(flow, dict) or not isinstance(flow.get("nodes", []), list):
+        raise Refused("A flow is a JSON object with 'nodes' and 'edges' lists.")
+    if not isinstance(flow.get("edges", []), list):
+        raise Refused("A flow's 'edges' must be a list.")
+    return flow
+
+
+def workflow_list(
+    *,
+    organisation: core.Organisation,
+    account: core.Account | None = None,
+    search: str = "",
+    include_archived: bool = False,
+) -> list[WorkflowRow]:
+    """The workflows with their latest execution's time and state (the list's 'last run')."""
+    latest = core.Execution.objects.filter(workflow=OuterRef("pk")).order_by("-created_at")
+    rows = wf_selectors.workflow_list(
+        organisation=organisation,
+        account=account,
+        search=search.strip() or None,
+        include_archived=include_archived,
+    ).annotate(
+        last_run_at=Subquery(latest.values("created_at")[:1]),
+        last_run_state=Subquery(latest.values("state")[:1]),
+    )
+    return [WorkflowRow(w, w.last_run_at, w.last_run_state) for w in rows]
+
+
+def workflow_get(*, organisation: core.Organisation, workflow_id: Any) -> core.Workflow:
+    return wf_selectors.workflow_get(organisation=organisation, workflow_id=workflow_id)
+
+
+def workflow_create(
+    *,
+    organisation: core.Organisation,
+    name: str,
+    author: core.Account,
+    flow: dict[str, Any] | None = None,
+    description: str = "",
+) -> core.Workflow:
+    return wf_services.workflow_create(
+        organisation=organisation,
+        name=name,
+        description=description,
+        flow=flow if flow is not None else {"nodes": [], "edges": []},
+        created_by=author,
+    )
+
+
+def workflow_save(
+    *, workflow: core.Workflow, flow: dict[str, Any], author: core.Account, message: str = ""
+) -> core.Revision:
+    """Saves the flow as the workflow's next revision; core refuses a flow that does not validate."""
+    return wf_services.workflow_save(workflow=workflow, flow=flow_shape(flow), author=author, message=message)
+
+
+def workflow_rename(*, workflow: core.Workflow, name: str, description: str) -> None:
+    wf_services.workflow_update(workflow=workflow, name=name, description=description)
+
+
+def workflow_duplicate(*, workflow: core.Workflow, author: core.Account) -> core.Workflow:
+    return wf_services.workflow_duplicate(workflow=workflow, created_by=author)
+
+
+def workflow_archive(*, workflow: core.Workflow, archived: bool = True) -> None:
+    if archived:
+        wf_services.workflow_archive(workflow=workflow)
+    else:
+        wf_services.workflow_set_state(workflow=workflow, state=core.WorkflowState.DRAFT)
+
+
+def workflow_export(*, workflow: core.Workflow) -> dict[str, Any]:
+    return wf_services.workflow_export(workflow=workflow)
+
+
+def workflow_import(
+    *, organisation: core.Organisation, content: bytes, author: core.Account, name: str = ""
+) -> core.Workflow:
+    """Imports this editor's export or a bare React Flow JSON file ({nodes, edges}) exported from Flomation."""
+    try:
+        document = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Refused(f"The file is not valid JSON ({exc}).") from None
+    return wf_services.workflow_import(
+        organisation=organisation, document=document, created_by=author, name=name.strip() or None
+    )
+
+
+def revision_latest(*, workflow: core.Workflow) -> core.Revision | None:
+    return wf_selectors.revision_list(workflow=workflow).first()
+
+
+def revision_list(*, workflow: core.Workflow, limit: int = 100) -> list[core.Revision]:
+    return list(wf_selectors.revision_list(workflow=workflow)[:limit])
+
+
+def revision_get(*, workflow: core.Workflow, number: int) -> core.Revision:
+    return wf_selectors.revision_get(workflow=workflow, number=number)
+
+
+def revision_restore(*, workflow: core.Workflow, number: int, author: core.Account) -> core.Revision:
+    old = revision_get(workflow=workflow, number=number)
+    return workflow_save(
+        workflow=workflow, flow=old.flow, author=author, message=f"Restored revision {number}"
+    )

@@ -1,0 +1,538 @@
+/* The canvas: palette, Drawflow editor, property panel, autosave as revisions, undo/redo, zoom and fit,
+ * validation shown on nodes, and the Run dialog. */
+(function () {
+  "use strict";
+
+  var boot = JSON.parse(document.getElementById("canvas-boot").textContent);
+  var readOnly = !boot.canEdit || boot.workflow.archived;
+  var specs = {};
+  var editor, state;
+  var loading = false;
+  var revision = boot.revision;
+  var errors = [];
+  var history = { undo: [], redo: [], current: null };
+  var timers = { save: null, snapshot: null };
+  var saving = null, saveAgain = false, dirty = false;
+  var selectedId = null;
+  var statusEl = document.getElementById("save-status");
+  var host = document.getElementById("drawflow");
+
+  function escapeHtml(text) {
+    return String(text === undefined || text === null ? "" : text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function renderNode(node, spec) {
+    var cfg = (node.data && node.data.config) || {};
+    var title = cfg.name || (spec && spec.name) || FloAdapter.actionOf(node);
+    return '<div class="flo-title">' + escapeHtml(title) + "</div>" +
+      '<div class="flo-action">' + escapeHtml(FloAdapter.actionOf(node)) + "</div>" +
+      '<div class="flo-badge" hidden></div>';
+  }
+
+  function dfData() { return editor.drawflow.drawflow.Home.data; }
+
+  function dfIdOf(floId) {
+    var data = dfData();
+    for (var id in data) if (data[id].data.flo.id === floId) return id;
+    return null;
+  }
+
+  function setStatus(text, kind) {
+    statusEl.textContent = text;
+    statusEl.className = "save-status" + (kind ? " " + kind : "");
+  }
+
+  /* --- loading, ports and errors ------------------------------------------------------------ */
+
+  function load(flow) {
+    loading = true;
+    var converted = FloAdapter.toDrawflow(flow, specs, renderNode);
+    state = converted.state;
+    editor.import(converted.document);
+    decorateAll();
+    loading = false;
+  }
+
+  function decorate(dfId) {
+    var d = dfData()[dfId];
+    var element = document.getElementById("node-" + dfId);
+    if (!d || !element) return;
+    element.setAttribute("data-node-id", d.data.flo.id);
+    element.setAttribute("data-action", FloAdapter.actionOf(d.data.flo));
+    element.querySelectorAll(".outputs .output").forEach(function (port, index) {
+      var handle = d.data.handles[index] || "";
+      port.setAttribute("data-handle", handle);
+      port.setAttribute("title", handle ? "Output: " + handle : "Output");
+    });
+    element.querySelectorAll(".inputs .input").forEach(function (port) { port.setAttribute("title", "Input"); });
+  }
+
+  function decorateAll() {
+    Object.keys(dfData()).forEach(decorate);
+    applyErrors();
+  }
+
+  function applyErrors() {
+    var byNode = {};
+    errors.forEach(function (e) { if (e.node_id) (byNode[e.node_id] = byNode[e.node_id] || []).push(e); });
+    Object.keys(dfData()).forEach(function (dfId) {
+      var element = document.getElementById("node-" + dfId);
+      if (!element) return;
+      var mine = byNode[dfData()[dfId].data.flo.id] || [];
+      element.classList.toggle("has-error", mine.length > 0);
+      var badge = element.querySelector(".flo-badge");
+      if (badge) {
+        badge.hidden = mine.length === 0;
+        badge.textContent = mine.length ? "⚠ " + mine[0].message + (mine.length > 1 ? " (+" + (mine.length - 1) + ")" : "") : "";
+      }
+    });
+    var panel = document.getElementById("problems");
+    var list = document.getElementById("problem-list");
+    list.innerHTML = "";
+    errors.forEach(function (e) {
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "link";
+      button.textContent = (e.node_id ? e.node_id + (e.field ? " · " + e.field : "") + ": " : "") + e.message;
+      button.addEventListener("click", function () { if (e.node_id) select(dfIdOf(e.node_id)); });
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+    panel.hidden = errors.length === 0;
+  }
+
+  /* --- changes, undo/redo and autosave --------------------------------------------------- */
+
+  function currentFlow() { return FloAdapter.fromDrawflow(editor.export(), state); }
+
+  function changed() {
+    if (loading || readOnly) return;
+    dirty = true;
+    clearTimeout(timers.snapshot);
+    timers.snapshot = setTimeout(snapshot, 200);
+    clearTimeout(timers.save);
+    timers.save = setTimeout(save, 800);
+    setStatus("Unsaved changes…");
+  }
+
+  function snapshot() {
+    var text = JSON.stringify(currentFlow());
+    if (text === history.current) return;
+    if (history.current !== null) history.undo.push(history.current);
+    if (history.undo.length > 100) history.undo.shift();
+    history.current = text;
+    history.redo = [];
+    updateUndoButtons();
+  }
+
+  function updateUndoButtons() {
+    document.getElementById("undo").disabled = readOnly || history.undo.length === 0;
+    document.getElementById("redo").disabled = readOnly || history.redo.length === 0;
+  }
+
+  function travel(from, to) {
+    clearTimeout(timers.snapshot);
+    snapshot();
+    if (!from.length) return;
+    to.push(history.current);
+    history.current = from.pop();
+    load(JSON.parse(history.current));
+    reselect();
+    updateUndoButtons();
+    dirty = true;
+    clearTimeout(timers.save);
+    timers.save = setTimeout(save, 400);
+  }
+
+  function save() {
+    if (readOnly || !dirty) return Promise.resolve();
+    if (saving) { saveAgain = true; return saving; }
+    dirty = false;
+    setStatus("Saving…");
+    saving = Flo.api(boot.urls.flow, { method: "PUT", body: { flow: currentFlow(), base_revision: revision } })
+      .then(function (body) {
+        revision = body.revision;
+        errors = body.errors || [];
+        applyErrors();
+        refreshInspector();
+        var summary = (body.summary || []).slice(0, 2).join("; ");
+        setStatus("Saved revision " + revision + (summary ? " · " + summary : ""), "ok");
+        forgetDraft();
+      }, function (error) {
+        dirty = true;
+        keepDraft();
+        if (error.status === 422 && error.body && error.body.errors) {
+          // The platform keeps only flows that validate; the work stays here (and in this browser) until fixed.
+          errors = error.body.errors;
+          applyErrors();
+          refreshInspector();
+          setStatus("Not saved yet: fix " + errors.length + " problem" + (errors.length === 1 ? "" : "s") + " shown on the nodes", "bad");
+        } else {
+          setStatus("Not saved: " + error.message, "bad");
+          if (error.status !== 409) { clearTimeout(timers.save); timers.save = setTimeout(save, 5000); }
+        }
+      })
+      .then(function () {
+        saving = null;
+        if (saveAgain) { saveAgain = false; return save(); }
+      });
+    return saving;
+  }
+
+  var draftKey = "flomation-draft-" + boot.workflow.id;
+
+  function keepDraft() {
+    try { localStorage.setItem(draftKey, JSON.stringify({ base: revision, flow: currentFlow() })); } catch (e) { /* storage full or off */ }
+  }
+
+  function forgetDraft() {
+    try { localStorage.removeItem(draftKey); } catch (e) { /* nothing kept */ }
+  }
+
+  function offerDraft() {
+    var draft = null;
+    try { draft = JSON.parse(localStorage.getItem(draftKey) || "null"); } catch (e) { draft = null; }
+    if (!draft || draft.base !== revision || readOnly) return;
+    var bar = document.createElement("div");
+    bar.className = "draft-bar";
+    bar.setAttribute("role", "status");
+    bar.innerHTML = "<span>You have unsaved changes from your last visit (they did not validate yet).</span> ";
+    var restore = document.createElement("button");
+    restore.type = "button"; restore.className = "button small primary"; restore.textContent = "Restore them";
+    var drop = document.createElement("button");
+    drop.type = "button"; drop.className = "button small"; drop.textContent = "Discard";
+    restore.addEventListener("click", function () { bar.remove(); load(draft.flow); reselect(); changed(); });
+    drop.addEventListener("click", function () { bar.remove(); forgetDraft(); });
+    bar.appendChild(restore); bar.appendChild(drop);
+    host.parentElement.appendChild(bar);
+  }
+
+  /* --- selection and the property panel --------------------------------------------------- */
+
+  function referenceChoices(dfId) {
+    var choices = [];
+    var flow = currentFlow();
+    var me = dfData()[dfId] ? dfData()[dfId].data.flo.id : null;
+    var parents = {};
+    flow.edges.forEach(function (e) { (parents[e.target] = parents[e.target] || []).push(e.source); });
+    var seen = {}, queue = (parents[me] || []).slice(), direct = {};
+    (parents[me] || []).forEach(function (p) { direct[p] = true; });
+    var byId = {};
+    flow.nodes.forEach(function (n) { byId[n.id] = n; });
+    while (queue.length) {
+      var id = queue.shift();
+      if (seen[id] || !byId[id]) continue;
+      seen[id] = true;
+      var spec = specs[FloAdapter.actionOf(byId[id])] || { outputs: [] };
+      (spec.outputs || []).forEach(function (o) {
+        choices.push({ text: "${" + id + "." + o.name + "}", group: "Upstream outputs", hint: (spec.name || id) + " → " + o.name });
+        if (direct[id]) choices.push({ text: "${" + o.name + "}", group: "Parent outputs", hint: "from " + (spec.name || id) });
+      });
+      (parents[id] || []).forEach(function (p) { queue.push(p); });
+    }
+    flow.nodes.forEach(function (n) {
+      if (FloAdapter.actionOf(n) === "common/set_variable") {
+        var name = FloAdapter.inputValue(n, "name");
+        if (name) choices.push({ text: "${var." + name + "}", group: "Flow variables", hint: "set by " + n.id });
+      }
+    });
+    (boot.references.variables || []).forEach(function (name) { choices.push({ text: "${env." + name + "}", group: "Environment variables", hint: name }); });
+    (boot.references.secrets || []).forEach(function (name) { choices.push({ text: "${secrets." + name + "}", group: "Secrets", hint: name }); });
+    ["execution_id", "flow_id", "start_time", "trigger_type", "triggerer_email"].forEach(function (name) {
+      choices.push({ text: "${flow." + name + "}", group: "Execution", hint: name });
+    });
+    return choices;
+  }
+
+  function pickReference(dfId, callback) {
+    var dialog = document.getElementById("ref-dialog");
+    var search = document.getElementById("ref-search");
+    var list = document.getElementById("ref-list");
+    var choices = referenceChoices(dfId);
+    function draw() {
+      var q = search.value.toLowerCase();
+      list.innerHTML = "";
+      var shown = choices.filter(function (c) { return !q || (c.text + " " + c.hint + " " + c.group).toLowerCase().indexOf(q) >= 0; });
+      if (!shown.length) { var empty = document.createElement("li"); empty.className = "muted"; empty.textContent = "Nothing to reference yet: connect upstream nodes or add variables and secrets in Settings."; list.appendChild(empty); }
+      shown.forEach(function (c) {
+        var li = document.createElement("li");
+        var b = document.createElement("button");
+        b.type = "button"; b.className = "ref-choice";
+        b.innerHTML = "<code>" + escapeHtml(c.text) + "</code> <span class='muted small'>" + escapeHtml(c.group + " · " + c.hint) + "</span>";
+        b.addEventListener("click", function () { dialog.close(); callback(c.text); });
+        li.appendChild(b); list.appendChild(li);
+      });
+    }
+    search.value = "";
+    search.oninput = draw;
+    draw();
+    dialog.showModal();
+    search.focus();
+  }
+
+  function select(dfId) {
+    selectedId = dfId;
+    document.querySelectorAll(".drawflow-node.flo-picked").forEach(function (n) { n.classList.remove("flo-picked"); });
+    var element = dfId && document.getElementById("node-" + dfId);
+    if (element) element.classList.add("flo-picked");
+    refreshInspector();
+  }
+
+  function reselect() {
+    if (selectedId && !dfData()[selectedId]) selectedId = null;
+    select(selectedId);
+  }
+
+  function refreshInspector() {
+    var body = document.getElementById("inspector-body");
+    var d = selectedId && dfData()[selectedId];
+    if (!d) { body.innerHTML = '<p class="muted">Select a node to edit its properties.</p>'; return; }
+    if (body.contains(document.activeElement) && body.getAttribute("data-for") === selectedId) return;
+    body.setAttribute("data-for", selectedId);
+    var node = d.data.flo;
+    var dfId = selectedId;
+    FloInspector.render(body, node, {
+      spec: specs[FloAdapter.actionOf(node)],
+      references: boot.references,
+      errors: errors.filter(function (e) { return e.node_id === node.id; }),
+      readOnly: readOnly,
+      pickReference: function (cb) { pickReference(dfId, cb); },
+      onDelete: function () { editor.removeNodeId("node-" + dfId); },
+      onChange: function () { nodeEdited(dfId); }
+    });
+  }
+
+  function nodeEdited(dfId) {
+    var d = dfData()[dfId];
+    var spec = specs[FloAdapter.actionOf(d.data.flo)];
+    var handles = FloAdapter.handlesFor(d.data.flo, spec);
+    var old = d.data.handles;
+    var grew = handles.some(function (h) { return old.indexOf(h) < 0; });
+    if (grew || handles.length !== old.length) {
+      // Switch cases or await options changed: rebuild so the ports match (connections on kept handles stay).
+      var flow = currentFlow();
+      history.current = history.current || JSON.stringify(flow);
+      load(flow);
+      reselect();
+    } else {
+      var content = document.querySelector("#node-" + dfId + " .drawflow_content_node");
+      if (content) content.innerHTML = renderNode(d.data.flo, spec);
+      d.html = content ? content.innerHTML : d.html;
+      applyErrors();
+    }
+    changed();
+  }
+
+  /* --- palette ---------------------------------------------------------------------------- */
+
+  function buildPalette(manifest) {
+    var list = document.getElementById("palette-list");
+    var search = document.getElementById("palette-search");
+    list.innerHTML = "";
+    if (manifest.unavailable || !manifest.nodes.length) {
+      list.innerHTML = '<p class="error-message">The node catalogue could not be loaded; existing nodes keep their settings.</p>';
+      return;
+    }
+    Object.keys(manifest.categories).sort().forEach(function (category) {
+      var group = document.createElement("details");
+      group.open = true;
+      group.className = "palette-group";
+      var summary = document.createElement("summary");
+      summary.textContent = category;
+      group.appendChild(summary);
+      var ul = document.createElement("ul");
+      manifest.categories[category].forEach(function (action) {
+        var spec = specs[action];
+        var li = document.createElement("li");
+        var item = document.createElement("button");
+        item.type = "button";
+        item.className = "palette-item cls-" + spec.type;
+        item.draggable = !readOnly;
+        item.disabled = readOnly;
+        item.setAttribute("data-action", action);
+        item.setAttribute("data-search", (spec.name + " " + action + " " + (spec.description || "") + " " + category).toLowerCase());
+        item.title = spec.description || action;
+        item.innerHTML = "<span>" + escapeHtml(spec.name) + "</span><small>" + escapeHtml(action) + "</small>";
+        item.addEventListener("dragstart", function (ev) { ev.dataTransfer.setData("text/x-flo-action", action); ev.dataTransfer.effectAllowed = "copy"; });
+        item.addEventListener("click", function () { addNode(action); });
+        li.appendChild(item);
+        ul.appendChild(li);
+      });
+      group.appendChild(ul);
+      list.appendChild(group);
+    });
+    search.addEventListener("input", function () {
+      var q = search.value.trim().toLowerCase();
+      list.querySelectorAll(".palette-group").forEach(function (group) {
+        var any = false;
+        group.querySelectorAll(".palette-item").forEach(function (item) {
+          var hit = !q || item.getAttribute("data-search").indexOf(q) >= 0;
+          item.parentElement.hidden = !hit;
+          any = any || hit;
+        });
+        group.hidden = !any;
+        if (q) group.open = true;
+      });
+    });
+  }
+
+  function toCanvas(clientX, clientY) {
+    var rect = editor.precanvas.getBoundingClientRect();
+    return { x: (clientX - rect.x) / editor.zoom, y: (clientY - rect.y) / editor.zoom };
+  }
+
+  function addNode(action, clientX, clientY) {
+    if (readOnly) return;
+    var spec = specs[action];
+    var taken = {};
+    Object.keys(dfData()).forEach(function (k) { taken[dfData()[k].data.flo.id] = true; });
+    var id = FloAdapter.newId(action, taken);
+    var pos;
+    if (clientX === undefined) {
+      var box = host.getBoundingClientRect();
+      var count = Object.keys(dfData()).length;
+      pos = toCanvas(box.x + 60 + (count % 3) * 250, box.y + 60 + (count % 4) * 110);
+    } else {
+      pos = toCanvas(clientX, clientY);
+    }
+    var node = FloAdapter.newNode(spec, id, { x: Math.round(pos.x), y: Math.round(pos.y) });
+    var handles = FloAdapter.handlesFor(node, spec);
+    var cls = Number(spec.type || 2);
+    var dfId = editor.addNode(action, cls === 1 ? 0 : 1, handles.length, pos.x, pos.y, "flo-node cls-" + cls, { flo: node, handles: handles }, renderNode(node, spec));
+    state.order.push(String(dfId));
+    decorate(dfId);
+    select(String(dfId));
+    changed();
+  }
+
+  /* --- zoom and fit ----------------------------------------------------------------------- */
+
+  function fit() {
+    var ids = Object.keys(dfData());
+    if (!ids.length) return;
+    var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    ids.forEach(function (id) {
+      var d = dfData()[id], element = document.getElementById("node-" + id);
+      var w = element ? element.offsetWidth : 200, h = element ? element.offsetHeight : 80;
+      minX = Math.min(minX, d.pos_x); minY = Math.min(minY, d.pos_y);
+      maxX = Math.max(maxX, d.pos_x + w); maxY = Math.max(maxY, d.pos_y + h);
+    });
+    var pad = 60, width = host.clientWidth, height = host.clientHeight;
+    var zoom = Math.min((width - pad * 2) / (maxX - minX), (height - pad * 2) / (maxY - minY), 1.2);
+    zoom = Math.max(editor.zoom_min, Math.min(editor.zoom_max, zoom));
+    var cx = editor.precanvas.clientWidth / 2, cy = editor.precanvas.clientHeight / 2;
+    // The precanvas scales about its centre: screen = centre + (p - centre) * zoom + translate.
+    var tx = (width - (maxX - minX) * zoom) / 2 - cx - (minX - cx) * zoom;
+    var ty = (height - (maxY - minY) * zoom) / 2 - cy - (minY - cy) * zoom;
+    editor.zoom = zoom; editor.zoom_last_value = zoom;
+    editor.canvas_x = tx; editor.canvas_y = ty;
+    editor.precanvas.style.transform = "translate(" + tx + "px, " + ty + "px) scale(" + zoom + ")";
+  }
+
+  /* --- run -------------------------------------------------------------------------------- */
+
+  function runFieldRow(name, value) {
+    var wrap = document.getElementById("run-fields");
+    var n = wrap.children.length + 1;
+    var row = document.createElement("div");
+    row.className = "kv-row";
+    row.innerHTML = '<input type="text" placeholder="name" aria-label="Input name ' + n + '"><input type="text" placeholder="value" aria-label="Input value ' + n + '"><button type="button" class="button tiny" aria-label="Remove input ' + n + '">✕</button>';
+    row.children[0].value = name || ""; row.children[1].value = value || "";
+    row.children[2].addEventListener("click", function () { row.remove(); });
+    wrap.appendChild(row);
+  }
+
+  function setupRun() {
+    var dialog = document.getElementById("run-dialog");
+    document.getElementById("run-open").addEventListener("click", function () {
+      var wrap = document.getElementById("run-fields");
+      if (!wrap.children.length) {
+        var trigger = currentFlow().nodes.filter(function (n) { return FloAdapter.actionOf(n) === "trigger/manual"; })[0];
+        var spec = trigger && specs["trigger/manual"];
+        ((spec && spec.inputs) || []).forEach(function (i) { runFieldRow(i.name, ""); });
+      }
+      document.getElementById("run-error").hidden = true;
+      dialog.showModal();
+    });
+    document.getElementById("run-add-field").addEventListener("click", function () { runFieldRow(); });
+    document.getElementById("run-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var data = {};
+      document.querySelectorAll("#run-fields .kv-row").forEach(function (row) {
+        var k = row.children[0].value.trim();
+        if (k) data[k] = row.children[1].value;
+      });
+      var submit = document.getElementById("run-submit");
+      submit.disabled = true;
+      clearTimeout(timers.save);
+      Promise.resolve(dirty ? save() : null).then(function () {
+        if (dirty) throw new Error("The latest change could not be saved; it was not run.");
+        return Flo.api(boot.urls.run, { method: "POST", body: { environment: document.getElementById("run-environment").value, trigger_data: data } });
+      }).then(function (body) { window.location.href = body.url; }, function (error) {
+        var box = document.getElementById("run-error");
+        box.textContent = error.message; box.hidden = false; submit.disabled = false;
+      });
+    });
+  }
+
+  /* --- start ------------------------------------------------------------------------------ */
+
+  function start(manifest) {
+    manifest.nodes.forEach(function (n) { specs[n.action] = n; });
+    editor = new Drawflow(host);
+    editor.reroute = false;
+    editor.curvature = 0.4;
+    editor.zoom_min = 0.3;
+    editor.editor_mode = readOnly ? "view" : "edit";
+    editor.start();
+    load(boot.flow);
+    history.current = JSON.stringify(currentFlow());
+    buildPalette(manifest);
+    ["nodeCreated", "nodeRemoved", "nodeMoved", "connectionCreated", "connectionRemoved"].forEach(function (name) {
+      editor.on(name, changed);
+    });
+    editor.on("connectionCreated", function (c) {
+      if (c.output_id === c.input_id) editor.removeSingleConnection(c.output_id, c.input_id, c.output_class, c.input_class);
+    });
+    editor.on("nodeRemoved", function (id) {
+      state.order = state.order.filter(function (x) { return x !== String(id); });
+      if (String(id) === selectedId) select(null);
+    });
+    editor.on("nodeSelected", function (id) { select(String(id)); });
+    editor.on("nodeUnselected", function () { /* keep the panel: clicking the canvas should not lose work */ });
+    host.addEventListener("dragover", function (ev) { ev.preventDefault(); ev.dataTransfer.dropEffect = "copy"; });
+    host.addEventListener("drop", function (ev) {
+      ev.preventDefault();
+      var action = ev.dataTransfer.getData("text/x-flo-action");
+      if (action && specs[action]) addNode(action, ev.clientX, ev.clientY);
+    });
+    document.getElementById("undo").addEventListener("click", function () { travel(history.undo, history.redo); });
+    document.getElementById("redo").addEventListener("click", function () { travel(history.redo, history.undo); });
+    document.getElementById("zoom-in").addEventListener("click", function () { editor.zoom_in(); });
+    document.getElementById("zoom-out").addEventListener("click", function () { editor.zoom_out(); });
+    document.getElementById("zoom-fit").addEventListener("click", fit);
+    document.addEventListener("keydown", function (ev) {
+      if (!(ev.ctrlKey || ev.metaKey) || ev.key.toLowerCase() !== "z") return;
+      if (document.activeElement && /INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName)) return;
+      ev.preventDefault();
+      if (ev.shiftKey) travel(history.redo, history.undo); else travel(history.undo, history.redo);
+    });
+    window.addEventListener("beforeunload", function (ev) { if (dirty) { ev.preventDefault(); ev.returnValue = ""; } });
+    setupRun();
+    updateUndoButtons();
+    if (readOnly) setStatus(boot.workflow.archived ? "Archived: read only" : "Read only");
+    Flo.api(boot.urls.flow).then(function (body) { errors = body.errors || []; applyErrors(); }, function () {});
+    setTimeout(fit, 50);
+    offerDraft();
+    window.floCanvas = { editor: editor, currentFlow: currentFlow, save: save, addNode: addNode, isDirty: function () { return dirty || !!saving; }, revision: function () { return revision; } };
+  }
+
+  Flo.api(boot.urls.manifest).then(start, function (error) {
+    document.getElementById("palette-list").innerHTML = "";
+    start({ nodes: [], categories: {}, unavailable: true });
+    setStatus("Node catalogue unavailable: " + error.message, "bad");
+  });
+})();

@@ -1,0 +1,1 @@
+"""The editor's views: thin, calling the platform through flomation.editor.gateway."""

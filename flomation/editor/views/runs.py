@@ -1,0 +1,203 @@
+"""Running a workflow and watching it: run now, the live and replay view, its event stream, cancel, re-run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from flomation.core.services.executions import execution_channel
+from flomation.editor.context import editor_view, page
+from flomation.editor.gateway import Refused
+from flomation.editor.gateway import deployments as deploys
+from flomation.editor.gateway import executions as runs
+from flomation.editor.gateway import organisations as orgs
+from flomation.editor.gateway import workflows as wf
+from flomation.editor.views.canvas import json_body
+
+log = logging.getLogger(__name__)
+
+WAKE_EVERY_SECONDS = 10.0  # re-check even without a NOTIFY, and keep proxies from closing the stream
+STREAM_FOR_SECONDS = 600.0  # then the browser's EventSource reconnects with Last-Event-ID
+
+
+def _trigger_data(value: Any) -> dict[str, Any]:
+    if value in (None, ""):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise Refused(f"The trigger data is not valid JSON ({exc}).") from None
+    if not isinstance(value, dict):
+        raise Refused("The trigger data must be a JSON object of names and values.")
+    return value
+
+
+@require_POST
+@editor_view(orgs.RUN)
+def run(request: HttpRequest, workflow_id: str) -> HttpResponse:
+    """Runs the latest revision. JSON in, JSON out for the canvas; a form post redirects to the live view."""
+    workflow = wf.workflow_get(organisation=request.editor.organisation, workflow_id=workflow_id)
+    is_json = request.content_type == "application/json"
+    body = json_body(request) if is_json else request.POST
+    environment = None
+    if body.get("environment"):
+        environment = deploys.environment_get(
+            organisation=request.editor.organisation, name_or_id=str(body["environment"])
+        )
+    execution = runs.execution_run_now(
+        workflow=workflow,
+        by=request.editor.account,
+        trigger_data=_trigger_data(body.get("trigger_data")),
+        environment=environment,
+    )
+    url = f"/executions/{execution.id}"
+    if is_json:
+        return JsonResponse({"execution": str(execution.id), "url": url}, status=201)
+    return HttpResponseRedirect(url)
+
+
+@require_GET
+@editor_view()
+def execution_page(request: HttpRequest, execution_id: str) -> HttpResponse:
+    execution = runs.execution_get(organisation=request.editor.organisation, execution_id=execution_id)
+    steps = [runs.step_to_dict(s) for s in runs.step_list(execution=execution)]
+    boot = {
+        "execution": runs.execution_to_dict(execution),
+        "workflow": {"id": str(execution.workflow_id), "name": execution.workflow.name},
+        "flow": execution.revision.flow,
+        "steps": steps,
+        "mode": "replay" if request.GET.get("mode") == "replay" else "live",
+        "urls": {
+            "events": f"/executions/{execution.id}/events",
+            "state": f"/executions/{execution.id}/state",
+            "manifest": "/manifest.json",
+        },
+    }
+    return page(
+        request,
+        "editor/execution.html",
+        {"execution": execution, "boot": boot, "can_run": request.editor.can(orgs.RUN)},
+    )
+
+
+@require_GET
+@editor_view(json_view=True)
+def execution_state(request: HttpRequest, execution_id: str) -> JsonResponse:
+    execution = runs.execution_get(organisation=request.editor.organisation, execution_id=execution_id)
+    steps = [runs.step_to_dict(s) for s in runs.step_list(execution=execution)]
+    return JsonResponse({"execution": runs.execution_to_dict(execution), "steps": steps})
+
+
+def _last_event(request: HttpRequest) -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("after", "")
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def _sse(event: str, data: dict[str, Any], event_id: str | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+@require_GET
+@editor_view(json_view=True)
+def execution_events(request: HttpRequest, execution_id: str) -> HttpResponse:
+    """Server-sent events: `step` per ExecutionStep, `execution` on each state change, `end` when finished.
+
+    Waits on the execution's NOTIFY channel between reads, so an idle stream costs no queries.
+    """
+    execution = runs.execution_get(organisation=request.editor.organisation, execution_id=execution_id)
+    response = StreamingHttpResponse(
+        _stream(execution, _last_event(request)), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _stream(execution: Any, after: int | None) -> Iterator[str]:
+    channel = execution_channel(execution.id)
+    listening = _listen(channel)
+    waited, last_state = 0.0, None
+    try:
+        yield "retry: 2000\n\n"
+        while True:
+            runs.execution_refresh(execution=execution)
+            for step in runs.step_list(execution=execution, after=after):
+                after = step.id
+                yield _sse("step", runs.step_to_dict(step), str(step.id))
+            state = runs.execution_to_dict(execution)
+            if state != last_state:
+                last_state = state
+                yield _sse("execution", state)
+            if state["finished"]:
+                yield _sse("end", state)
+                return
+            if waited >= STREAM_FOR_SECONDS:
+                return
+            if not _wait(listening):
+                yield ": still running\n\n"
+            waited += WAKE_EVERY_SECONDS
+    finally:
+        if listening:
+            _unlisten(channel)
+
+
+def _listen(channel: str) -> bool:
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute(f'LISTEN "{channel}"')
+        return True
+    except Exception:
+        log.warning("cannot LISTEN for execution events; falling back to timed checks", exc_info=True)
+        return False
+
+
+def _wait(listening: bool) -> bool:
+    """True when woken by a NOTIFY, False after the timeout."""
+    if not listening:
+        time.sleep(2.0)
+        return False
+    woken = False
+    for _ in connection.connection.notifies(timeout=WAKE_EVERY_SECONDS, stop_after=1):
+        woken = True
+    return woken
+
+
+def _unlisten(channel: str) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'UNLISTEN "{channel}"')
+    except Exception:
+        log.debug("UNLISTEN failed; the connection is closing anyway", exc_info=True)
+
+
+@require_POST
+@editor_view(orgs.RUN)
+def execution_cancel(request: HttpRequest, execution_id: str) -> HttpResponse:
+    execution = runs.execution_get(organisation=request.editor.organisation, execution_id=execution_id)
+    runs.execution_cancel(execution=execution)
+    if request.content_type == "application/json":
+        return JsonResponse({"execution": runs.execution_to_dict(execution)})
+    return HttpResponseRedirect(f"/executions/{execution.id}")
+
+
+@require_POST
+@editor_view(orgs.RUN)
+def execution_rerun(request: HttpRequest, execution_id: str) -> HttpResponse:
+    execution = runs.execution_get(organisation=request.editor.organisation, execution_id=execution_id)
+    again = runs.execution_rerun(execution=execution, by=request.editor.account)
+    if request.content_type == "application/json":
+        return JsonResponse({"execution": str(again.id), "url": f"/executions/{again.id}"}, status=201)
+    return HttpResponseRedirect(f"/executions/{again.id}")
