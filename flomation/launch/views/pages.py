@@ -80,7 +80,7 @@ def _render_form(
         ],
         "token": _form_token(trigger.public_id),
         "honeypot": HONEYPOT,
-        "errors": errors,
+        "form_error": errors.get("__all__", ""),
     }
     return render(request, "launch/form.html", context, status=status)
 
