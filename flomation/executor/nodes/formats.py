@@ -259,7 +259,7 @@ def csv_format(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
     if data and all(isinstance(item, dict) for item in data):
-        columns = [to_str(c) for c in inputs["columns"]] or list(data[0])
+        columns = [to_str(c) for c in inputs.get("columns") or []] or list(data[0])
         if inputs["include_header"]:
             writer.writerow(columns)
         for item in data:
