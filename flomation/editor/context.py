@@ -53,7 +53,11 @@ def login_url(request: HttpRequest) -> str:
 
 
 def _wants_json(request: HttpRequest, json_view: bool) -> bool:
-    return json_view or "application/json" in request.headers.get("Accept", "")
+    return (
+        json_view
+        or "application/json" in request.headers.get("Accept", "")
+        or request.content_type == "application/json"
+    )
 
 
 def error_response(request: HttpRequest, message: str, status: int, json_view: bool = False) -> HttpResponse:

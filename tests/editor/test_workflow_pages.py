@@ -73,10 +73,12 @@ def test_the_organisation_switcher_changes_the_current_organisation(team, browse
 
     f.MembershipFactory(organisation=team.other_organisation, account=team.member, role="member")
     client = browser_for("member")
-    response = client.post("/organisations/switch", {"organisation": str(team.other_organisation.id), "next": "//evil"})
+    response = client.post(
+        "/organisations/switch", {"organisation": str(team.other_organisation.id), "next": "//evil"}
+    )
     assert response["Location"] == "/workflows"
     client.cookies["flomation-org"] = response.cookies["flomation-org"].value
-    assert b'selected>Elsewhere' in client.get("/workflows").content
+    assert b"selected>Elsewhere" in client.get("/workflows").content
     refused = client.post("/organisations/switch", {"organisation": "not-mine"})
     assert refused.status_code == 404
 
@@ -159,7 +161,9 @@ def test_autosave_makes_a_revision_with_a_summary_of_the_change(team, hello, bro
 
 def test_autosave_of_an_invalid_flow_answers_the_problems_per_node(team, hello, browser_for):
     flow = {"nodes": [{"id": "x1", "type": "no/such-node", "data": {"config": {"type": 2}}}], "edges": []}
-    response = browser_for("member").put(f"/workflows/{hello.id}/flow", {"flow": flow}, content_type="application/json")
+    response = browser_for("member").put(
+        f"/workflows/{hello.id}/flow", {"flow": flow}, content_type="application/json"
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["node_id"] == "x1"
 
@@ -179,7 +183,9 @@ def test_a_viewer_can_look_at_the_canvas_but_not_save(team, hello, browser_for):
 
 def test_validate_reports_problems_without_saving(team, hello, browser_for):
     flow = {"nodes": [{"id": "x1", "type": "no/such-node", "data": {"config": {"type": 2}}}], "edges": []}
-    response = browser_for("member").post(f"/workflows/{hello.id}/validate", {"flow": flow}, content_type="application/json")
+    response = browser_for("member").post(
+        f"/workflows/{hello.id}/validate", {"flow": flow}, content_type="application/json"
+    )
     assert response.json()["errors"][0]["node_id"] == "x1"
     assert hello.revisions.count() == 1
 
