@@ -1,0 +1,123 @@
+"""Run now: inputs checked against the manual trigger's input schema (seed 004), idempotency, NOTIFY."""
+
+from __future__ import annotations
+
+import pytest
+
+from flomation.core import models as m
+from flomation.core.services.deployments import workflow_deploy
+from tests.core import factories as f
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA = {
+    "customerId": {"type": "string", "required": True, "description": "Customer ID to process"},
+    "action": {"type": "string", "enum": ["activate", "deactivate", "update"], "required": True},
+    "priority": {"type": "number", "default": 5, "min": 1, "max": 10},
+    "dryRun": {"type": "boolean"},
+}
+
+
+@pytest.fixture
+def workflow(cast):
+    workflow = f.WorkflowFactory(organisation=cast.organisation, revisions__flow=f.flow(SCHEMA))
+    workflow_deploy(workflow=workflow, environment=cast.environment("production"), deployed_by=cast.owner)
+    return workflow
+
+
+def run(client, cast, workflow, inputs, environment="production", **headers):
+    return client.post(
+        cast.url(f"workflows/{workflow.id}/run"),
+        {"environment": environment, "inputs": inputs},
+        format="json",
+        **headers,
+    )
+
+
+def test_valid_inputs_create_a_pending_execution_with_defaults_filled_in(cast, as_, workflow):
+    response = run(
+        as_("member"), cast, workflow, {"customerId": "c-1", "action": "activate", "dryRun": "true"}
+    )
+    assert response.status_code == 201, response.content
+    execution = m.Execution.objects.get(id=response.json()["id"])
+    assert execution.state == "pending" and execution.trigger_type == "manual"
+    assert execution.environment.name == "production" and execution.deployment.is_current
+    assert execution.created_by == cast.member
+    data = execution.trigger_data
+    assert (data["customerId"], data["action"], data["priority"], data["dryRun"], data["__node_id"]) == (
+        "c-1", "activate", 5, True, "t1",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("inputs", "complaint"),
+    [
+        ({"action": "activate"}, "customerId: is required"),
+        (
+            {"customerId": "c", "action": "explode"},
+            "action: must be one of 'activate', 'deactivate', 'update'",
+        ),
+        ({"customerId": "c", "action": "update", "priority": 11}, "priority: must be at most 10"),
+        ({"customerId": "c", "action": "update", "priority": "high"}, "priority: must be a number"),
+        ({"customerId": 42, "action": "update"}, "customerId: must be a string"),
+        ({"customerId": "c", "action": "update", "dryRun": "maybe"}, "dryRun: must be true or false"),
+        (
+            {"customerId": "c", "action": "update", "colour": "red"},
+            "colour: is not an input of this workflow",
+        ),
+    ],
+)
+def test_invalid_inputs_are_refused_naming_the_input(cast, as_, workflow, inputs, complaint):
+    response = run(as_("member"), cast, workflow, inputs)
+    assert response.status_code == 400
+    assert any(complaint in message for message in response.json()["inputs"]), response.json()
+    assert complaint in response.json()["detail"]
+    assert not m.Execution.objects.exists()
+
+
+def test_a_retry_with_the_same_idempotency_key_creates_nothing_new(cast, as_, workflow):
+    inputs = {"customerId": "c-1", "action": "activate"}
+    first = run(as_("member"), cast, workflow, inputs, HTTP_IDEMPOTENCY_KEY="deploy-42")
+    again = run(as_("member"), cast, workflow, inputs, HTTP_IDEMPOTENCY_KEY="deploy-42")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert m.Execution.objects.count() == 1
+
+
+def test_running_in_an_environment_it_is_not_deployed_to_is_a_conflict(cast, as_, workflow):
+    response = run(
+        as_("member"), cast, workflow, {"customerId": "c", "action": "update"}, environment="staging"
+    )
+    assert response.status_code == 409
+    assert "not deployed to staging" in response.json()["detail"]
+
+
+def test_a_paused_workflow_does_not_run_in_an_environment(cast, as_, workflow):
+    workflow.state = "paused"
+    workflow.save()
+    response = run(as_("member"), cast, workflow, {"customerId": "c", "action": "update"})
+    assert response.status_code == 409 and "paused" in response.json()["detail"]
+
+
+def test_a_test_run_without_environment_uses_the_latest_revision(cast, as_):
+    workflow = f.WorkflowFactory(organisation=cast.organisation, revisions=2)
+    response = as_("member").post(
+        cast.url(f"workflows/{workflow.id}/run"), {"inputs": {"anything": 1}}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["revision"] == 2 and response.json()["environment"] is None
+
+
+def test_run_now_wakes_the_queue_with_notify(cast, as_, workflow, transactional_db):
+    import psycopg
+
+    from flomation.core.api.events import listen_connection
+    from flomation.core.services.queues import queue_shared
+
+    channel = queue_shared().notify_channel
+    with listen_connection() as listener:
+        listener.execute(f'LISTEN "{channel}"')
+        assert run(as_("member"), cast, workflow, {"customerId": "c", "action": "update"}).status_code == 201
+        notices = list(listener.notifies(timeout=5, stop_after=1))
+    assert [n.channel for n in notices] == [channel]
+    assert isinstance(listener, psycopg.Connection)
