@@ -220,7 +220,7 @@ def command_run(options: dict[str, Any]) -> int:
     out = sys.stdout
 
     def on_event(event: dict[str, Any]) -> None:
-        out.write(event_line(event) + "\n")
+        out.write(event_line(event, None) + "\n")  # the engine has cut long strings already
         out.flush()
 
     settings = ExecutorSettings(

@@ -44,12 +44,8 @@ def truncate_strings(value: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     return value
 
 
-def event_line(event: dict[str, Any], max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    body = json.dumps(
-        truncate_strings(event, max_bytes),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
-    )
-    return PREFIX + body
+def event_line(event: dict[str, Any], max_bytes: int | None = DEFAULT_MAX_BYTES) -> str:
+    """The stdout line for an event; ``max_bytes=None`` when the engine has already cut it."""
+    if max_bytes is not None:
+        event = truncate_strings(event, max_bytes)
+    return PREFIX + json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)

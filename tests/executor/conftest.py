@@ -20,7 +20,13 @@ def load_fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_text())
 
 
-def node(node_id: str, action: str, inputs: dict[str, Any] | None = None, class_type: int | None = None, **config: Any) -> dict[str, Any]:
+def node(
+    node_id: str,
+    action: str,
+    inputs: dict[str, Any] | None = None,
+    class_type: int | None = None,
+    **config: Any,
+) -> dict[str, Any]:
     """A node as Flomation's editor writes it."""
     if class_type is None:
         spec = lookup(action)
@@ -33,13 +39,26 @@ def node(node_id: str, action: str, inputs: dict[str, Any] | None = None, class_
         "data": {
             "id": node_id,
             "label": action,
-            "config": {"id": node_id, "name": None, "type": class_type, "plugin": action, "inputs": connections, "outputs": [], **config},
+            "config": {
+                "id": node_id,
+                "name": None,
+                "type": class_type,
+                "plugin": action,
+                "inputs": connections,
+                "outputs": [],
+                **config,
+            },
         },
     }
 
 
 def edge(source: str, target: str, handle: str | None = None) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": f"{source}-{target}-{handle or ''}", "type": "default", "source": source, "target": target}
+    item: dict[str, Any] = {
+        "id": f"{source}-{target}-{handle or ''}",
+        "type": "default",
+        "source": source,
+        "target": target,
+    }
     if handle is not None:
         item["sourceHandle"] = handle
     return item
@@ -96,7 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        self.server.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body})
+        self.server.requests.append(
+            {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+        )
         route = self.server.routes.get(self.path.split("?")[0])
         if route is None:
             self.send_response(404)

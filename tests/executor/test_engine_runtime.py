@@ -38,7 +38,9 @@ def _quiet(**kwargs: Any) -> ExecutorSettings:
 
 def test_a_node_with_a_retry_policy_is_retried_until_it_succeeds():
     key = "succeeds-third-time"
-    f = chain(node("n", "test/flaky", {"key": key, "fail_times": 2}, retry={"attempts": 3, "backoff_seconds": 0.01}))
+    f = chain(
+        node("n", "test/flaky", {"key": key, "fail_times": 2}, retry={"attempts": 3, "backoff_seconds": 0.01})
+    )
     result, events = run(f)
     assert result.status == "succeeded"
     assert outputs_of(result)["attempts"] == 3
@@ -48,7 +50,9 @@ def test_a_node_with_a_retry_policy_is_retried_until_it_succeeds():
 
 def test_a_node_fails_when_its_retries_run_out():
     key = "always-fails"
-    f = chain(node("n", "test/flaky", {"key": key, "fail_times": 99}, retry={"attempts": 2, "backoff_seconds": 0}))
+    f = chain(
+        node("n", "test/flaky", {"key": key, "fail_times": 99}, retry={"attempts": 2, "backoff_seconds": 0})
+    )
     result, _ = run(f)
     assert result.status == "failed"
     assert result.error == "attempt 2 failed"
@@ -126,7 +130,10 @@ def test_a_wait_resumed_too_early_suspends_again():
 
 
 def test_a_pause_resumes_with_the_data_the_api_patched_in():
-    f = chain(node("p", "common/pause", {"reason": "check the invoice"}), node("o", "output/set", {"name": "note", "value": "${p.resume_data.note}"}))
+    f = chain(
+        node("p", "common/pause", {"reason": "check the invoice"}),
+        node("o", "output/set", {"name": "note", "value": "${p.resume_data.note}"}),
+    )
     first, _ = run(f)
     assert first.status == "suspended"
     assert first.checkpoint["suspend_info"]["suspend_reason"] == "manual"
@@ -140,13 +147,23 @@ def _approval_flow() -> dict:
     return flow(
         [
             node("t", "trigger/manual"),
-            node("ask", "humanintheloop/await", {"message": "Ship it?", "options": options, "web_base_url": "https://flo.example"}),
+            node(
+                "ask",
+                "humanintheloop/await",
+                {"message": "Ship it?", "options": options, "web_base_url": "https://flo.example"},
+            ),
             node("send", "output/set", {"name": "sent", "value": "${ask.message} ${ask.links.yes}"}),
             node("yes", "output/set", {"name": "decision", "value": "approved by ${ask.answered_by}"}),
             node("no", "output/set", {"name": "decision", "value": "rejected"}),
             node("late", "output/set", {"name": "decision", "value": "timed out"}),
         ],
-        [edge("t", "ask"), edge("ask", "send", "delivery"), edge("ask", "yes", "option_yes"), edge("ask", "no", "option_no"), edge("ask", "late", "timeout")],
+        [
+            edge("t", "ask"),
+            edge("ask", "send", "delivery"),
+            edge("ask", "yes", "option_yes"),
+            edge("ask", "no", "option_no"),
+            edge("ask", "late", "timeout"),
+        ],
     )
 
 
@@ -156,7 +173,9 @@ def test_human_approval_delivers_then_suspends_then_follows_the_answer():
     assert first.outputs == {"sent": "Ship it? https://flo.example/hitl/exec-1/ask?option=yes"}
     info = first.checkpoint["suspend_info"]
     assert info["suspend_reason"] == "hitl" and info["resume_trigger_type"] == "hitl"
-    checkpoint = dict(first.checkpoint, resume_data={"answered_option": "yes", "answered_by": "ada@example.test"})
+    checkpoint = dict(
+        first.checkpoint, resume_data={"answered_option": "yes", "answered_by": "ada@example.test"}
+    )
     second, events = run(_approval_flow(), checkpoint=checkpoint)
     assert second.status == "succeeded"
     assert second.outputs["decision"] == "approved by ada@example.test"
@@ -171,13 +190,19 @@ def test_human_approval_follows_the_timeout_handle_when_the_api_says_it_timed_ou
 
 def test_human_approval_refuses_an_answer_that_is_not_an_option():
     first, _ = run(_approval_flow())
-    second, _ = run(_approval_flow(), checkpoint=dict(first.checkpoint, resume_data={"answered_option": "maybe"}))
+    second, _ = run(
+        _approval_flow(), checkpoint=dict(first.checkpoint, resume_data={"answered_option": "maybe"})
+    )
     assert second.status == "failed" and "not one of the options" in second.error
 
 
 def test_a_wait_inside_a_loop_body_fails_clearly():
     f = flow(
-        [node("t", "trigger/manual"), node("loop", "conditional/for", {"count": 2}), node("w", "common/wait", {"duration": "1m"})],
+        [
+            node("t", "trigger/manual"),
+            node("loop", "conditional/for", {"count": 2}),
+            node("w", "common/wait", {"duration": "1m"}),
+        ],
         [edge("t", "loop"), edge("loop", "w", "loop")],
     )
     result, _ = run(f)
@@ -196,7 +221,9 @@ def test_secrets_are_masked_in_events_state_and_logs():
         node("o2", "output/set", {"name": "env", "value": "${env.REGION}"}),
     )
     settings = ExecutorSettings(log=lambda level, message, fields: logs.append(f"{message} {fields}"))
-    result, events = run(f, secrets=StaticSecrets({"API_TOKEN": SECRET}, {"REGION": "eu-west-2"}), settings=settings)
+    result, events = run(
+        f, secrets=StaticSecrets({"API_TOKEN": SECRET}, {"REGION": "eu-west-2"}), settings=settings
+    )
     assert result.status == "succeeded"
     text = repr(result.to_state()) + repr(events.events) + "".join(logs)
     assert SECRET not in text
@@ -209,13 +236,18 @@ def test_secrets_are_masked_in_events_state_and_logs():
 def test_a_missing_secret_renders_empty_and_is_logged_without_a_value():
     logs: list[str] = []
     settings = ExecutorSettings(log=lambda level, message, fields: logs.append(f"{level} {message} {fields}"))
-    result, _ = run(chain(node("o", "output/set", {"name": "x", "value": "[${secrets.NOPE}]"})), settings=settings)
+    result, _ = run(
+        chain(node("o", "output/set", {"name": "x", "value": "[${secrets.NOPE}]"})), settings=settings
+    )
     assert result.outputs == {"x": "[]"}
     assert any("${secrets.NOPE}" in line for line in logs)
 
 
 def test_strict_templates_turn_a_miss_into_a_node_failure():
-    result, _ = run(chain(node("o", "output/set", {"name": "x", "value": "${nothing.here}"})), settings=_quiet(strict_templates=True))
+    result, _ = run(
+        chain(node("o", "output/set", {"name": "x", "value": "${nothing.here}"})),
+        settings=_quiet(strict_templates=True),
+    )
     assert result.status == "failed" and "${nothing.here}" in result.error
 
 

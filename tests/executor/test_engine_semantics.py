@@ -10,7 +10,9 @@ from flomation.executor import ExecutorSettings
 
 
 def test_it_runs_a_flomation_flow_and_prunes_the_unmatched_branch():
-    result, events = run(load_fixture("flomation_example.json"), context={"triggerer_email": "ada@example.test"})
+    result, events = run(
+        load_fixture("flomation_example.json"), context={"triggerer_email": "ada@example.test"}
+    )
     assert result.status == "succeeded"
     assert result.outputs["summary"].startswith("Run at ")
     assert result.outputs["summary"].endswith(" by ada@example.test")
@@ -93,7 +95,11 @@ def test_a_while_loop_stops_at_its_own_max_iterations():
     f = flow(
         [
             node("t", "trigger/manual"),
-            node("w", "conditional/while", {"value_a": "a", "operator": "equals", "value_b": "a", "max_iterations": 4}),
+            node(
+                "w",
+                "conditional/while",
+                {"value_a": "a", "operator": "equals", "value_b": "a", "max_iterations": 4},
+            ),
             node("body", "common/set_variable", {"name": "n", "value": "${var.loop.iteration}"}),
             node("out", "output/set", {"name": "n", "value": "${var.n}"}),
         ],
@@ -108,7 +114,11 @@ def test_a_loop_that_never_ends_fails_at_the_executor_cap():
     f = flow(
         [
             node("t", "trigger/manual"),
-            node("w", "conditional/while", {"value_a": "a", "operator": "equals", "value_b": "a", "max_iterations": 1000000}),
+            node(
+                "w",
+                "conditional/while",
+                {"value_a": "a", "operator": "equals", "value_b": "a", "max_iterations": 1000000},
+            ),
             node("body", "string/trim", {"value": "x"}),
         ],
         [edge("t", "w"), edge("w", "body", "loop")],
@@ -158,7 +168,12 @@ def test_nested_loops_run_the_inner_body_for_every_outer_iteration():
             node("body", "common/set_variable", {"name": "hits", "value": "${var.hits}x"}),
             node("out", "output/set", {"name": "hits", "value": "${var.hits}"}),
         ],
-        [edge("t", "outer"), edge("outer", "inner", "loop"), edge("inner", "body", "loop"), edge("outer", "out", "output")],
+        [
+            edge("t", "outer"),
+            edge("outer", "inner", "loop"),
+            edge("inner", "body", "loop"),
+            edge("outer", "out", "output"),
+        ],
     )
     result, _ = run(f)
     assert result.outputs == {"hits": "xxxxxx"}
@@ -207,7 +222,9 @@ def test_the_on_error_chain_runs_with_the_failed_node_and_the_run_stays_failed()
             node("boom", "arithmetic/division", {"numerator": 1, "denominator": 0}),
             node("never", "output/set", {"name": "never", "value": "x"}),
             node("oops", "error/on_error"),
-            node("report", "output/set", {"name": "report", "value": "${error_node_id}: ${oops.error_message}"}),
+            node(
+                "report", "output/set", {"name": "report", "value": "${error_node_id}: ${oops.error_message}"}
+            ),
         ],
         [edge("t", "boom"), edge("boom", "never"), edge("oops", "report")],
     )
@@ -247,7 +264,10 @@ def test_rootless_constant_nodes_run_before_the_nodes_that_use_them():
 
 
 def test_a_blank_input_is_auto_wired_from_the_last_parents_output_of_the_same_name():
-    f = chain(node("a", "common/set_variable", {"name": "k", "value": "wired"}), node("b", "string/upper_case", {"value": ""}))
+    f = chain(
+        node("a", "common/set_variable", {"name": "k", "value": "wired"}),
+        node("b", "string/upper_case", {"value": ""}),
+    )
     result, _ = run(f)
     assert outputs_of(result, "b")["result"] == "WIRED"
 
@@ -289,7 +309,10 @@ def test_runs_in_parallel_threads_do_not_share_state():
     results = {}
 
     def go(value: int) -> None:
-        f = chain(node("v", "common/set_variable", {"name": "x", "value": str(value)}), node("o", "output/set", {"name": "x", "value": "${var.x}"}))
+        f = chain(
+            node("v", "common/set_variable", {"name": "x", "value": str(value)}),
+            node("o", "output/set", {"name": "x", "value": "${var.x}"}),
+        )
         results[value] = run(f)[0].outputs["x"]
 
     threads = [threading.Thread(target=go, args=(i,)) for i in range(8)]
@@ -301,7 +324,10 @@ def test_runs_in_parallel_threads_do_not_share_state():
 
 
 def test_a_soft_failure_marks_the_node_failed_but_the_flow_goes_on():
-    f = chain(node("n", "common/array_length", {"array": "[1,2]"}), node("o", "output/set", {"name": "x", "value": "done"}))
+    f = chain(
+        node("n", "common/array_length", {"array": "[1,2]"}),
+        node("o", "output/set", {"name": "x", "value": "done"}),
+    )
     f["nodes"][1]["data"]["config"]["inputs"][0]["value"] = "[1,2]"
     result, _ = run(f)
     assert result.status == "succeeded"
@@ -312,7 +338,13 @@ def test_the_manual_trigger_checks_trigger_data_against_its_input_schema():
         {"name": "count", "type": "integer", "required": True},
         {"name": "colour", "type": "string", "default": "red", "enum": ["red", "blue"]},
     ]
-    f = flow([node("t", "trigger/manual", {"input_schema": schema}), node("o", "output/set", {"name": "got", "value": "${count}-${colour}"})], [edge("t", "o")])
+    f = flow(
+        [
+            node("t", "trigger/manual", {"input_schema": schema}),
+            node("o", "output/set", {"name": "got", "value": "${count}-${colour}"}),
+        ],
+        [edge("t", "o")],
+    )
     assert run(f, trigger_data={"count": "3"})[0].outputs == {"got": "3-red"}
     missing = run(f, trigger_data={})[0]
     assert missing.status == "failed" and "'count' is required" in missing.error
