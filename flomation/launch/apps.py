@@ -17,3 +17,14 @@ class LaunchConfig(AppConfig):
 
         # Every deploy, rollback or promotion turns the deployed revision's trigger nodes into triggers.
         deployment_activated.connect(on_deployment_activated, dispatch_uid="launch.trigger_sync")
+
+        from django.db.models.signals import post_save
+
+        from flomation.launch.ingress import forget_trigger
+        from flomation.launch.models import Trigger
+
+        def drop_cached(sender: type, instance: Trigger, **kwargs: object) -> None:
+            forget_trigger(instance.public_id)
+
+        # Changes saved in this process reach the ingress cache at once (other processes: within its TTL).
+        post_save.connect(drop_cached, sender=Trigger, dispatch_uid="launch.forget_trigger", weak=False)

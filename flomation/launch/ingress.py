@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.http import HttpRequest, JsonResponse
 
 from flomation.launch.config import WebhookSettings, webhook_settings
@@ -13,6 +15,7 @@ from flomation.launch.ratelimit import buckets, retry_after_header
 
 # A trigger's settings are parsed once per version of its row, not on every request.
 _settings_cache: dict[tuple[str, str], WebhookSettings] = {}
+_trigger_cache: dict[str, tuple[float, Trigger]] = {}
 
 
 class Refused(Exception):
@@ -30,18 +33,37 @@ class Refused(Exception):
 
 
 def trigger_for_request(public_id: str, kinds: frozenset[str]) -> Trigger:
-    """The trigger behind a public URL, with everything execution_create needs loaded in one query."""
-    trigger = (
-        Trigger.objects.select_related("workflow__organisation", "environment", "deployment__revision")
-        .defer("deployment__revision__flow", "workflow__description")
-        .filter(public_id=public_id)
-        .first()
-    )
+    """The trigger behind a public URL, with everything execution_create needs loaded in one query.
+
+    Kept in this process for LAUNCH_TRIGGER_CACHE_SECONDS (default 1 s): the joined lookup is the costliest
+    part of the ingress path. A change saved in this process drops the entry at once; another process sees
+    it within the TTL (so a pause, or a new deployment, takes effect within a second everywhere).
+    """
+    now = time.monotonic()
+    cached = _trigger_cache.get(public_id)
+    if cached is not None and cached[0] > now:
+        trigger = cached[1]
+    else:
+        trigger = (
+            Trigger.objects.select_related("workflow__organisation", "environment", "deployment__revision")
+            .defer("deployment__revision__flow", "workflow__description")
+            .filter(public_id=public_id)
+            .first()
+        )
+        ttl = float(getattr(django_settings, "LAUNCH_TRIGGER_CACHE_SECONDS", 1.0))
+        if trigger is not None and ttl > 0:
+            if len(_trigger_cache) > 10_000:
+                _trigger_cache.clear()
+            _trigger_cache[public_id] = (now + ttl, trigger)
     if trigger is None or trigger.kind not in kinds:
         raise Refused(404, "there is no trigger at this address")
     if not trigger.active:
         raise Refused(410, "this trigger was removed from its workflow's deployment")
     return trigger
+
+
+def forget_trigger(public_id: str) -> None:
+    _trigger_cache.pop(public_id, None)
 
 
 def trigger_settings(trigger: Trigger) -> WebhookSettings:

@@ -194,9 +194,10 @@ class RemoteGateway:
         Invocation.objects.filter(id=invocation.id).update(execution_id=remote.id)
         return True
 
-    def submit_pending(self, *, limit: int = 50) -> int:
-        """Submits invocations the API has not taken yet (older than a few seconds); returns how many went."""
-        cutoff = timezone.now() - timedelta(seconds=5)
+    def submit_pending(self, *, limit: int = 50, older_than: timedelta = timedelta(seconds=5)) -> int:
+        """Submits invocations the API has not taken yet (older than a few seconds, so the request that
+        stored one has had its own try); returns how many went."""
+        cutoff = timezone.now() - older_than
         sent = 0
         with transaction.atomic():
             pending = list(
