@@ -54,3 +54,11 @@ def hello(team) -> m.Workflow:
     return wf.workflow_create(
         organisation=team.organisation, name="Hello", author=team.owner, flow=STARTERS["hello"]["flow"]
     )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
+    """Keeps each phase's report on the test item, so fixtures can save screenshots when a test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)

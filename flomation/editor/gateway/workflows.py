@@ -67,7 +67,8 @@ def workflow_create(
         organisation=organisation,
         name=name,
         description=description,
-        flow=flow if flow is not None else {"nodes": [], "edges": []},
+        # An empty canvas is not a valid flow, so a blank workflow starts with no revision.
+        flow=flow if flow and flow.get("nodes") else None,
         created_by=author,
     )
 
