@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from flomation.core.models import Account, Group, MemberRole, Membership
@@ -97,14 +98,9 @@ def membership_require(
         membership = Membership.objects.select_related("organisation", "account").get(
             organisation_id=organisation_id, account_id=_account_id(account_or_user)
         )
-    except (Membership.DoesNotExist, ValueError, TypeError):
+    except (Membership.DoesNotExist, ValidationError, ValueError, TypeError):
+        # A malformed id is a miss too, never a server error.
         raise NotFound("No such organisation.") from None
-    except Exception as exc:  # a malformed id (not a UUID) is a miss, not a server error
-        from django.core.exceptions import ValidationError
-
-        if isinstance(exc, ValidationError):
-            raise NotFound("No such organisation.") from None
-        raise
     if permission is not None and permission not in membership_permissions(membership=membership):
         raise PermissionDenied(f"You need the permission {permission!r} in this organisation.")
     return membership

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -149,7 +150,7 @@ def _resume(execution_id: Any, resume_data: dict[str, Any] | None) -> Execution 
 def execution_resume(*, execution: Execution, resume_data: dict[str, Any] | None = None) -> Execution:
     """Resumes a suspended execution (wait, pause, approval) from its checkpoint with `resume_data`."""
     if resume_data is not None and not isinstance(resume_data, dict):
-        raise Conflict("Resume data must be a JSON object.")
+        raise ValidationError({"resume_data": "Resume data must be a JSON object."})
     resumed = _resume(execution.id, resume_data)
     if resumed is None:
         execution.refresh_from_db(fields=["state"])
