@@ -224,7 +224,10 @@ def command_run(options: dict[str, Any]) -> int:
         out.flush()
 
     settings = ExecutorSettings(
-        allow_shell=bool(options.get("--allow-shell")), flow_timeout_seconds=timeout, log=_stderr_log
+        allow_shell=bool(options.get("--allow-shell")),
+        flow_timeout_seconds=timeout,
+        log=_stderr_log,
+        python_prestart=False,  # one run per process: a spare sandbox would only be thrown away
     )
     result = run_flow(
         flow,

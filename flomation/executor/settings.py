@@ -23,6 +23,9 @@ _FIELDS = {
     "script_memory_mb": 128,
     # CPU seconds the persistent Python sandbox may use over one run (RLIMIT_CPU).
     "python_cpu_seconds": 300,
+    # Keep one unused Python sandbox booting in the background for the next run (long-lived
+    # processes such as the runner's warm pool; the CLI turns it off).
+    "python_prestart": True,
     # Interpreter for the Python sandbox (defaults to the one running the engine).
     "python_executable": None,
     # web/request: the ceiling for a node's timeout_seconds.
@@ -49,6 +52,7 @@ class ExecutorSettings:
     script_max_timeout_seconds: float
     script_memory_mb: int
     python_cpu_seconds: int
+    python_prestart: bool
     python_executable: str | None
     http_max_timeout_seconds: float
     strict_templates: bool

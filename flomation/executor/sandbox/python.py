@@ -1,5 +1,10 @@
 """Parent side of the Python sandbox: one worker process per run, started on first use, reused by
-every script/python node of that run, killed when the run ends (or a node times out)."""
+every script/python node of that run, killed when the run ends (or a node times out).
+
+A worker is never shared between runs. To keep its start-up off the critical path in a long-lived
+process (the runner's warm pool), the process keeps one *unused* worker booting in the background
+once it has run a Python node (``ExecutorSettings.python_prestart``); the next run takes it.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,74 @@ WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyworker.py")
 STARTUP_TIMEOUT = 15.0
 
 
+_SPARES: dict[tuple[str, int, int], tuple[Any, str]] = {}
+_SPARES_LOCK = None
+
+
+def _spawn(settings: ExecutorSettings) -> tuple[Any, str]:
+    import subprocess
+    import tempfile
+
+    workdir = tempfile.mkdtemp(prefix="flomation-py-")
+    os.chmod(workdir, 0o755)
+    executable = settings.python_executable or sys.executable
+    memory, cpu = str(int(settings.script_memory_mb)), str(int(settings.python_cpu_seconds))
+    process = subprocess.Popen(
+        [executable, "-I", "-S", "-B", WORKER, memory, cpu],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=workdir,
+        env={"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"},
+        close_fds=True,
+    )
+    return process, workdir
+
+
+def _key(settings: ExecutorSettings) -> tuple[str, int, int]:
+    executable = settings.python_executable or sys.executable
+    return (executable, int(settings.script_memory_mb), int(settings.python_cpu_seconds))
+
+
+def _take(settings: ExecutorSettings) -> tuple[Any, str]:
+    """A fresh worker: the booted spare when there is one, else a new one; then refill the spare."""
+    global _SPARES_LOCK
+    import threading
+
+    if _SPARES_LOCK is None:
+        _SPARES_LOCK = threading.Lock()
+        import atexit
+
+        atexit.register(_discard_spares)
+    key = _key(settings)
+    with _SPARES_LOCK:
+        spare = _SPARES.pop(key, None)
+        if spare is not None and spare[0].poll() is not None:
+            _discard(spare)
+            spare = None
+        if settings.python_prestart:
+            _SPARES[key] = _spawn(settings)
+    return spare if spare is not None else _spawn(settings)
+
+
+def _discard(worker: tuple[Any, str]) -> None:
+    import shutil
+
+    process, workdir = worker
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            stream.close()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _discard_spares() -> None:
+    while _SPARES:
+        _discard(_SPARES.popitem()[1])
+
+
 class PythonSandbox:
     def __init__(self, settings: ExecutorSettings) -> None:
         self._settings = settings
@@ -30,29 +103,7 @@ class PythonSandbox:
         self.status: dict[str, Any] = {}
 
     def _start(self, ctx: NodeContext) -> None:
-        import subprocess
-        import tempfile
-
-        self._workdir = tempfile.mkdtemp(prefix="flomation-py-")
-        os.chmod(self._workdir, 0o755)
-        executable = self._settings.python_executable or sys.executable
-        self._process = subprocess.Popen(
-            [
-                executable,
-                "-I",
-                "-S",
-                "-B",
-                WORKER,
-                str(int(self._settings.script_memory_mb)),
-                str(int(self._settings.python_cpu_seconds)),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=self._workdir,
-            env={"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"},
-            close_fds=True,
-        )
+        self._process, self._workdir = _take(self._settings)
         ready = self._receive(ctx, time.monotonic() + STARTUP_TIMEOUT, startup=True)
         self.status = ready
         if not ready.get("seccomp"):
@@ -111,18 +162,9 @@ class PythonSandbox:
 
     def _kill(self) -> None:
         process, self._process = self._process, None
-        if process is not None:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            for stream in (process.stdin, process.stdout):
-                if stream is not None:
-                    stream.close()
-        if self._workdir is not None:
-            import shutil
-
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        if process is not None and self._workdir is not None:
+            _discard((process, self._workdir))
+        self._workdir = None
 
     def close(self) -> None:
         self._kill()

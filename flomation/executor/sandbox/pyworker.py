@@ -229,6 +229,11 @@ def _install_seccomp():
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
         return False
+    # seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW): without the flag the kernel
+    # also turns on speculative-store-bypass mitigation, which makes pure Python ~2x slower.
+    number = {0xC000003E: 317, 0xC00000B7: 277}[arch]
+    if libc.syscall(number, 1, 4, ctypes.byref(fprog)) == 0:
+        return True
     return libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
 
 
