@@ -101,6 +101,10 @@ class Agent:
     def _shutdown(self) -> None:
         self.stop.set()
         self._wake_heartbeat.set()
+        try:  # ends the long poll still open on the API, so it cannot take work for a runner that left
+            self.client.call("POST", "claim", {"free": 0, "total": self.slots}, timeout=2)
+        except Exception as error:
+            logger.info("could not say goodbye to the API: %s", error)
         with self._active_lock:
             for job in self._active.values():
                 job.cancel.set()

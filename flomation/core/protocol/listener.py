@@ -22,9 +22,13 @@ _POLL_SECONDS = 0.2
 
 
 class Waiter:
+    """`event` is set by any NOTIFY on `channels`; non-empty payloads are kept in `payloads`."""
+
     def __init__(self, channels: frozenset[str]) -> None:
         self.channels = channels
         self.event = threading.Event()
+        self.payloads: list[str] = []
+        self.closed = False
 
 
 class Listener:
@@ -65,11 +69,19 @@ class Listener:
                 if waiters:
                     waiters.discard(waiter)
 
-    def close(self, timeout: float = 2.0) -> None:
-        """Stops the thread and closes its connection (tests, before the test database is dropped)."""
+    def close(self, timeout: float = 3.0) -> None:
+        """Ends every wait, stops the thread and closes its connection (before a test database is dropped)."""
         self._closed.set()
+        with self._lock:
+            for waiters in self._waiters.values():
+                for waiter in waiters:
+                    waiter.closed = True
+                    waiter.event.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        while any(self._waiters.values()) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def _ensure_thread(self) -> None:
         if self._closed.is_set():
@@ -108,6 +120,8 @@ class Listener:
             for notify in conn.notifies(timeout=_POLL_SECONDS):
                 with self._lock:
                     for waiter in list(self._waiters.get(notify.channel, ())):
+                        if notify.payload:
+                            waiter.payloads.append(notify.payload)
                         waiter.event.set()
 
     def _wake_all(self) -> None:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import select
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -118,18 +121,31 @@ def whoami(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpRe
 
 @protocol_view("POST")
 def claim(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpResponse:
-    """Long poll: claims up to `free` executions, waiting up to `wait` seconds (<= 25) for one to come."""
+    """Long poll: claims up to `free` executions, waiting up to `wait` seconds (<= 25) for one to come.
+
+    A new claim of the same runner (on any API process) supersedes its older polls, and `free: 0` ends
+    them (a runner that stops says so), so a poll whose runner has gone does not take work for it.
+    """
     free = _int(data, "free", 1, 0, 100)
     total = _int(data, "total", free or 1, 1, 1000)
     wait = min(float(_int(data, "wait", 0, 0, 60)), MAX_WAIT_SECONDS)
     deadline = time.monotonic() + wait
+    poll_id = uuid.uuid4().hex
+    runs.runner_poll_supersede(runner=runner, poll_id=poll_id)
     jobs = runs.execution_claim(runner=runner, limit=free, slots_total=total)
     if jobs or not free or wait <= 0:
         return JsonResponse({"executions": jobs})
-    waiter = listener().subscribe(runs.runner_channels(runner=runner))
+    own_channel = runs.runner_poll_channel(runner.id)
+    waiter = listener().subscribe([*runs.runner_channels(runner=runner), own_channel])
     try:
         while not jobs:
             # Look again once subscribed: a NOTIFY sent before LISTEN took effect is not delivered.
+            if (
+                waiter.closed
+                or any(payload != poll_id for payload in waiter.payloads)
+                or _client_gone(request)
+            ):
+                break
             jobs = runs.execution_claim(runner=runner, limit=free)
             remaining = deadline - time.monotonic()
             if jobs or remaining <= 0:
@@ -139,6 +155,18 @@ def claim(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpRes
     finally:
         listener().unsubscribe(waiter)
     return JsonResponse({"executions": jobs})
+
+
+def _client_gone(request: HttpRequest) -> bool:
+    """True if the runner closed the connection (gunicorn exposes the socket; other servers do not)."""
+    sock = request.META.get("gunicorn.socket")
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 def _leases(data: dict[str, Any]) -> list[tuple[str, str]]:

@@ -16,6 +16,8 @@ from flomation.core.services.runs.leases import (
     execution_steps_record,
     executions_reclaim_expired,
     runner_channels,
+    runner_poll_channel,
+    runner_poll_supersede,
 )
 
 __all__ = [
@@ -31,6 +33,8 @@ __all__ = [
     "lease_seconds",
     "nonces_purge_expired",
     "runner_channels",
+    "runner_poll_channel",
+    "runner_poll_supersede",
     "runner_register",
     "runner_verify_request",
 ]

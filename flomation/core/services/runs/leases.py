@@ -32,6 +32,16 @@ RESULT_STATES = {
 # --- claim ------------------------------------------------------------------------------------------
 
 
+def runner_poll_channel(runner_id: Any) -> str:
+    """The channel that ends a runner's older long polls (payload: the id of the poll that stays)."""
+    return f"flomation_r_{getattr(runner_id, 'hex', str(runner_id).replace('-', ''))}"
+
+
+def runner_poll_supersede(*, runner: Runner, poll_id: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [runner_poll_channel(runner.id), poll_id])
+
+
 def runner_channels(*, runner: Runner) -> list[str]:
     """The NOTIFY channels of the queues whose work this runner may take (its queue and descendants)."""
     ids = _eligible_queue_ids(runner.queue_id)
