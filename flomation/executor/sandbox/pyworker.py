@@ -6,6 +6,8 @@ files, sockets, new processes and signals to other processes), then serves reque
 big-endian length + JSON, one request and one reply at a time over stdin/stdout.
 """
 
+from __future__ import annotations
+
 import ast
 import base64
 import bisect
@@ -195,7 +197,7 @@ _DENY = {
 }
 
 
-def _install_seccomp():
+def _install_seccomp() -> bool:
     """A deny-list filter; returns True when installed."""
     machine = os.uname().machine
     arch = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}.get(machine)
@@ -237,7 +239,7 @@ def _install_seccomp():
     return libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
 
 
-def _lock_down(memory_mb, cpu_seconds):
+def _lock_down(memory_mb: int, cpu_seconds: int) -> dict:
     limits = [
         (resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1)),
         (resource.RLIMIT_FSIZE, (0, 0)),
@@ -268,13 +270,15 @@ def _lock_down(memory_mb, cpu_seconds):
     return {"seccomp": seccomp, "uid": os.getuid(), "dropped_root": dropped}
 
 
-def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+def _guarded_import(
+    name: str, globals: dict | None = None, locals: dict | None = None, fromlist: tuple = (), level: int = 0
+) -> object:  # noqa: A002
     if level != 0 or name not in ALLOWED_MODULES:
         raise ImportError(f"module '{name}' is not available in the sandbox")
     return _real_import(name, globals, locals, fromlist, level)
 
 
-def _safe_builtins():
+def _safe_builtins() -> dict:
     table = dict(builtins.__dict__)
     for name in REMOVED_BUILTINS:
         table.pop(name, None)
@@ -282,7 +286,7 @@ def _safe_builtins():
     return table
 
 
-def _read_exact(size):
+def _read_exact(size: int) -> bytes | None:
     chunks = []
     while size:
         chunk = os.read(0, size)
@@ -293,7 +297,7 @@ def _read_exact(size):
     return b"".join(chunks)
 
 
-def _send(message):
+def _send(message: dict) -> None:
     data = json.dumps(message, default=str, ensure_ascii=False).encode("utf-8")
     if len(data) > MAX_REPLY_BYTES:
         data = json.dumps(
@@ -312,7 +316,7 @@ def _send(message):
 _compiled = {}
 
 
-def _compile(source):
+def _compile(source: str) -> object:
     code = _compiled.get(source)
     if code is None:
         tree = ast.parse(source, filename="<script>")
@@ -328,7 +332,7 @@ def _compile(source):
     return code
 
 
-def _run(request, builtins_table):
+def _run(request: dict, builtins_table: dict) -> dict:
     logs = io.StringIO()
     outputs = {}
     real_out, real_err = sys.stdout, sys.stderr
@@ -371,7 +375,7 @@ def _run(request, builtins_table):
         sys.stdout, sys.stderr = real_out, real_err
 
 
-def main():
+def main() -> None:
     memory_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 128
     cpu_seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 300
     import decimal  # noqa: F401 - preloaded for scripts
