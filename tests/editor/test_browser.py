@@ -88,6 +88,13 @@ def log_in(driver: webdriver.Chrome, base: str) -> m.Account:
     return account
 
 
+def screenshot(driver: webdriver.Chrome, name: str) -> None:
+    """With EDITOR_SCREENSHOTS=1, keeps a picture of the page for a person to look at."""
+    if os.environ.get("EDITOR_SCREENSHOTS"):
+        (ARTIFACTS / "screens").mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "screens" / f"{name}.png"))
+
+
 def script_errors(driver: webdriver.Chrome) -> list[dict]:
     # /healthz, a JSON page opened only to set the cookie, makes Chromium ask for /favicon.ico.
     return [e for e in driver.get_log("browser") if "favicon.ico" not in e["message"]]
@@ -163,6 +170,8 @@ def test_an_author_builds_a_three_node_flow_runs_it_and_sees_every_step_succeed(
         )
 
     wait(driver, 30).until(saved)
+    select_node(driver, upper)
+    screenshot(driver, "canvas-built")
     assert not driver.find_elements(By.CSS_SELECTOR, ".drawflow-node.has-error")
 
     driver.find_element(By.ID, "run-open").click()
@@ -181,6 +190,7 @@ def test_an_author_builds_a_three_node_flow_runs_it_and_sees_every_step_succeed(
     }
     assert statuses == {trigger: "success", upper: "success", output: "success"}
     assert driver.find_element(By.ID, "exec-state").text == "succeeded"
+    screenshot(driver, "run-succeeded")
 
     # The step inspector shows what the data node produced; replay walks the same steps.
     driver.find_element(By.CSS_SELECTOR, f'.drawflow-node[data-node-id="{upper}"]').click()
@@ -191,6 +201,7 @@ def test_an_author_builds_a_three_node_flow_runs_it_and_sees_every_step_succeed(
     assert progress.text == f"Step 0/{total}" and total >= 3
     driver.find_element(By.ID, "replay-next").click()
     assert driver.find_element(By.ID, "replay-progress").text == f"Step 1/{total}"
+    screenshot(driver, "replay")
     assert script_errors(driver) == []
 
 

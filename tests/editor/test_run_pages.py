@@ -174,25 +174,22 @@ def test_publishing_needs_the_deploy_permission(team, hello, browser_for):
     assert response.status_code == 403
 
 
-def test_deploy_page_lists_trigger_urls_with_qr_and_pixel(team, browser_for):
+def test_deploy_page_lists_deployed_trigger_urls_with_the_pixel_snippet(team, browser_for):
     from flomation.editor.gateway import workflows as wf
 
+    pixel = {
+        "id": "px",
+        "type": "trigger/image",
+        "data": {"id": "px", "label": "trigger/image", "config": {"id": "px", "type": 1, "inputs": []}},
+    }
     flow = {
-        "nodes": STARTERS["webhook-branch"]["flow"]["nodes"]
-        + [
-            {
-                "id": "px",
-                "type": "trigger/image",
-                "data": {
-                    "id": "px",
-                    "label": "trigger/image",
-                    "config": {"id": "px", "type": 1, "inputs": []},
-                },
-            }
-        ],
+        "nodes": [*STARTERS["webhook-branch"]["flow"]["nodes"], pixel],
         "edges": STARTERS["webhook-branch"]["flow"]["edges"],
     }
     workflow = wf.workflow_create(organisation=team.organisation, name="Hooks", author=team.owner, flow=flow)
-    page = browser_for("member").get(f"/workflows/{workflow.id}/deploy").content.decode()
-    assert f"/launch/webhook/{workflow.id}" in page
-    assert "&lt;img src=" in page and f"/launch/image/{workflow.id}" in page
+    client = browser_for("owner")
+    assert b"No deployed triggers yet" in client.get(f"/workflows/{workflow.id}/deploy").content
+    client.post(f"/workflows/{workflow.id}/publish", {"environment": "development", "version_tag": "v1"})
+    page = client.get(f"/workflows/{workflow.id}/deploy").content.decode()
+    assert "/launch/webhook/" in page and "/launch/image/" in page
+    assert "&lt;img src=" in page and ".gif" in page

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from flomation.editor.context import editor_view, page
@@ -15,31 +16,28 @@ from flomation.editor.gateway import deployments as deploys
 from flomation.editor.gateway import organisations as orgs
 from flomation.editor.gateway import workflows as wf
 
-# Trigger node actions and the launch path that serves each (DESIGN §2: /launch/webhook/<id>, ...).
-TRIGGER_PATHS = {
-    "trigger/webhook": ("Webhook", "webhook"),
-    "trigger/web": ("Web (synchronous)", "web"),
-    "trigger/form": ("Form", "form"),
-    "trigger/qr": ("QR code", "qr"),
-    "trigger/image": ("Tracking pixel", "image"),
-}
 
+def trigger_links(workflow: Any) -> list[dict[str, Any]]:
+    """The public addresses of the workflow's deployed triggers, from launch's selectors."""
+    from flomation.launch import selectors as launch
 
-def trigger_links(workflow: Any, flow: dict[str, Any]) -> list[dict[str, str]]:
-    """The public URLs of the flow's triggers, served by the launch role."""
-    base = settings.LAUNCH_URL.rstrip("/")
     links = []
-    for node in flow.get("nodes", []):
-        found = TRIGGER_PATHS.get(str(node.get("type") or (node.get("data") or {}).get("label")))
-        if not found:
-            continue
-        title, kind = found
-        url = f"{base}/launch/{kind}/{workflow.id}"
-        link = {"title": title, "kind": kind, "url": url, "node": str(node.get("id"))}
-        if kind == "qr":
-            link["image"] = url
-        if kind == "image":
-            link["snippet"] = f'<img src="{url}" width="1" height="1" alt="" style="display:none">'
+    for listed in launch.triggers_for_workflow(workflow=workflow):
+        trigger = listed.trigger
+        link: dict[str, Any] = {
+            "title": trigger.get_kind_display(),
+            "kind": trigger.kind,
+            "url": listed.url,
+            "node": trigger.node_id,
+            "environment": trigger.environment.name,
+            "next": listed.next_fire_times[:3],
+        }
+        base = settings.LAUNCH_URL.rstrip("/")
+        if trigger.kind == "qr":
+            link["image"] = base + reverse("launch-qr-svg", args=[trigger.public_id])
+        if trigger.kind == "image":
+            pixel = base + reverse("launch-image-gif", args=[trigger.public_id])
+            link["snippet"] = f'<img src="{pixel}" width="1" height="1" alt="" style="display:none">'
         links.append(link)
     return links
 
@@ -61,7 +59,7 @@ def deploy_page(request: HttpRequest, workflow_id: str) -> HttpResponse:
             "history": deploys.deployment_list(workflow=workflow),
             "revisions": wf.revision_list(workflow=workflow, limit=50),
             "latest": latest,
-            "triggers": trigger_links(workflow, latest.flow if latest else {}),
+            "triggers": trigger_links(workflow),
             "can_deploy": request.editor.can(orgs.DEPLOY),
         },
     )
