@@ -56,10 +56,13 @@ def sse(event: str, data: Any, event_id: int | None = None) -> bytes:
 
 def listen_connection() -> psycopg.Connection[Any]:
     """A connection of its own for LISTEN, with the same server and database as Django's."""
+    # Only libpq parameters (strings and numbers): Django's adapters, cursor class and pool options stay out.
     params = {
         key: value
         for key, value in connection.get_connection_params().items()
-        if isinstance(value, str | int) and key not in ("prepare_threshold",)
+        if isinstance(value, str | int)
+        and not isinstance(value, bool)
+        and key not in ("prepare_threshold", "pool")
     }
     return psycopg.connect(**params, autocommit=True)
 
