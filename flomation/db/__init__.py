@@ -89,6 +89,12 @@ def ensure_embedded_server(data_dir: str | Path) -> EmbeddedServer:
 
     path = Path(data_dir).expanduser().resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
+    # The package's own lock lives in a runtime folder that depends on XDG_RUNTIME_DIR, so two processes
+    # started with different environments would not exclude each other while updating the list of
+    # handles; a lock file beside the data folder is the same for every process of this install.
+    import fasteners
+
+    PostgresServer._lock = fasteners.InterProcessLock(str(path) + ".lock")
     with PostgresServer._lock:
         if path.exists():
             _prune_dead_handles(path)
