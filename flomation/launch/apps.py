@@ -13,6 +13,7 @@ class LaunchConfig(AppConfig):
 
     def ready(self) -> None:
         from flomation.core.signals import deployment_activated
+        from flomation.launch import checks  # noqa: F401  (registers the system checks)
         from flomation.launch.services.sync import on_deployment_activated
 
         # Every deploy, rollback or promotion turns the deployed revision's trigger nodes into triggers.
