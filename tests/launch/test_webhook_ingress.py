@@ -160,3 +160,21 @@ class TestLastNode:
         response = requests.post(url, json={}, timeout=15)
         assert response.status_code == 202
         assert response.json()["execution_id"] == str(live_world.executions()[0].id)
+
+
+def test_a_saas_webhook_trigger_is_served_at_the_webhook_address(live_world, live_server):
+    live_world.deploy(trigger_node("trigger/github", {"authentication": "none"}))
+    trigger = live_world.trigger()
+    response = requests.post(
+        f"{live_server.url}/launch/webhook/{trigger.public_id}", json={"ref": "refs/heads/main"}, timeout=10
+    )
+    assert response.status_code == 202 and trigger.kind == "other"
+    assert live_world.executions()[0].trigger_data["body"] == {"ref": "refs/heads/main"}
+
+
+def test_a_form_trigger_is_not_reachable_as_a_webhook(live_world, live_server):
+    live_world.deploy(trigger_node("trigger/form"))
+    response = requests.post(
+        f"{live_server.url}/launch/webhook/{live_world.trigger().public_id}", json={}, timeout=10
+    )
+    assert response.status_code == 404
