@@ -148,7 +148,7 @@ def main() -> None:
     subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], cwd=ROOT, check=True)
     public_id = set_up_trigger()
     port = free_port()
-    command = [*manage, "serve", "--role", "launch", "--bind", f"127.0.0.1:{port}", "--no-loops"]
+    command = [*manage, "serve", "--role", "launch", "--bind", f"127.0.0.1:{port}"]
     command += ["--workers", str(args.workers)] if args.workers else []
     command += ["--threads", str(args.web_threads)] if args.web_threads else []
     log_path = Path(tempfile.gettempdir()) / f"launch-bench-{port}.log"
