@@ -94,7 +94,7 @@ def browser() -> Client:
     return Client(enforce_csrf_checks=True)
 
 
-def csrf_from(client: Client, path: str = "/identity/authenticate") -> str:
+def csrf_from(client: Client, path: str = "/identity/reset") -> str:
     """Loads a page with a form and returns the CSRF token it carries."""
     response = client.get(path)
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())
@@ -104,7 +104,7 @@ def csrf_from(client: Client, path: str = "/identity/authenticate") -> str:
 
 def post_form(client: Client, path: str, data: dict[str, Any], form_page: str | None = None, **extra: Any):
     """Posts a form the way a browser does: with the CSRF token of the page the form came from."""
-    token = csrf_from(client, form_page or "/identity/authenticate")
+    token = csrf_from(client, form_page or "/identity/reset")
     return client.post(path, {"csrfmiddlewaretoken": token, **data}, **extra)
 
 

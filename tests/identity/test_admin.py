@@ -96,3 +96,24 @@ def test_the_admin_can_end_sessions_in_bulk():
     assert response.status_code == 302
     session.refresh_from_db()
     assert session.revoked_at is not None
+
+
+def test_prune_identity_deletes_stale_sign_ups_and_ended_sessions_but_keeps_live_ones(make_person):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from flomation.identity.models import Session
+
+    person = make_person()
+    live, _ = session_create(user=person.user)
+    ended, _ = session_create(user=person.user)
+    Session.objects.filter(pk=ended.pk).update(expires_at=timezone.now() - timedelta(days=31))
+    stale = User.objects.create_user("never@example.test")
+    User.objects.filter(pk=stale.pk).update(date_joined=timezone.now() - timedelta(days=8))
+    fresh = User.objects.create_user("soon@example.test")
+    out = StringIO()
+    call_command("prune_identity", stdout=out)
+    assert "1 sessions" in out.getvalue() and "1 unverified sign-ups" in out.getvalue()
+    assert set(Session.objects.values_list("pk", flat=True)) == {live.pk}
+    assert set(User.objects.values_list("pk", flat=True)) == {person.user.pk, fresh.pk}

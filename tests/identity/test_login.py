@@ -204,3 +204,12 @@ def test_an_inactive_account_cannot_log_in(browser, make_person):
     assert response.status_code == 401
     assert b"The email address or password is wrong." in response.content
     csrf_from(browser)
+
+
+def test_a_logged_in_visitor_of_the_login_page_goes_straight_on(browser, make_person, settings):
+    settings.AUTH_ALLOWED_REDIRECTS = ["https://editor.example.test"]
+    log_in(browser, make_person())
+    response = browser.get("/identity/authenticate", {"redirect_url": "https://editor.example.test/runs"})
+    assert response.status_code == 302 and response["Location"] == "https://editor.example.test/runs"
+    evil = browser.get("/identity/authenticate", {"redirect_url": "https://evil.example.test/"})
+    assert evil["Location"] == settings.AUTH_LOGIN_REDIRECT

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
@@ -217,3 +219,16 @@ def admin_create(*, email: str, password: str) -> tuple[User, bool]:
         user.save(update_fields=["is_staff", "is_superuser"])
         _password_store(user=user, password=password)
     return user, True
+
+
+def accounts_prune_unverified(*, older_than_days: int = 7) -> int:
+    """Deletes sign-ups never verified within `older_than_days` (no password, never logged in)."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    stale = User.objects.filter(
+        email_verified_at__isnull=True,
+        password__startswith="!",
+        last_login__isnull=True,
+        date_joined__lt=cutoff,
+    )
+    _, per_model = stale.delete()
+    return per_model.get(User._meta.label, 0)

@@ -84,3 +84,11 @@ def link_code_failure(*, link: EmailLink) -> None:
     EmailLink.objects.filter(
         pk=link.pk, used_at__isnull=True, code_attempts__gte=EmailLink.MAX_CODE_ATTEMPTS
     ).update(used_at=timezone.now())
+
+
+def links_prune(*, older_than_days: int = 30) -> int:
+    """Deletes links that expired more than `older_than_days` ago; returns how many."""
+    deleted, _ = EmailLink.objects.filter(
+        expires_at__lt=timezone.now() - timedelta(days=older_than_days)
+    ).delete()
+    return deleted

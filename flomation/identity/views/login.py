@@ -18,6 +18,7 @@ from flomation.identity.selectors import user_get
 from flomation.identity.services import accounts, sessions
 from flomation.identity.tokens import TokenError
 from flomation.identity.views.common import (
+    browser_identity,
     client_address,
     login_destination,
     page,
@@ -64,6 +65,8 @@ def authenticate(request: HttpRequest) -> HttpResponse:
     """Step 1: the email. Every address goes on to the same page (password, or create an account)."""
     if request.method == "GET":
         redirect_url = _safe(request.GET.get("redirect_url"))
+        if browser_identity(request)[0] is not None:  # already logged in: straight on
+            return HttpResponseRedirect(login_destination(redirect_url))
         return page(request, "authenticate.html", {"redirect_url": redirect_url, "error": ""})
     form = EmailForm(request.POST)
     redirect_url = _safe(request.POST.get("redirect_url"))
