@@ -139,6 +139,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Login throttling and emailed links (identity).
+IDENTITY_LOGIN_FAILURE_WINDOW = env.int("IDENTITY_LOGIN_FAILURE_WINDOW", 900)
+IDENTITY_LOGIN_FAILURE_LIMIT = env.int("IDENTITY_LOGIN_FAILURE_LIMIT", 10)
+IDENTITY_LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("IDENTITY_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 30)
+IDENTITY_LINKS_PER_HOUR = env.int("IDENTITY_LINKS_PER_HOUR", 5)
+
+# Finished executions (with their steps) older than this are deleted by the api role's retention loop.
+EXECUTION_RETENTION_DAYS = env.int("EXECUTION_RETENTION_DAYS", 30)
+
 # --- email -----------------------------------------------------------------------------------------
 NOTIFICATIONS_ENABLED = env.bool("NOTIFICATIONS_ENABLED", True)
 DEFAULT_FROM_EMAIL = env.str("NOTIFICATIONS_SEND_FROM", "flomation@localhost")

@@ -6,20 +6,18 @@ beside the models they need.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from rest_framework.test import APIClient
 
-from flomation.identity.tokens import token_issue
 
 
 @pytest.fixture
-def make_token():
+def make_token(db):
+    """make_token(email=..., user_id=...) -> a token backed by a live identity session (creating the user)."""
+    from flomation.identity.testing import session_token
+
     def make(email: str | None = None, user_id: str | None = None, display_name: str = "") -> str:
-        user_id = user_id or str(uuid.uuid4())
-        token, _ = token_issue(user_id=user_id, email=email or f"{user_id[:8]}@example.test", display_name=display_name)
-        return token
+        return session_token(email=email, user_id=user_id, display_name=display_name)
 
     return make
 

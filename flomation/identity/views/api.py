@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -24,9 +25,25 @@ def _caller(request: Request) -> User:
     return user
 
 
+_USER = inline_serializer(
+    "IdentityUser",
+    {"user_id": serializers.UUIDField(), "email": serializers.EmailField(), "display_name": serializers.CharField()},
+)
+_TOKEN = inline_serializer(
+    "IdentityToken",
+    {
+        "token": serializers.CharField(),
+        "token_type": serializers.CharField(),
+        "session_id": serializers.UUIDField(),
+        "expires_at": serializers.DateTimeField(),
+    },
+)
+
+
 class UserView(APIView):
     """GET /identity/api/user: the caller's {user_id, email, display_name} (introspection for other roles)."""
 
+    @extend_schema(responses=_USER)
     def get(self, request: Request) -> Response:
         user = _caller(request)
         return Response({"user_id": str(user.id), "email": user.email, "display_name": user.display_name})
@@ -44,6 +61,7 @@ class TokenView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
+    @extend_schema(request=TokenRequest, responses={201: _TOKEN})
     def post(self, request: Request) -> Response:
         body = TokenRequest(data=request.data)
         body.is_valid(raise_exception=True)
@@ -101,6 +119,7 @@ class SessionSerializer(serializers.ModelSerializer):
 class SessionListView(APIView):
     """GET /identity/api/sessions: the caller's live sessions, newest activity first."""
 
+    @extend_schema(responses=SessionSerializer(many=True))
     def get(self, request: Request) -> Response:
         user = _caller(request)
         context = {"current": request.user.token_id}
@@ -110,6 +129,7 @@ class SessionListView(APIView):
 class SessionDetailView(APIView):
     """DELETE /identity/api/sessions/<id>: ends one of the caller's sessions; its token stops at once."""
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, session_id: str) -> Response:
         user = _caller(request)
         if not sessions.session_revoke(user_id=user.id, session_id=session_id):
