@@ -13,6 +13,9 @@ from flomation.core.services.executions import execution_create
 from flomation.core.services.queues import queue_create
 from flomation.core.services.runs import runner_register
 from flomation.runner import signing
+from tests.runner.flows import chain, node, sleep_flow, three_node_flow
+
+__all__ = ["chain", "node", "sleep_flow", "three_node_flow"]
 
 _counter = itertools.count(1)
 _KEY: rsa.RSAPrivateKey | None = None
@@ -24,53 +27,6 @@ def test_key() -> rsa.RSAPrivateKey:
     if _KEY is None:
         _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return _KEY
-
-
-def node(node_id: str, action: str, kind: int, inputs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    config = {"id": node_id, "type": kind, "inputs": inputs or [], "outputs": []}
-    return {"id": node_id, "type": action, "data": {"id": node_id, "label": action, "config": config}}
-
-
-def chain(*nodes: dict[str, Any]) -> dict[str, Any]:
-    edges = [
-        {"id": f"e{i}", "source": a["id"], "target": b["id"]}
-        for i, (a, b) in enumerate(itertools.pairwise(nodes))
-    ]
-    return {"nodes": list(nodes), "edges": edges}
-
-
-def three_node_flow() -> dict[str, Any]:
-    """trigger -> upper-case the trigger's `name` -> set output `greeting`."""
-    return chain(
-        node("t1", "trigger/manual", 1),
-        node("u1", "string/upper_case", 2, [{"name": "value", "type": "string", "value": "${t1.name}"}]),
-        node(
-            "o1",
-            "output/set",
-            3,
-            [
-                {"name": "name", "type": "string", "value": "greeting"},
-                {"name": "value", "type": "string", "value": "hi ${u1.result}"},
-            ],
-        ),
-    )
-
-
-def sleep_flow() -> dict[str, Any]:
-    """trigger -> sleep `${t1.seconds}` -> set output `slept`."""
-    return chain(
-        node("t1", "trigger/manual", 1),
-        node("s1", "common/sleep", 2, [{"name": "duration", "type": "number", "value": "${t1.seconds}"}]),
-        node(
-            "o1",
-            "output/set",
-            3,
-            [
-                {"name": "name", "type": "string", "value": "slept"},
-                {"name": "value", "type": "string", "value": "yes"},
-            ],
-        ),
-    )
 
 
 def make_organisation(*, accept_shared_runners: bool = True) -> Organisation:

@@ -13,9 +13,11 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from functools import wraps
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -57,8 +59,12 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
-def protocol_view(*methods: str, signed: bool = True) -> Callable[[View], View]:
-    """Wraps a view: method check, CSRF exemption, signature check and ProtocolError -> JSON refusal."""
+def protocol_view(*methods: str, signed: bool = True, atomic: bool = True) -> Callable[[View], View]:
+    """Wraps a view: method check, CSRF exemption, signature check and ProtocolError -> JSON refusal.
+
+    With `atomic`, the nonce and the view's writes commit together (one commit per request); a view that
+    waits (the claim's long poll) manages its own transactions.
+    """
 
     def decorate(view: View) -> View:
         @csrf_exempt
@@ -66,15 +72,16 @@ def protocol_view(*methods: str, signed: bool = True) -> Callable[[View], View]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
-                if signed:
-                    kwargs["runner"] = runs.runner_verify_request(
-                        runner_id=kwargs.pop("runner_id"),
-                        method=request.method or "GET",
-                        path=request.get_full_path(),
-                        body=request.body,
-                        headers={name: request.headers.get(name, "") for name in _SIGNING_HEADERS},
-                    )
-                return view(request, _body(request), *args, **kwargs)
+                with transaction.atomic() if atomic else nullcontext():
+                    if signed:
+                        kwargs["runner"] = runs.runner_verify_request(
+                            runner_id=kwargs.pop("runner_id"),
+                            method=request.method or "GET",
+                            path=request.get_full_path(),
+                            body=request.body,
+                            headers={name: request.headers.get(name, "") for name in _SIGNING_HEADERS},
+                        )
+                    return view(request, _body(request), *args, **kwargs)
             except runs.ProtocolError as error:
                 return refuse(error.status, error.code, error.message)
 
@@ -119,7 +126,7 @@ def whoami(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpRe
     return JsonResponse({"runner_id": str(runner.id), "queue_id": str(runner.queue_id)})
 
 
-@protocol_view("POST")
+@protocol_view("POST", atomic=False)
 def claim(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpResponse:
     """Long poll: claims up to `free` executions, waiting up to `wait` seconds (<= 25) for one to come.
 
@@ -131,8 +138,9 @@ def claim(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpRes
     wait = min(float(_int(data, "wait", 0, 0, 60)), MAX_WAIT_SECONDS)
     deadline = time.monotonic() + wait
     poll_id = uuid.uuid4().hex
-    runs.runner_poll_supersede(runner=runner, poll_id=poll_id)
-    jobs = runs.execution_claim(runner=runner, limit=free, slots_total=total)
+    with transaction.atomic():
+        runs.runner_poll_supersede(runner=runner, poll_id=poll_id)
+        jobs = runs.execution_claim(runner=runner, limit=free, slots_total=total)
     if jobs or not free or wait <= 0:
         return JsonResponse({"executions": jobs})
     own_channel = runs.runner_poll_channel(runner.id)

@@ -1,0 +1,259 @@
+"""Runner benchmark: executions per second end to end, and trigger-to-first-node latency, on one box.
+
+    .venv/bin/python bench/runner_bench.py [--executions 1000] [--latency-samples 200] [--slots 1,4]
+
+Starts `manage.py serve --role identity,api` (gunicorn) on a free loopback port against its own database
+in the embedded PostgreSQL, and a real `flomation-runner` process (warm executor pool) enrolled in the
+shared queue. Executions of a 3-node flow (trigger -> upper-case -> set output) are created through the
+API (`POST /api/v1/organisations/<org>/workflows/<id>/run`, Bearer token) by several client threads;
+they are claimed, run and their results stored by the runner.
+
+* throughput: N / (last finished_at - first created_at), all executions created as fast as the clients can;
+* latency: executions created one at a time on an idle system; the time from the execution's creation
+  to the first node's step being stored (both stamped by the API on the same clock).
+
+Prints figures; it is not a test. Not a target of CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BENCH_ENV = {
+    "DEBUG": "false",
+    "FLOMATION_IGNORE_DOTENV": "1",
+    "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdef",
+    "AUTH_SECRET": "bench-auth-secret-not-for-production-0123456789abcdef",
+    "FLOMATION_ENCRYPTION_KEY": "2ZkWfZc9gBvY3Ahq0hX9jQ5mS8h0o0l3Xr0mXb3n5uU=",
+    "EMBEDDED_DATABASE_NAME": "flomation_runner_bench",
+    "LOG_LEVEL": "WARNING",
+    "AUTH_COOKIE_SECURE": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def setup_django() -> None:
+    for name, value in BENCH_ENV.items():
+        os.environ.setdefault(name, value)
+    os.environ["FLOMATION_ROLES"] = "identity,api"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flomation.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def make_fixture() -> tuple[str, str, str, str]:
+    """An organisation with an owner, a 3-node workflow; returns (org id, workflow id, token, shared code)."""
+    from flomation.core.models import Account, MemberRole, Membership, Organisation, Revision, Workflow
+    from flomation.core.services.queues import queue_registration_code, queue_shared
+    from flomation.identity.models import User
+    from flomation.identity.services.sessions import session_create
+    from tests.runner.flows import three_node_flow
+
+    suffix = uuid.uuid4().hex[:8]
+    user = User.objects.create_user(f"bench-{suffix}@example.test", None, display_name="Bench")
+    account = Account.objects.create(id=user.id, email=user.email)
+    organisation = Organisation.objects.create(name=f"Bench {suffix}", slug=f"bench-{suffix}")
+    Membership.objects.create(organisation=organisation, account=account, role=MemberRole.OWNER)
+    workflow = Workflow.objects.create(organisation=organisation, name="bench", latest_revision=1)
+    Revision.objects.create(workflow=workflow, number=1, flow=three_node_flow())
+    token = session_create(user=user)[1]
+    return str(organisation.id), str(workflow.id), token, queue_registration_code(queue=queue_shared())
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the API did not start at {url}")
+
+
+class Creator:
+    """Creates executions through the API from several threads; returns their ids."""
+
+    def __init__(self, api: str, org_id: str, workflow_id: str, token: str) -> None:
+        self.url = f"{api}/api/v1/organisations/{org_id}/workflows/{workflow_id}/run"
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.local = threading.local()
+
+    def create(self, index: int) -> str:
+        import requests
+
+        session = getattr(self.local, "session", None) or requests.Session()
+        self.local.session = session
+        response = session.post(
+            self.url, json={"inputs": {"name": f"n{index}"}}, headers=self.headers, timeout=30
+        )
+        if response.status_code != 201:
+            raise SystemExit(f"creating an execution failed: {response.status_code} {response.text[:300]}")
+        return response.json()["id"]
+
+    def create_many(self, count: int, threads: int) -> list[str]:
+        ids: list[str] = []
+        lock = threading.Lock()
+        counter = iter(range(count))
+
+        def work() -> None:
+            while True:
+                with lock:
+                    index = next(counter, None)
+                if index is None:
+                    return
+                execution_id = self.create(index)
+                with lock:
+                    ids.append(execution_id)
+
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        return ids
+
+
+def wait_finished(ids: list[str], timeout: float = 300) -> None:
+    from flomation.core.models import Execution
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if Execution.objects.filter(id__in=ids, state="succeeded").count() == len(ids):
+            return
+        time.sleep(0.1)
+    rows = Execution.objects.filter(id__in=ids).values_list("state", flat=True)
+    states = {state: list(rows).count(state) for state in set(rows)}
+    raise SystemExit(f"not all executions succeeded in time: {states}")
+
+
+def throughput(creator: Creator, count: int, threads: int) -> float:
+    from django.db.models import Max, Min
+
+    from flomation.core.models import Execution
+
+    ids = creator.create_many(count, threads)
+    wait_finished(ids)
+    span = Execution.objects.filter(id__in=ids).aggregate(first=Min("created_at"), last=Max("finished_at"))
+    return count / (span["last"] - span["first"]).total_seconds()
+
+
+def latencies(creator: Creator, samples: int) -> list[float]:
+    from django.db.models import Min
+
+    from flomation.core.models import Execution, ExecutionStep
+
+    ids = []
+    for index in range(samples):
+        ids.append(creator.create(index))
+        time.sleep(0.02)
+    wait_finished(ids)
+    created = dict(Execution.objects.filter(id__in=ids).values_list("id", "created_at"))
+    first = (
+        ExecutionStep.objects.filter(execution_id__in=ids)
+        .values("execution_id")
+        .annotate(at=Min("created_at"))
+    )
+    return sorted((row["at"] - created[row["execution_id"]]).total_seconds() * 1000 for row in first)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    return values[min(len(values) - 1, int(round(fraction * (len(values) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--executions", type=int, default=1000)
+    parser.add_argument("--latency-samples", type=int, default=200)
+    parser.add_argument("--slots", default="1,4")
+    parser.add_argument("--clients", type=int, default=8, help="threads creating executions")
+    parser.add_argument("--web-workers", type=int, default=2)
+    options = parser.parse_args()
+
+    setup_django()
+    org_id, workflow_id, token, code = make_fixture()
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "FLOMATION_ROLES": "identity,api", "API_URL": api, "FLOMATION_PUBLIC_URL": api}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(options.web_workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    creator = Creator(api, org_id, workflow_id, token)
+    print(
+        f"Runner benchmark: {os.cpu_count()} CPUs, API {api} ({options.web_workers} gunicorn workers), 3-node flow"
+    )
+    try:
+        wait_http(api)
+        for slots in [int(s) for s in options.slots.split(",")]:
+            with tempfile.TemporaryDirectory() as state:
+                runner_env = {
+                    **{k: v for k, v in os.environ.items() if not k.startswith("FLOMATION_")},
+                    "PYTHONPATH": str(ROOT),
+                    "FLOMATION_API": api,
+                    "FLOMATION_REGISTRATION_CODE": code,
+                    "FLOMATION_RUNNER_NAME": f"bench-{slots}",
+                    "FLOMATION_RUNNER_STATE_DIRECTORY": state,
+                    "FLOMATION_RUNNER_MAX_EXECUTORS": str(slots),
+                    "LOG_LEVEL": "WARNING",
+                }
+                runner = subprocess.Popen(
+                    [sys.executable, "-m", "flomation.runner"], cwd=state, env=runner_env
+                )
+                try:
+                    wait_finished(creator.create_many(20, 2))  # warm-up: registration, executor processes
+                    rate = throughput(creator, options.executions, options.clients)
+                    lat = latencies(creator, options.latency_samples)
+                finally:
+                    runner.terminate()
+                    runner.wait(10)
+            print(
+                f"  {slots} slot(s): {rate:7.1f} executions/s end to end ({options.executions} executions, "
+                f"{options.clients} API clients); trigger-to-first-node p50 {percentile(lat, 0.5):.1f} ms, "
+                f"p99 {percentile(lat, 0.99):.1f} ms ({len(lat)} samples)"
+            )
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+if __name__ == "__main__":
+    main()
