@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.http import HttpRequest, JsonResponse
 
+from flomation.core.services.executions import ExecutionRefused, execution_queue
 from flomation.launch.config import WebhookSettings, webhook_settings
 from flomation.launch.models import Trigger
 from flomation.launch.ratelimit import buckets, retry_after_header
@@ -52,6 +53,7 @@ def trigger_for_request(public_id: str, kinds: frozenset[str]) -> Trigger:
         )
         ttl = float(getattr(django_settings, "LAUNCH_TRIGGER_CACHE_SECONDS", 1.0))
         if trigger is not None and ttl > 0:
+            _resolve_queue(trigger)
             if len(_trigger_cache) > 10_000:
                 _trigger_cache.clear()
             _trigger_cache[public_id] = (now + ttl, trigger)
@@ -60,6 +62,22 @@ def trigger_for_request(public_id: str, kinds: frozenset[str]) -> Trigger:
     if not trigger.active:
         raise Refused(410, "this trigger was removed from its workflow's deployment")
     return trigger
+
+
+def _resolve_queue(trigger: Trigger) -> None:
+    """Pins core's queue choice on the cached workflow for the cache's lifetime.
+
+    execution_create asks core's execution_queue on every call, which for a workflow without its own queue
+    looks up the shared queue: a query per request that always has the same answer. Asking once per cache
+    fill keeps the decision core's (including its refusal when shared runners are not accepted, which
+    then surfaces on the request as before) without paying for it on every request.
+    """
+    if trigger.workflow.queue_id:
+        return
+    try:
+        trigger.workflow.queue = execution_queue(workflow=trigger.workflow)
+    except ExecutionRefused:
+        return  # left unresolved: execution_create refuses with core's message
 
 
 def forget_trigger(public_id: str) -> None:
