@@ -349,4 +349,4 @@ def test_the_manual_trigger_checks_trigger_data_against_its_input_schema():
     missing = run(f, trigger_data={})[0]
     assert missing.status == "failed" and "'count' is required" in missing.error
     wrong = run(f, trigger_data={"count": 1, "colour": "green"})[0]
-    assert "'colour' must be one of red, blue" in wrong.error
+    assert "'colour' must be one of 'red', 'blue'" in wrong.error

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from flomation.executor.coerce import coerce, is_blank, to_dict, to_list
 from flomation.executor.engine.errors import NodeError
+from flomation.executor.input_schema import SchemaError, inputs_check, schema_fields
 from flomation.executor.registry import TRIGGER, Input, node
 
 TYPE_CHECKING = False
@@ -29,65 +29,21 @@ def _echo(inputs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in inputs.items() if v is not None}
 
 
-def _schema_fields(schema: Any) -> list[dict[str, Any]]:
-    if isinstance(schema, dict) and isinstance(schema.get("fields"), list):
-        schema = schema["fields"]
-    if isinstance(schema, dict):  # {"name": {"type": ...}} form
-        schema = [
-            {"name": name, **(spec if isinstance(spec, dict) else {"type": spec})}
-            for name, spec in schema.items()
-        ]
-    fields = to_list(schema)
-    for field in fields:
-        if not isinstance(field, dict) or not isinstance(field.get("name"), str):
-            raise NodeError("input_schema must be a list of fields, each with a name")
-    return fields
-
-
-_SCHEMA_TYPES = {
-    "string": "string",
-    "text": "string",
-    "integer": "integer",
-    "number": "number",
-    "boolean": "boolean",
-    "object": "object",
-    "array": "array",
-}
-
-
 def apply_schema(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
-    """Check trigger data against a manual trigger's input schema: types, required, defaults, enums."""
-    values: dict[str, Any] = {}
-    problems = []
-    for field in _schema_fields(schema):
-        name = field["name"]
-        kind = _SCHEMA_TYPES.get(str(field.get("type", "string")), "string")
-        raw = data.get(name)
-        if is_blank(raw):
-            if field.get("default") is not None:
-                raw = field["default"]
-            elif field.get("required"):
-                problems.append(f"'{name}' is required")
-                continue
-            else:
-                continue
-        try:
-            value = coerce(kind, raw)
-            if kind == "object":
-                value = to_dict(value)
-        except ValueError as exc:
-            problems.append(f"'{name}' {exc}")
-            continue
-        enum = field.get("enum") or field.get("options")
-        if enum:
-            allowed = [o.get("value") if isinstance(o, dict) else o for o in enum]
-            if value not in allowed:
-                problems.append(f"'{name}' must be one of {', '.join(map(str, allowed))}")
-                continue
-        values[name] = value
-    if problems:
-        raise NodeError("the trigger data does not match the input schema: " + "; ".join(problems))
-    return values
+    """Check trigger data against a manual trigger's input schema; returns the checked values.
+
+    The checking itself is shared with core's "run now" (flomation.executor.input_schema). Trigger data may
+    carry more than the schema declares (ids the API adds, for one), so undeclared keys are not errors.
+    """
+    try:
+        fields = schema_fields(schema)
+    except SchemaError as exc:
+        raise NodeError(str(exc)) from None
+    check = inputs_check(fields=fields, inputs=data, allow_unknown=True)
+    if not check.ok:
+        problems = "; ".join(f"'{name}' {message}" for name, message in check.errors.items())
+        raise NodeError("the trigger data does not match the input schema: " + problems)
+    return check.values
 
 
 @node(
@@ -100,7 +56,10 @@ def apply_schema(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
         Input(
             "input_schema",
             "object",
-            description="Fields [{name, type (string/integer/number/boolean/object/array), required, default, enum}].",
+            description=(
+                "Fields [{name, type (string/integer/number/boolean/object/array), required, default, enum, "
+                "description, min, max}], or an object of name: field."
+            ),
         ),
     ),
     outputs=("start:string", "quote:string"),
