@@ -23,9 +23,19 @@ def node(
     return {"id": node_id, "type": action, "data": {"id": node_id, "label": action, "config": body}}
 
 
-def flow(input_schema: dict[str, Any] | None = None, value: str = "hello") -> dict[str, Any]:
-    """A valid flow: a manual trigger (optionally with an input schema) and one output."""
-    trigger = node("t1", "trigger/manual", 1, **({"inputSchema": input_schema} if input_schema else {}))
+def flow(input_schema: Any = None, value: str = "hello", *, schema_in_config: bool = False) -> dict[str, Any]:
+    """A valid flow: a manual trigger (optionally with an input schema) and one output.
+
+    The schema goes where the editor writes it, the trigger's `input_schema` input; `schema_in_config`
+    puts it in `data.config.inputSchema` instead, as older flows do.
+    """
+    if input_schema is None:
+        trigger = node("t1", "trigger/manual", 1)
+    elif schema_in_config:
+        trigger = node("t1", "trigger/manual", 1, inputSchema=input_schema)
+    else:
+        schema_input = {"name": "input_schema", "type": "object", "value": input_schema}
+        trigger = node("t1", "trigger/manual", 1, [schema_input])
     output = node(
         "o1",
         "output/set",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from flomation.core import models as m
@@ -72,6 +74,43 @@ def test_invalid_inputs_are_refused_naming_the_input(cast, as_, workflow, inputs
     assert response.status_code == 400
     assert any(complaint in message for message in response.json()["inputs"]), response.json()
     assert complaint in response.json()["detail"]
+    assert not m.Execution.objects.exists()
+
+
+def deployed(cast, flow):
+    workflow = f.WorkflowFactory(organisation=cast.organisation, revisions__flow=flow)
+    workflow_deploy(workflow=workflow, environment=cast.environment("production"), deployed_by=cast.owner)
+    return workflow
+
+
+def test_a_schema_in_the_older_inputschema_setting_is_still_enforced(cast, as_):
+    workflow = deployed(cast, f.flow(SCHEMA, schema_in_config=True))
+    refused = run(as_("member"), cast, workflow, {"customerId": "c", "action": "explode"})
+    assert refused.status_code == 400 and "action: must be one of" in refused.json()["detail"]
+    accepted = run(as_("member"), cast, workflow, {"customerId": "c", "action": "update"})
+    assert accepted.status_code == 201
+    assert m.Execution.objects.get(id=accepted.json()["id"]).trigger_data["priority"] == 5
+
+
+def test_a_schema_typed_into_the_editor_as_json_text_is_enforced(cast, as_):
+    fields = [
+        {"name": "email", "type": "string", "required": True},
+        {"name": "seats", "type": "integer", "min": 1, "default": 1},
+    ]
+    workflow = deployed(cast, f.flow(json.dumps(fields)))
+    refused = run(as_("member"), cast, workflow, {"seats": "0"})
+    assert refused.status_code == 400
+    assert refused.json()["inputs"] == ["email: is required", "seats: must be at least 1"]
+    accepted = run(as_("member"), cast, workflow, {"email": "ada@example.test", "seats": "3"})
+    assert accepted.status_code == 201
+    assert m.Execution.objects.get(id=accepted.json()["id"]).trigger_data["seats"] == 3
+
+
+def test_a_malformed_schema_is_refused_saying_where_to_fix_it(cast, as_):
+    workflow = deployed(cast, f.flow([{"type": "string"}]))
+    response = run(as_("member"), cast, workflow, {})
+    assert response.status_code == 400
+    assert "input schema is not valid" in response.json()["detail"]
     assert not m.Execution.objects.exists()
 
 
