@@ -140,6 +140,32 @@ class Creator:
         return ids
 
 
+class ServiceCreator(Creator):
+    """Creates executions in this process through core's execution_create, as an in-process trigger does:
+    measures the runner path (NOTIFY, claim, run, report) without the REST API's per-request cost."""
+
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        self.local = threading.local()
+
+    def create(self, index: int) -> str:
+        from django.db import connection
+
+        from flomation.core.models import Workflow
+        from flomation.core.services.executions import execution_create
+
+        workflow = getattr(self.local, "workflow", None) or Workflow.objects.select_related(
+            "organisation"
+        ).get(id=self.workflow_id)
+        self.local.workflow = workflow
+        created = execution_create(
+            workflow=workflow, trigger_type="manual", trigger_data={"name": f"n{index}"}
+        )
+        if threading.current_thread() is not threading.main_thread() and index % 50 == 49:
+            connection.close_if_unusable_or_obsolete()
+        return str(created.execution.id)
+
+
 def wait_finished(ids: list[str], timeout: float = 300) -> None:
     from flomation.core.models import Execution
 
@@ -217,7 +243,7 @@ def main() -> None:
         env=env,
         stdout=subprocess.DEVNULL,
     )
-    creator = Creator(api, org_id, workflow_id, token)
+    creators = {"API": Creator(api, org_id, workflow_id, token), "service": ServiceCreator(workflow_id)}
     print(
         f"Runner benchmark: {os.cpu_count()} CPUs, API {api} ({options.web_workers} gunicorn workers), 3-node flow"
     )
@@ -239,17 +265,20 @@ def main() -> None:
                     [sys.executable, "-m", "flomation.runner"], cwd=state, env=runner_env
                 )
                 try:
-                    wait_finished(creator.create_many(20, 2))  # warm-up: registration, executor processes
-                    rate = throughput(creator, options.executions, options.clients)
-                    lat = latencies(creator, options.latency_samples)
+                    wait_finished(creators["API"].create_many(20, 2))  # warm-up: registration, executors
+                    for label, creator in creators.items():
+                        rate = throughput(creator, options.executions, options.clients)
+                        lat = latencies(creator, options.latency_samples)
+                        print(
+                            f"  {slots} slot(s), created via {label:7}: {rate:6.1f} executions/s end to end "
+                            f"({options.executions} executions, {options.clients} creating threads); "
+                            f"trigger-to-first-node p50 {percentile(lat, 0.5):.1f} ms, "
+                            f"p99 {percentile(lat, 0.99):.1f} ms ({len(lat)} samples)",
+                            flush=True,
+                        )
                 finally:
                     runner.terminate()
                     runner.wait(10)
-            print(
-                f"  {slots} slot(s): {rate:7.1f} executions/s end to end ({options.executions} executions, "
-                f"{options.clients} API clients); trigger-to-first-node p50 {percentile(lat, 0.5):.1f} ms, "
-                f"p99 {percentile(lat, 0.99):.1f} ms ({len(lat)} samples)"
-            )
     finally:
         server.terminate()
         server.wait(10)

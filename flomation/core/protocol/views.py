@@ -204,7 +204,8 @@ def report(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpRe
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         return refuse(400, "bad_request", "'executions' must be a list of objects.")
     answer: dict[str, dict[str, Any]] = {}
-    for item in items:
+    # One transaction for the batch: rows are locked in id order, as a heartbeat locks them.
+    for item in sorted(items, key=lambda item: str(item.get("id"))):
         outcome = _report_one(runner, item)
         answer[str(item.get("id"))] = {
             "outcome": outcome.outcome,

@@ -173,12 +173,17 @@ def execution_heartbeat(
     tokens = [as_uuid(token) for _, token in leases]
     with connection.cursor() as cursor:
         if leases:
+            # Rows are locked in id order, as a report locks them, so the two never deadlock.
             cursor.execute(
-                f"""UPDATE {Execution._meta.db_table}
+                f"""WITH held AS (
+                        SELECT id FROM {Execution._meta.db_table}
+                         WHERE runner_id = %s AND lease_token = ANY(%s::uuid[]) AND state IN ('claimed', 'running')
+                         ORDER BY id FOR UPDATE)
+                    UPDATE {Execution._meta.db_table} e
                        SET lease_expires_at = now() + make_interval(secs => %s)
-                     WHERE runner_id = %s AND lease_token = ANY(%s::uuid[]) AND state IN ('claimed', 'running')
-                 RETURNING id, cancel_requested""",
-                [lease_seconds(), runner.id, [token for token in tokens if token]],
+                      FROM held WHERE e.id = held.id
+                 RETURNING e.id, e.cancel_requested""",
+                [runner.id, [token for token in tokens if token], lease_seconds()],
             )
             for execution_id, cancel in cursor.fetchall():
                 answer[str(execution_id)] = {"lost": False, "cancel": bool(cancel)}
