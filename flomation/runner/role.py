@@ -30,7 +30,8 @@ def _shared_queue_code() -> str:
     try:
         return queue_registration_code(queue=queue_shared())
     finally:
-        connection.close()
+        if not connection.in_atomic_block:  # the agent needs no database from here on
+            connection.close()
 
 
 def runner_config(stop: threading.Event) -> RunnerConfig | None:

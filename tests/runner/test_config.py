@@ -1,0 +1,98 @@
+"""The runner's configuration (config.json and environment) and its independence from Django."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from flomation.runner.config import ConfigError, load_config
+from tests.runner.conftest import ROOT
+
+
+def write(tmp_path, data) -> str:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_it_reads_the_seeds_config_json(tmp_path):
+    path = write(
+        tmp_path,
+        {
+            "runner": {"url": "https://api.example.com", "registration_code": "code", "name": "runner-01",
+                       "checkin_timeout": 5, "certificate": "flomation-runner.pem"},
+            "execution": {"max_concurrent_executors": 5, "execution_directory": "/opt/flomation/runner/workspace/",
+                          "executable_name": "/opt/flomation/executor/executor", "state_directory": "/var/lib/runner"},
+        },
+    )  # fmt: skip
+    config = load_config(path, environ={})
+    assert (config.api_url, config.registration_code, config.name) == (
+        "https://api.example.com",
+        "code",
+        "runner-01",
+    )
+    assert (config.checkin_timeout, config.max_concurrent_executors) == (5.0, 5)
+    assert str(config.key_path) == "/var/lib/runner/flomation-runner.pem"
+    assert str(config.workspace_root) == "/opt/flomation/runner/workspace"
+    assert config.executor_command == ["/opt/flomation/executor/executor"]
+
+
+def test_every_key_can_come_from_the_environment_and_wins_over_the_file(tmp_path):
+    path = write(tmp_path, {"runner": {"url": "https://file.example.com", "name": "from-file"}})
+    environ = {
+        "FLOMATION_API": "https://env.example.com/",
+        "FLOMATION_REGISTRATION_CODE": "env-code",
+        "FLOMATION_RUNNER_NAME": "from-env",
+        "FLOMATION_RUNNER_CHECKIN_TIMEOUT": "2.5",
+        "FLOMATION_RUNNER_CERTIFICATE_PATH": "/keys/runner.pem",
+        "FLOMATION_RUNNER_MAX_EXECUTORS": "3",
+        "FLOMATION_RUNNER_EXECUTION_DIRECTORY": "/work/space",
+        "FLOMATION_RUNNER_EXECUTABLE_NAME": "python -m flomation.executor",
+        "FLOMATION_RUNNER_STATE_DIRECTORY": "/state",
+    }
+    config = load_config(path, environ=environ)
+    assert (config.api_url, config.registration_code, config.name) == (
+        "https://env.example.com",
+        "env-code",
+        "from-env",
+    )
+    assert (config.checkin_timeout, config.max_concurrent_executors) == (2.5, 3)
+    assert (str(config.key_path), str(config.workspace_root)) == ("/keys/runner.pem", "/work/space")
+    assert config.executor_command == ["python", "-m", "flomation.executor"]
+    assert str(config.state_path) == "/state/flomation-runner-state.json"
+
+
+@pytest.mark.parametrize(
+    ("environ", "complaint"),
+    [
+        ({}, "no API URL: set runner.url in config.json or FLOMATION_API"),
+        ({"FLOMATION_API": "api.example.com"}, "FLOMATION_API must be an http:// or https:// URL"),
+        ({"FLOMATION_API": "http://a", "FLOMATION_RUNNER_MAX_EXECUTORS": "many"}, "FLOMATION_RUNNER_MAX_EXECUTORS must be a number"),
+        ({"FLOMATION_API": "http://a", "FLOMATION_RUNNER_MAX_EXECUTORS": "0"}, "must be at least 1"),
+    ],
+)  # fmt: skip
+def test_a_bad_configuration_names_what_is_wrong(tmp_path, environ, complaint):
+    with pytest.raises(ConfigError, match=complaint):
+        load_config(None, environ={**environ, "FLOMATION_RUNNER_CONFIG": str(tmp_path / "none.json")})
+
+
+def test_the_runner_and_executor_import_no_django_and_no_database_driver():
+    probe = (
+        "import sys\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('django', 'psycopg', 'rest_framework'):\n"
+        "            raise ImportError('refused: ' + name)\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        "import flomation.runner.cli, flomation.runner.agent, flomation.runner.warm, flomation.runner.isolated\n"
+        "from flomation.executor import run_flow, manifest\n"
+        "manifest()\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "ok", result.stderr
