@@ -120,9 +120,8 @@ def editor_view(
                 refused = translated(exc)
                 if refused is None:
                     raise
-                if getattr(refused, "flow_errors", None) is not None and _wants_json(request, json_view):
-                    body = {"error": refused.message, "errors": refused.flow_errors}  # type: ignore[attr-defined]
-                    return JsonResponse(body, status=refused.status)
+                if refused.details and _wants_json(request, json_view):
+                    return JsonResponse({"error": refused.message, **refused.details}, status=refused.status)
                 return error_response(request, refused.message, refused.status, json_view)
 
         return inner

@@ -33,6 +33,7 @@ urlpatterns = [
     path("workflows/<str:workflow_id>/archive", workflows.workflow_archive, name="editor-workflow-archive"),
     path("workflows/<str:workflow_id>/export", workflows.workflow_export, name="editor-workflow-export"),
     path("workflows/<str:workflow_id>/run", runs.run, name="editor-run"),
+    path("workflows/<str:workflow_id>/run/form", runs.run_form, name="editor-run-form"),
     path("workflows/<str:workflow_id>/deploy", deploy.deploy_page, name="editor-deploy"),
     path("workflows/<str:workflow_id>/publish", deploy.deploy, name="editor-publish"),
     path("workflows/<str:workflow_id>/promote", deploy.promote, name="editor-promote"),

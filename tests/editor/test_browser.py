@@ -205,6 +205,64 @@ def test_an_author_builds_a_three_node_flow_runs_it_and_sees_every_step_succeed(
     assert script_errors(driver) == []
 
 
+def test_the_run_dialog_asks_for_declared_inputs_and_shows_a_refusal_beside_its_field(platform, chrome):
+    from selenium.webdriver.support.ui import Select
+
+    from tests.editor.test_run_dialog import SCHEMA, with_schema
+
+    driver, base = chrome, platform
+    account = log_in(driver, base)
+    organisation = account.memberships.get().organisation
+    workflow = f.WorkflowFactory(
+        organisation=organisation, name="Customers", revisions__flow=with_schema(SCHEMA)
+    )
+    driver.get(f"{base}/workflows/{workflow.id}")
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".drawflow-node")) == 2)
+    driver.find_element(By.ID, "run-open").click()
+
+    def field(name: str):  # noqa: ANN202 - a Selenium element
+        return wait(driver).until(
+            ec.visibility_of_element_located((By.CSS_SELECTOR, f'#run-schema-fields [name="{name}"]'))
+        )
+
+    customer, priority = field("customerId"), field("priority")
+    label = driver.find_element(By.CSS_SELECTOR, f'label[for="{customer.get_attribute("id")}"]').text
+    assert label.startswith("customerId") and "*" in label
+    assert "Customer ID to process" in driver.find_element(By.ID, "run-schema-fields").text
+    assert (priority.get_attribute("type"), priority.get_attribute("value")) == ("number", "5")
+    assert field("dryRun").is_selected() and not driver.find_element(By.ID, "run-generic").is_displayed()
+    screenshot(driver, "run-dialog-schema")
+
+    customer.send_keys("c-1")
+    Select(field("action")).select_by_value("activate")
+    priority.clear()
+    priority.send_keys("11")
+    driver.find_element(By.ID, "run-submit").click()
+    complaint = wait(driver).until(
+        ec.visibility_of_element_located((By.CSS_SELECTOR, '.run-field[data-field="priority"] .field-error'))
+    )
+    assert complaint.text == "must be at most 10" and priority.get_attribute("aria-invalid") == "true"
+    assert driver.find_element(By.ID, "run-error").text == "Check the inputs marked below."
+    assert not m.Execution.objects.exists()
+
+    priority.clear()
+    priority.send_keys("7")
+    driver.find_element(By.ID, "run-submit").click()
+    wait(driver).until(ec.url_contains("/executions/"))
+    data = m.Execution.objects.get().trigger_data
+    assert (data["customerId"], data["action"], data["priority"], data["dryRun"]) == (
+        "c-1",
+        "activate",
+        7,
+        True,
+    )
+    # The refused run is a 400 by design; Chromium logs it, and nothing else may go wrong.
+    refused = (
+        f"/workflows/{workflow.id}/run - Failed to load resource: the server responded with a status of 400"
+    )
+    assert [e for e in script_errors(driver) if refused not in e["message"]] == []
+
+
 PAGES = ["/workflows", "/executions", "/settings/environments", "/settings/queues", "/settings/runners",
          "/settings/members", "/settings/tokens", "/settings/account"]  # fmt: skip
 

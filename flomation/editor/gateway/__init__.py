@@ -7,6 +7,8 @@ the contract and the swap touches no view. Nothing outside this package touches 
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class Refused(Exception):
     """A request the platform refuses; the message says what was wrong and what to do.
@@ -14,10 +16,12 @@ class Refused(Exception):
     `status` is the HTTP status a JSON endpoint answers with.
     """
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        # Added to a JSON answer beside "error": {"errors": [...]} for a flow, {"fields": {...}} for inputs.
+        self.details = details or {}
 
 
 class NotFound(Refused):
@@ -47,13 +51,15 @@ def translated(exc: Exception) -> Refused | None:
 
     from flomation.core.services.errors import Conflict, FlowInvalid
     from flomation.core.services.executions import ExecutionRefused
+    from flomation.core.services.inputs import InputsInvalid
 
     if isinstance(exc, Refused):
         return exc
     if isinstance(exc, FlowInvalid):
-        refused = Refused(_messages(exc), 422)
-        refused.flow_errors = exc.flow_errors  # type: ignore[attr-defined]
-        return refused
+        return Refused(_messages(exc), 422, {"errors": exc.flow_errors})
+    if isinstance(exc, InputsInvalid):
+        summary = "; ".join(f"{name}: {message}" for name, message in exc.field_errors.items())
+        return Refused(f"Check the inputs ({summary}).", 400, {"fields": exc.field_errors})
     if isinstance(exc, ValidationError):
         return Refused(_messages(exc), 400)
     if isinstance(exc, Conflict | ExecutionRefused):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -13,6 +14,9 @@ from flomation.core import models as core
 from flomation.core.selectors import environments as env_selectors
 from flomation.core.selectors import executions as exec_selectors
 from flomation.core.services import execution_control as control
+from flomation.core.services import inputs as input_services
+from flomation.core.services.inputs import SchemaField
+from flomation.editor.gateway import Refused
 
 FINISHED = core.ExecutionState.finished()
 
@@ -53,6 +57,17 @@ def execution_run_now(
     return control.execution_run_now(
         workflow=workflow, environment=environment, inputs=trigger_data, created_by=by
     ).execution
+
+
+def run_inputs_schema(*, flow: dict[str, Any]) -> list[SchemaField]:
+    """The fields the Run dialog asks for: the flow's manual trigger's input schema ([] when none).
+
+    Raises Refused when the schema is malformed, saying what to fix.
+    """
+    try:
+        return input_services.input_schema(node=input_services.manual_trigger_node(flow=flow))
+    except ValidationError as exc:
+        raise Refused(" ".join(exc.messages)) from None
 
 
 def execution_get(*, organisation: core.Organisation, execution_id: object) -> core.Execution:

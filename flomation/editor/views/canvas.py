@@ -46,6 +46,7 @@ def canvas(request: HttpRequest, workflow_id: str) -> HttpResponse:
             "flow": f"/workflows/{workflow.id}/flow",
             "validate": f"/workflows/{workflow.id}/validate",
             "run": f"/workflows/{workflow.id}/run",
+            "runForm": f"/workflows/{workflow.id}/run/form",
             "manifest": "/manifest.json",
         },
     }

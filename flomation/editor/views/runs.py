@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from flomation.core.services.executions import execution_channel
@@ -19,6 +20,7 @@ from flomation.editor.gateway import deployments as deploys
 from flomation.editor.gateway import executions as runs
 from flomation.editor.gateway import organisations as orgs
 from flomation.editor.gateway import workflows as wf
+from flomation.editor.runform import run_controls
 from flomation.editor.views.canvas import json_body
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,24 @@ def run(request: HttpRequest, workflow_id: str) -> HttpResponse:
     if is_json:
         return JsonResponse({"execution": str(execution.id), "url": url}, status=201)
     return HttpResponseRedirect(url)
+
+
+@require_POST
+@editor_view(orgs.RUN, json_view=True)
+def run_form(request: HttpRequest, workflow_id: str) -> JsonResponse:
+    """The Run dialog's inputs for the flow on the canvas: a labelled control per field of its manual
+    trigger's input schema. `schema` is false when it declares none (the dialog offers name/value rows) and
+    `problem` says what is wrong with a malformed one."""
+    wf.workflow_get(organisation=request.editor.organisation, workflow_id=workflow_id)
+    flow_json = wf.flow_shape(json_body(request).get("flow"))
+    try:
+        fields = runs.run_inputs_schema(flow=flow_json)
+    except Refused as exc:
+        return JsonResponse({"schema": False, "html": "", "problem": exc.message})
+    if not fields:
+        return JsonResponse({"schema": False, "html": "", "problem": ""})
+    html = render_to_string("editor/run_fields.html", {"controls": run_controls(fields=fields)})
+    return JsonResponse({"schema": True, "html": html, "problem": ""})
 
 
 @require_GET

@@ -1,5 +1,5 @@
 /* The canvas: palette, Drawflow editor, property panel, autosave as revisions, undo/redo, zoom and fit,
- * validation shown on nodes, and the Run dialog. */
+ * validation shown on nodes; it opens the Run dialog (rundialog.js) once loaded. */
 (function () {
   "use strict";
 
@@ -432,53 +432,13 @@
     editor.precanvas.style.transform = "translate(" + tx + "px, " + ty + "px) scale(" + zoom + ")";
   }
 
-  /* --- run -------------------------------------------------------------------------------- */
-
-  function runFieldRow(name, value) {
-    var wrap = document.getElementById("run-fields");
-    var n = wrap.children.length + 1;
-    var row = document.createElement("div");
-    row.className = "kv-row";
-    row.innerHTML = '<input type="text" placeholder="name" aria-label="Input name ' + n + '"><input type="text" placeholder="value" aria-label="Input value ' + n + '"><button type="button" class="button tiny" aria-label="Remove input ' + n + '">✕</button>';
-    row.children[0].value = name || ""; row.children[1].value = value || "";
-    row.children[2].addEventListener("click", function () { row.remove(); });
-    wrap.appendChild(row);
-  }
-
-  function setupRun() {
-    var dialog = document.getElementById("run-dialog");
-    document.getElementById("run-open").addEventListener("click", function () {
-      var wrap = document.getElementById("run-fields");
-      if (!wrap.children.length) {
-        var trigger = currentFlow().nodes.filter(function (n) { return FloAdapter.actionOf(n) === "trigger/manual"; })[0];
-        var spec = trigger && specs["trigger/manual"];
-        ((spec && spec.inputs) || []).forEach(function (i) { runFieldRow(i.name, ""); });
-      }
-      document.getElementById("run-error").hidden = true;
-      dialog.showModal();
-    });
-    document.getElementById("run-add-field").addEventListener("click", function () { runFieldRow(); });
-    document.getElementById("run-form").addEventListener("submit", function (ev) {
-      ev.preventDefault();
-      var data = {};
-      document.querySelectorAll("#run-fields .kv-row").forEach(function (row) {
-        var k = row.children[0].value.trim();
-        if (k) data[k] = row.children[1].value;
-      });
-      var submit = document.getElementById("run-submit");
-      submit.disabled = true;
-      clearTimeout(timers.save);
-      Promise.resolve(dirty ? save() : null).then(function () {
-        if (dirty) throw new Error("The latest change could not be saved; it was not run.");
-        return Flo.api(boot.urls.run, { method: "POST", body: { environment: document.getElementById("run-environment").value, trigger_data: data } });
-      }).then(function (body) { window.location.href = body.url; }, function (error) {
-        var box = document.getElementById("run-error");
-        box.textContent = error.message; box.hidden = false; submit.disabled = false;
-      });
-    });
-  }
-
   /* --- start ------------------------------------------------------------------------------ */
+
+  /* Saves what is not saved yet, after any save in flight; resolves to true when nothing is left unsaved. */
+  function flush() {
+    clearTimeout(timers.save);
+    return Promise.resolve(saving).then(function () { return dirty ? save() : null; }).then(function () { return !dirty; });
+  }
 
   function start(manifest) {
     manifest.nodes.forEach(function (n) { specs[n.action] = n; });
@@ -521,13 +481,13 @@
       if (ev.shiftKey) travel(history.redo, history.undo); else travel(history.undo, history.redo);
     });
     window.addEventListener("beforeunload", function (ev) { if (dirty) { ev.preventDefault(); ev.returnValue = ""; } });
-    setupRun();
     updateUndoButtons();
     if (readOnly) setStatus(boot.workflow.archived ? "Archived: read only" : "Read only");
     Flo.api(boot.urls.flow).then(function (body) { errors = body.errors || []; applyErrors(); }, function () {});
     setTimeout(fit, 50);
     offerDraft();
-    window.floCanvas = { editor: editor, currentFlow: currentFlow, save: save, addNode: addNode, isDirty: function () { return dirty || !!saving; }, revision: function () { return revision; } };
+    window.floCanvas = { editor: editor, currentFlow: currentFlow, save: save, flush: flush, addNode: addNode, isDirty: function () { return dirty || !!saving; }, revision: function () { return revision; } };
+    if (window.FloRunDialog) FloRunDialog.setup(window.floCanvas, boot);
   }
 
   Flo.api(boot.urls.manifest).then(start, function (error) {
