@@ -107,6 +107,24 @@ def test_personal_api_tokens_are_shown_once_and_revoked(team, browser_for):
     assert too_long.status_code == 400
 
 
+def test_a_person_can_revoke_only_their_own_tokens_of_this_organisation(team, browser_for):
+    from flomation.core.services.tokens import api_token_create
+
+    owners, _ = api_token_create(account=team.owner, organisation=team.organisation, name="owner's CI")
+    mine, _ = api_token_create(account=team.member, organisation=team.organisation, name="my CI")
+    client = browser_for("member")
+    listed = client.get("/settings/tokens")
+    assert b"my CI" in listed.content and b"owner&#x27;s CI" not in listed.content
+    refused = client.post("/settings/tokens/revoke", {"token": str(owners.id)})
+    assert refused.status_code == 404 and b"does not exist or is already revoked" in refused.content
+    owners.refresh_from_db()
+    assert owners.revoked_at is None
+    assert client.post("/settings/tokens/revoke", {"token": str(mine.id)}).status_code == 302
+    again = client.post("/settings/tokens/revoke", {"token": str(mine.id)})
+    assert again.status_code == 404 and b"already revoked" in again.content
+    assert client.post("/settings/tokens/revoke", {"token": "nonsense"}).status_code == 404
+
+
 def test_account_page_links_to_identitys_mfa_and_sessions(team, browser_for):
     page = browser_for("viewer").get("/settings/account")
     assert b"/identity/mfa" in page.content and b"/identity/sessions" in page.content

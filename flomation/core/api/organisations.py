@@ -11,9 +11,9 @@ from rest_framework.response import Response
 
 from flomation.core.api.base import ApiView, OrganisationView, validated
 from flomation.core.api.serializers import organisations as s
-from flomation.core.models import ApiToken, Membership
+from flomation.core.models import Membership
 from flomation.core.selectors import organisations as sel
-from flomation.core.selectors.common import get_or_404
+from flomation.core.selectors import tokens as token_selectors
 from flomation.core.services import members as svc
 from flomation.core.services.organisations import organisation_create
 from flomation.core.services.tokens import api_token_create, api_token_revoke
@@ -208,9 +208,7 @@ class _TokenView(OrganisationView):
             )
 
     def tokens(self) -> Any:
-        return ApiToken.objects.filter(account=self.account, organisation=self.organisation).order_by(
-            "-created_at"
-        )
+        return token_selectors.api_token_list(account=self.account, organisation=self.organisation)
 
 
 class ApiTokenListView(_TokenView):
@@ -240,5 +238,8 @@ class ApiTokenDetailView(_TokenView):
 
     @extend_schema(tags=["tokens"], responses={204: None}, summary="Revoke an API token")
     def delete(self, request: Request, org_id: str, token_id: str) -> Response:
-        api_token_revoke(token=get_or_404(self.tokens(), "token", id=token_id))
+        token = token_selectors.api_token_get(
+            account=self.account, organisation=self.organisation, token_id=token_id
+        )
+        api_token_revoke(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import Http404
+
 from flomation.core import models as core
 from flomation.core import permissions as core_permissions
 from flomation.core.selectors import organisations as org_selectors
+from flomation.core.selectors import tokens as token_selectors
 from flomation.core.services import members as member_services
 from flomation.core.services import organisations as org_services
 from flomation.core.services import tokens as token_services
@@ -121,9 +124,7 @@ def invitation_accept(*, token: str, account: core.Account) -> core.Organisation
 
 
 def api_token_list(*, account: core.Account, organisation: core.Organisation) -> list[core.ApiToken]:
-    return list(
-        core.ApiToken.objects.filter(account=account, organisation=organisation).order_by("-created_at")
-    )
+    return list(token_selectors.api_token_list(account=account, organisation=organisation))
 
 
 def api_token_create(
@@ -135,8 +136,13 @@ def api_token_create(
     )
 
 
-def api_token_revoke(*, account: core.Account, token_id: str) -> None:
-    token = core.ApiToken.objects.filter(account=account, id=token_id, revoked_at__isnull=True).first()
-    if token is None:
-        raise NotFound("That token does not exist or is already revoked.")
+def api_token_revoke(*, account: core.Account, organisation: core.Organisation, token_id: str) -> None:
+    """Revokes one of the account's tokens for this organisation."""
+    gone = NotFound("That token does not exist or is already revoked.")
+    try:
+        token = token_selectors.api_token_get(account=account, organisation=organisation, token_id=token_id)
+    except Http404:
+        raise gone from None
+    if token.revoked_at is not None:
+        raise gone
     token_services.api_token_revoke(token=token)

@@ -210,7 +210,11 @@ def token_change(request: HttpRequest, action: str) -> HttpResponse:
         request.session["editor_new_token"] = secret
         messages.success(request, f"Created the token {row.name}. Copy it now: it is shown only once.")
     elif action == "revoke":
-        orgs.api_token_revoke(account=request.editor.account, token_id=request.POST.get("token", ""))
+        orgs.api_token_revoke(
+            account=request.editor.account,
+            organisation=request.editor.organisation,
+            token_id=request.POST.get("token", ""),
+        )
         messages.success(request, "Revoked the token.")
     else:
         raise Refused("Unknown change.", 404)
