@@ -37,6 +37,12 @@ WEB_WORKERS = env.int("FLOMATION_WEB_WORKERS", 2 * (os.cpu_count() or 1) + 1)
 WEB_THREADS = env.int("FLOMATION_WEB_THREADS", 8)
 WEB_BIND = env.str("FLOMATION_BIND", "")
 
+# --- launch role ---------------------------------------------------------------------------------
+# Launch apart from the API: create executions through the API at this URL (automate.url) with this key.
+LAUNCH_API_URL = env.url("LAUNCH_API_URL", "")
+LAUNCH_API_KEY = env.secret("LAUNCH_API_KEY", default="")
+LAUNCH_TRIGGER_CACHE_SECONDS = env.int("LAUNCH_TRIGGER_CACHE_SECONDS", 1)
+
 # --- runner role ---------------------------------------------------------------------------------
 # A runner on its own box reads config.json (FLOMATION_RUNNER_CONFIG) and FLOMATION_* variables; a runner
 # started beside the api role (role all) enrols itself into the platform's shared queue with no set-up.

