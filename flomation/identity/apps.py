@@ -12,7 +12,7 @@ class IdentityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from flomation.identity import authentication
+        from flomation.identity import authentication, schema  # noqa: F401  (schema registers itself)
         from flomation.identity.selectors import session_is_live
 
         # A token is honoured only while its session row is live (not revoked, not expired, user active).

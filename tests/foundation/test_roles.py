@@ -86,7 +86,11 @@ def test_a_served_role_starts_exactly_its_loops(role, tmp_path):
     env = {
         "worker": {"CELERY_BROKER_URL": "redis://127.0.0.1:6379/15"},
         # A runner on its own box: an API that is not there yet, which it must keep retrying quietly.
-        "runner": {"FLOMATION_API": "http://127.0.0.1:9", "FLOMATION_REGISTRATION_CODE": "frq_unused"},
+        "runner": {
+            "FLOMATION_API": "http://127.0.0.1:9",
+            "FLOMATION_REGISTRATION_CODE": "frq_unused",
+            "FLOMATION_RUNNER_STATE_DIRECTORY": str(tmp_path / "runner"),
+        },
     }.get(role, {})
     wait_path = "/healthz" if role in PROBES else ""
     with serve(role, tmp_path=tmp_path, env=env, wait_path=wait_path) as server:

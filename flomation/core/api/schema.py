@@ -1,4 +1,5 @@
-"""OpenAPI pieces drf-spectacular cannot guess: the two Bearer schemes and named enums.
+"""OpenAPI pieces drf-spectacular cannot guess: the API token scheme and named enums (identity's
+token scheme is registered by identity, flomation.identity.schema).
 
 Imported by flomation.core.api.urls so the extensions are registered before a schema is generated.
 """
@@ -46,19 +47,6 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "A personal API token, `flo_...`, created under /organisations/{id}/tokens/.",
-        }
-
-
-class IdentityTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "flomation.identity.authentication.FlomationAuthentication"
-    name = "identityToken"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "bearerFormat": "JWT",
-            "description": "Identity's token (also accepted from the flomation-token cookie).",
         }
 
 
