@@ -46,7 +46,9 @@ def main() -> None:
             bare.append(time.perf_counter() - started)
     print("embedded PostgreSQL start-up, process start to first query answered")
     print(f"  first start (initdb + start):      {cold:6.2f} s")
-    print(f"  warm start, median of 5:           {statistics.median(warm):6.2f} s  (max {max(warm):.2f} s; target < 5 s)")
+    print(
+        f"  warm start, median of 5:           {statistics.median(warm):6.2f} s  (max {max(warm):.2f} s; target < 5 s)"
+    )
     print(f"  join a running server, median:     {statistics.median(joined):6.2f} s")
     print(f"  bare interpreter + psycopg import: {statistics.median(bare):6.2f} s  (baseline)")
 

@@ -40,8 +40,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="flomation.E004",
             )
         )
-    if "worker" in roles and not settings.CELERY_BROKER_URL and roles != frozenset(
-        {"identity", "api", "launch", "editor", "runner", "worker"}
+    if (
+        "worker" in roles
+        and not settings.CELERY_BROKER_URL
+        and roles != frozenset({"identity", "api", "launch", "editor", "runner", "worker"})
     ):
         problems.append(
             Warning(

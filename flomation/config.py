@@ -106,7 +106,9 @@ class Env:
             try:
                 return Path(file_name).read_text().strip()
             except OSError as exc:
-                raise ImproperlyConfigured(f"{name}_FILE={file_name!r} cannot be read: {exc.strerror}.") from None
+                raise ImproperlyConfigured(
+                    f"{name}_FILE={file_name!r} cannot be read: {exc.strerror}."
+                ) from None
         if default is _UNSET or default is None:
             raise ImproperlyConfigured(
                 f"{name} is not set. Set {name} (or {name}_FILE to a file holding it); see .env.example."
@@ -146,9 +148,13 @@ class Env:
         try:
             config = environ.Env.db_url_config(url)
         except Exception:
-            raise self._fail("DATABASE_URL", "<hidden>", "a postgres://user:pass@host:port/name URL") from None
+            raise self._fail(
+                "DATABASE_URL", "<hidden>", "a postgres://user:pass@host:port/name URL"
+            ) from None
         if config.get("ENGINE") != "django.db.backends.postgresql":
-            raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres:// or postgresql://).")
+            raise ImproperlyConfigured(
+                "DATABASE_URL must point at PostgreSQL (postgres:// or postgresql://)."
+            )
         config["CONN_MAX_AGE"] = self.int("DATABASE_CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
         return config

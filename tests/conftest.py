@@ -10,7 +10,6 @@ import pytest
 from rest_framework.test import APIClient
 
 
-
 @pytest.fixture
 def make_token(db):
     """make_token(email=..., user_id=...) -> a token backed by a live identity session (creating the user)."""

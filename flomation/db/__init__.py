@@ -51,7 +51,9 @@ def _prune_dead_handles(data_dir: Path) -> None:
         pids = []
     alive = [pid for pid in pids if _pid_alive(pid)]
     if alive != pids:
-        logger.info("embedded database: dropping handles of exited processes %s", sorted(set(pids) - set(alive)))
+        logger.info(
+            "embedded database: dropping handles of exited processes %s", sorted(set(pids) - set(alive))
+        )
         handles.write_text(json.dumps(alive))
 
 

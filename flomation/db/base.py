@@ -15,10 +15,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_connection_params(self) -> dict[str, Any]:
         server = ensure_embedded_server(self.settings_dict["EMBEDDED_DATA_DIR"])
         # Filled in once the server is known, so dbshell and the test runner see the same values.
-        self.settings_dict.update(HOST=server.socket_dir, PORT=str(server.port), USER=server.user, PASSWORD="")
+        self.settings_dict.update(
+            HOST=server.socket_dir, PORT=str(server.port), USER=server.user, PASSWORD=""
+        )
         name = self.settings_dict["NAME"]
         # The application database is created on demand; test databases are created by the test runner.
-        if name and name not in self._databases_checked and name != "postgres" and not name.startswith("test_"):
+        if (
+            name
+            and name not in self._databases_checked
+            and name != "postgres"
+            and not name.startswith("test_")
+        ):
             ensure_database(server, name)
             self._databases_checked.add(name)
         return super().get_connection_params()

@@ -61,13 +61,20 @@ def data_dir(tmp_path):
 
 
 def test_data_survives_a_restart_and_the_last_process_stops_the_server(data_dir):
-    run(data_dir, "conn.execute('CREATE TABLE kept (v text)'); conn.execute(\"INSERT INTO kept VALUES ('hello')\")")
+    run(
+        data_dir,
+        "conn.execute('CREATE TABLE kept (v text)'); conn.execute(\"INSERT INTO kept VALUES ('hello')\")",
+    )
     assert not postmaster_running(data_dir)
     assert run(data_dir, "print(conn.execute('SELECT v FROM kept').fetchone()[0])") == "hello"
 
 
 def test_a_second_process_joins_the_running_server(data_dir):
-    holder = run(data_dir, "print(conn.execute('SELECT pg_backend_pid()').fetchone()[0], flush=True); time.sleep(30)", wait=False)
+    holder = run(
+        data_dir,
+        "print(conn.execute('SELECT pg_backend_pid()').fetchone()[0], flush=True); time.sleep(30)",
+        wait=False,
+    )
     holder.stdout.readline()
     first_postmaster = (data_dir / "postmaster.pid").read_text().splitlines()[0]
     run(data_dir, "conn.execute('SELECT 1')")

@@ -44,7 +44,9 @@ def test_a_user_who_may_not_create_extensions_gets_the_superuser_command_and_not
 
 def test_a_server_without_pgvector_is_refused_with_install_instructions():
     try:
-        admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3)
+        admin = psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
+        )
     except psycopg.OperationalError:
         pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
     with admin:
@@ -58,6 +60,9 @@ def test_a_server_without_pgvector_is_refused_with_install_instructions():
             assert "The PostgreSQL server has no pgvector extension" in result.stderr
             assert "Nothing was changed." in result.stderr
             with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}") as conn:
-                assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname='public'").fetchone()[0] == 0
+                assert (
+                    conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname='public'").fetchone()[0]
+                    == 0
+                )
         finally:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

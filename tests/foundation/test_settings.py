@@ -23,7 +23,9 @@ def test_a_malformed_value_stops_start_up_naming_the_variable():
 def test_an_unknown_role_is_refused_with_the_valid_choices():
     result = manage("check", env={"FLOMATION_ROLES": "api,bogus"})
     assert result.returncode != 0
-    assert "unknown role bogus; choose from identity, api, launch, editor, runner, worker, all" in result.stderr
+    assert (
+        "unknown role bogus; choose from identity, api, launch, editor, runner, worker, all" in result.stderr
+    )
 
 
 def test_a_missing_secret_key_names_the_variable_and_its_file_variant():
@@ -44,7 +46,9 @@ def test_secrets_are_read_from_files(tmp_path):
 
 
 def test_a_runner_alone_without_an_api_is_caught_by_a_system_check():
-    result = manage("check", env={"FLOMATION_ROLES": "runner", "FLOMATION_API": "", "FLOMATION_REGISTRATION_CODE": ""})
+    result = manage(
+        "check", env={"FLOMATION_ROLES": "runner", "FLOMATION_API": "", "FLOMATION_REGISTRATION_CODE": ""}
+    )
     assert result.returncode != 0
     assert "flomation.E005" in result.stderr
 
@@ -89,7 +93,12 @@ def test_the_production_sample_environment_passes_the_deployment_checks(role, tm
 
 def test_every_setting_is_documented_in_the_example_environment():
     source = (ROOT / "flomation" / "settings.py").read_text() + (ROOT / "flomation" / "config.py").read_text()
-    names = set(re.findall(r'(?:env|self)\.(?:str|bool|int|choice|list|path|url|roles|secret|secret_list)\(\s*"([A-Z0-9_]+)"', source))
+    names = set(
+        re.findall(
+            r'(?:env|self)\.(?:str|bool|int|choice|list|path|url|roles|secret|secret_list)\(\s*"([A-Z0-9_]+)"',
+            source,
+        )
+    )
     documented = set(re.findall(r"^([A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     assert names, "no settings found: the pattern no longer matches settings.py"
     assert names - documented == set()

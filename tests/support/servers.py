@@ -37,7 +37,9 @@ def database_env() -> dict[str, str]:
     host = settings_dict["HOST"] or "127.0.0.1"
     password = settings_dict["PASSWORD"] or ""
     auth = settings_dict["USER"] + (f":{password}" if password else "")
-    return {"DATABASE_URL": f"postgres://{auth}@{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"}
+    return {
+        "DATABASE_URL": f"postgres://{auth}@{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    }
 
 
 @dataclass
@@ -64,7 +66,12 @@ class Server:
 
 @contextlib.contextmanager
 def serve(
-    roles: str, *, tmp_path: Path, env: dict[str, str] | None = None, workers: int = 1, wait_path: str = "/healthz"
+    roles: str,
+    *,
+    tmp_path: Path,
+    env: dict[str, str] | None = None,
+    workers: int = 1,
+    wait_path: str = "/healthz",
 ) -> Iterator[Server]:
     """Runs `manage.py serve --role <roles>` on a free port until the block ends (SIGTERM, then kill)."""
     port = free_port()
@@ -97,7 +104,9 @@ def _wait_until_up(server: Server, path: str, timeout: float = 30) -> None:
     raise RuntimeError(f"serve did not answer {path} within {timeout} s:\n{server.log()}")
 
 
-def manage(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def manage(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Runs a manage.py command in a child process and returns its result (never raises on failure)."""
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],

@@ -27,7 +27,11 @@ def _caller(request: Request) -> User:
 
 _USER = inline_serializer(
     "IdentityUser",
-    {"user_id": serializers.UUIDField(), "email": serializers.EmailField(), "display_name": serializers.CharField()},
+    {
+        "user_id": serializers.UUIDField(),
+        "email": serializers.EmailField(),
+        "display_name": serializers.CharField(),
+    },
 )
 _TOKEN = inline_serializer(
     "IdentityToken",
