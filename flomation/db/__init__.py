@@ -9,6 +9,7 @@ each start, and a postmaster.pid left by a crashed server is cleared by PostgreS
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -139,11 +140,13 @@ def _start(data_dir: str | Path) -> EmbeddedServer:
 def ensure_database(server: EmbeddedServer, name: str) -> None:
     """Creates database `name` in the embedded cluster if it is missing."""
     import psycopg
-    from psycopg import sql
+    from psycopg import errors, sql
 
     with psycopg.connect(
         host=server.socket_dir, port=server.port, user=server.user, dbname="postgres", autocommit=True
     ) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            # Another thread or process of this box may create it first.
+            with contextlib.suppress(errors.DuplicateDatabase, errors.UniqueViolation):
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

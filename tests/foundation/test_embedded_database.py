@@ -121,3 +121,22 @@ def test_threads_connecting_at_once_share_one_start(data_dir):
     print(len(found), len(set(found)), errors)
     """
     assert run(data_dir, body) == "8 1 []"
+
+
+def test_threads_creating_the_application_database_at_once_all_succeed(data_dir):
+    body = """
+    import threading
+    from flomation.db import ensure_database, ensure_embedded_server
+    server = ensure_embedded_server(sys.argv[1])
+    errors = []
+    def create():
+        try:
+            ensure_database(server, "app")
+        except Exception as exc:
+            errors.append(repr(exc))
+    threads = [threading.Thread(target=create) for _ in range(6)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    print(errors, conn.execute("SELECT count(*) FROM pg_database WHERE datname = 'app'").fetchone()[0])
+    """
+    assert run(data_dir, body) == "[] 1"
