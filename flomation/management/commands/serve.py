@@ -82,6 +82,9 @@ class Command(BaseCommand):
             "--graceful-timeout", "3",
             "--timeout", "120",
             "--keep-alive", "5",
+            # Several serve processes may share a box (one per role): they must not fight over
+            # gunicorn's one default control socket, which nothing here uses.
+            "--no-control-socket",
             "--access-logfile", "-" if settings.LOG_LEVEL == "DEBUG" else "/dev/null",
             "--error-logfile", "-",
             "--log-level", settings.LOG_LEVEL.lower(),
