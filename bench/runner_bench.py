@@ -10,7 +10,10 @@ they are claimed, run and their results stored by the runner.
 
 * throughput: N / (last finished_at - first created_at), all executions created as fast as the clients can;
 * latency: executions created one at a time on an idle system; the time from the execution's creation
-  to the first node's step being stored (both stamped by the API on the same clock).
+  to the first node's step being stored (both stamped by the API on the same clock);
+* CPU per execution during the throughput run, by process: the API (gunicorn workers), the runner (with
+  its executors), PostgreSQL (this benchmark's database's backends) and the creating clients (this
+  process). Unlike wall-clock figures, these hold on a busy machine.
 
 Prints figures; it is not a test. Not a target of CI.
 """
@@ -43,6 +46,49 @@ BENCH_ENV = {
     "SESSION_COOKIE_SECURE": "false",
     "CSRF_COOKIE_SECURE": "false",
 }
+
+
+def _ticks(pid: int) -> tuple[int, int]:
+    """(parent pid, CPU ticks used by the process and its reaped children) from /proc (Linux)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return int(fields[1]), sum(int(value) for value in fields[11:15])
+
+
+def cpu_snapshot(roots: dict[str, int], database: str) -> dict[str, dict[int, int]]:
+    """CPU ticks per process, grouped: the trees under `roots`, and the backends of `database`."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    groups: dict[str, dict[int, int]] = {name: {} for name in [*roots, "postgres"]}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            parents[int(entry)], ticks[int(entry)] = _ticks(int(entry))
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if command.startswith("postgres: ") and f" {database} " in command:
+            groups["postgres"][int(entry)] = ticks[int(entry)]
+    owners = {root: name for name, root in roots.items()}
+    for pid in ticks:
+        ancestor = pid
+        while ancestor > 1 and ancestor not in owners:  # the nearest root owns it
+            ancestor = parents.get(ancestor, 1)
+        if ancestor in owners:
+            groups[owners[ancestor]][pid] = ticks[pid]
+    return groups
+
+
+def cpu_per_execution(before: dict[str, dict[int, int]], after: dict[str, dict[int, int]], count: int) -> str:
+    """Milliseconds of CPU per execution by group, e.g. "API 4.1, runner 3.0, ..."."""
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    parts = []
+    for name, now in after.items():
+        used = sum(value - before[name].get(pid, 0) for pid, value in now.items())
+        parts.append(f"{name} {used * tick_ms / count:.2f}")
+    return ", ".join(parts)
 
 
 def free_port() -> int:
@@ -266,14 +312,19 @@ def main() -> None:
                 )
                 try:
                     wait_finished(creators["API"].create_many(20, 2))  # warm-up: registration, executors
+                    roots = {"API": server.pid, "runner": runner.pid, "clients": os.getpid()}
+                    database = os.environ["EMBEDDED_DATABASE_NAME"]
                     for label, creator in creators.items():
+                        before = cpu_snapshot(roots, database)
                         rate = throughput(creator, options.executions, options.clients)
+                        cpu = cpu_per_execution(before, cpu_snapshot(roots, database), options.executions)
                         lat = latencies(creator, options.latency_samples)
                         print(
                             f"  {slots} slot(s), created via {label:7}: {rate:6.1f} executions/s end to end "
                             f"({options.executions} executions, {options.clients} creating threads); "
                             f"trigger-to-first-node p50 {percentile(lat, 0.5):.1f} ms, "
-                            f"p99 {percentile(lat, 0.99):.1f} ms ({len(lat)} samples)",
+                            f"p99 {percentile(lat, 0.99):.1f} ms ({len(lat)} samples)\n"
+                            f"      CPU ms per execution: {cpu}",
                             flush=True,
                         )
                 finally:

@@ -13,7 +13,6 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import nullcontext
 from functools import wraps
 from typing import Any
 
@@ -59,11 +58,25 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
+def _authenticator(request: HttpRequest, runner_id: str) -> Callable[[], Runner]:
+    def authenticate() -> Runner:
+        return runs.runner_verify_request(
+            runner_id=runner_id,
+            method=request.method or "GET",
+            path=request.get_full_path(),
+            body=request.body,
+            headers={name: request.headers.get(name, "") for name in _SIGNING_HEADERS},
+        )
+
+    return authenticate
+
+
 def protocol_view(*methods: str, signed: bool = True, atomic: bool = True) -> Callable[[View], View]:
     """Wraps a view: method check, CSRF exemption, signature check and ProtocolError -> JSON refusal.
 
-    With `atomic`, the nonce and the view's writes commit together (one commit per request); a view that
-    waits (the claim's long poll) manages its own transactions.
+    With `atomic`, the signature check (it burns the nonce) and the view's writes commit together: one
+    commit per request. A view that waits (the claim's long poll) manages its own transactions and gets
+    `authenticate` instead of `runner`, to call inside its first one.
     """
 
     def decorate(view: View) -> View:
@@ -72,15 +85,13 @@ def protocol_view(*methods: str, signed: bool = True, atomic: bool = True) -> Ca
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
-                with transaction.atomic() if atomic else nullcontext():
+                if signed:
+                    authenticate = _authenticator(request, kwargs.pop("runner_id"))
+                    if not atomic:
+                        return view(request, _body(request), *args, authenticate=authenticate, **kwargs)
+                with transaction.atomic():
                     if signed:
-                        kwargs["runner"] = runs.runner_verify_request(
-                            runner_id=kwargs.pop("runner_id"),
-                            method=request.method or "GET",
-                            path=request.get_full_path(),
-                            body=request.body,
-                            headers={name: request.headers.get(name, "") for name in _SIGNING_HEADERS},
-                        )
+                        kwargs["runner"] = authenticate()
                     return view(request, _body(request), *args, **kwargs)
             except runs.ProtocolError as error:
                 return refuse(error.status, error.code, error.message)
@@ -127,7 +138,7 @@ def whoami(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpRe
 
 
 @protocol_view("POST", atomic=False)
-def claim(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpResponse:
+def claim(request: HttpRequest, data: dict[str, Any], authenticate: Callable[[], Runner]) -> HttpResponse:
     """Long poll: claims up to `free` executions, waiting up to `wait` seconds (<= 25) for one to come.
 
     A new claim of the same runner (on any API process) supersedes its older polls, and `free: 0` ends
@@ -139,6 +150,7 @@ def claim(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpRes
     deadline = time.monotonic() + wait
     poll_id = uuid.uuid4().hex
     with transaction.atomic():
+        runner = authenticate()
         runs.runner_poll_supersede(runner=runner, poll_id=poll_id)
         jobs = runs.execution_claim(runner=runner, limit=free, slots_total=total)
     if jobs or not free or wait <= 0:

@@ -38,13 +38,27 @@ def notification_recipients(*, execution: Execution) -> list[str]:
     return sorted({email for email in emails if email})
 
 
+def notification_due(*, state: str, notify_on_failure: bool, notify_on_success: bool) -> bool:
+    """True if an execution that ended in `state` gets an outcome email under its workflow's settings.
+
+    The runner protocol asks this before queueing anything, so a finish that emails nobody costs nothing.
+    """
+    if not settings.NOTIFICATIONS_ENABLED:
+        return False
+    if state in FAILED_STATES:
+        return notify_on_failure
+    if state == ExecutionState.SUCCEEDED:
+        return notify_on_success
+    return False
+
+
 def _wants_email(execution: Execution) -> bool:
     workflow = execution.workflow
-    if execution.state in FAILED_STATES:
-        return workflow.notify_on_failure
-    if execution.state == ExecutionState.SUCCEEDED:
-        return workflow.notify_on_success
-    return False
+    return notification_due(
+        state=execution.state,
+        notify_on_failure=workflow.notify_on_failure,
+        notify_on_success=workflow.notify_on_success,
+    )
 
 
 def execution_notification_deliver(*, execution_id: Any) -> bool:

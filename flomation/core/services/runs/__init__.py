@@ -6,19 +6,19 @@ eligibility inside it. Views and loops stay thin and call these functions.
 """
 
 from flomation.core.services.runs.auth import nonces_purge_expired, runner_register, runner_verify_request
-from flomation.core.services.runs.common import LEASED, ProtocolError, lease_seconds
-from flomation.core.services.runs.leases import (
-    Report,
+from flomation.core.services.runs.claim import (
     execution_claim,
-    execution_finish,
-    execution_heartbeat,
-    execution_lookup_value,
-    execution_steps_record,
-    executions_reclaim_expired,
     runner_channels,
     runner_poll_channel,
     runner_poll_supersede,
 )
+from flomation.core.services.runs.common import LEASED, ProtocolError, lease_seconds
+from flomation.core.services.runs.leases import (
+    execution_heartbeat,
+    execution_lookup_value,
+    executions_reclaim_expired,
+)
+from flomation.core.services.runs.results import Report, execution_finish, execution_steps_record
 
 __all__ = [
     "LEASED",

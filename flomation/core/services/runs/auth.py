@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from functools import lru_cache
 from typing import Any
 
@@ -12,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from flomation.core.models import Queue, Runner, RunnerNonce
-from flomation.core.services.runs.common import ProtocolError
+from flomation.core.services.runs.common import ProtocolError, as_uuid
 from flomation.lib import crypto
 from flomation.runner import signing
 
@@ -69,12 +68,28 @@ def _public_key(pem: str) -> rsa.RSAPublicKey:
     return signing.load_public_key(pem)
 
 
+_RUNNER_AND_NONCE_SQL = f"""
+WITH runner AS (
+    SELECT id, queue_id, public_key, enabled FROM {Runner._meta.db_table} WHERE id = %s
+),
+burnt AS (
+    INSERT INTO {RunnerNonce._meta.db_table} (runner_id, nonce, expires_at)
+    SELECT id, %s, %s FROM runner
+    ON CONFLICT (runner_id, nonce) DO NOTHING RETURNING 1
+)
+SELECT id, queue_id, public_key, enabled, EXISTS (SELECT 1 FROM burnt) FROM runner"""
+
+
+def _nonce_expiry(timestamp: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp + 2 * signing.MAX_SKEW_SECONDS, dt.UTC)
+
+
 def runner_verify_request(
     *, runner_id: str, method: str, path: str, body: bytes, headers: dict[str, str], now: float | None = None
 ) -> Runner:
     """Authenticates one signed request and burns its nonce; raises ProtocolError (401/403) otherwise.
 
-    `headers` maps the signing header names (signing.HEADER_*) to their values; `path` has the query.
+    Call it inside a transaction that a refusal rolls back (the protocol views do). `headers` maps the signing header names (signing.HEADER_*) to their values; `path` has the query.
     """
     now = timezone.now().timestamp() if now is None else now
     missing = [
@@ -105,14 +120,19 @@ def runner_verify_request(
     nonce = headers[signing.HEADER_NONCE]
     if not 16 <= len(nonce) <= 64:
         raise ProtocolError(401, "bad_nonce", "The nonce must be 16 to 64 characters.")
-    try:
-        runner = Runner.objects.only("id", "queue_id", "public_key", "enabled").get(
-            id=uuid.UUID(str(runner_id))
-        )
-    except (ValueError, Runner.DoesNotExist):
+    runner_uuid = as_uuid(runner_id)
+    row = None
+    if runner_uuid is not None:
+        # One round trip: the runner and its nonce burnt. Callers run this inside a transaction, so the
+        # nonce of a request refused below (bad signature) is rolled back with it.
+        with connection.cursor() as cursor:
+            cursor.execute(_RUNNER_AND_NONCE_SQL, [runner_uuid, nonce, _nonce_expiry(timestamp)])
+            row = cursor.fetchone()
+    if row is None:
         raise ProtocolError(
             401, "unknown_runner", "No runner has this id: it was deleted, so register again."
-        ) from None
+        )
+    runner = Runner(id=row[0], queue_id=row[1], public_key=row[2], enabled=row[3])
     digest = signing.body_hash(body)
     claimed = headers.get(signing.HEADER_BODY_HASH)
     message = signing.canonical_string(
@@ -129,14 +149,8 @@ def runner_verify_request(
         raise ProtocolError(
             401, "bad_signature", "The signature does not match this runner's key and request."
         )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {RunnerNonce._meta.db_table} (runner_id, nonce, expires_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (runner_id, nonce) DO NOTHING",
-            [runner.id, nonce, dt.datetime.fromtimestamp(timestamp + 2 * signing.MAX_SKEW_SECONDS, dt.UTC)],
-        )
-        if cursor.rowcount == 0:
-            raise ProtocolError(401, "replayed", "This request was already received (its nonce was used).")
+    if not row[4]:
+        raise ProtocolError(401, "replayed", "This request was already received (its nonce was used).")
     if not runner.enabled:
         raise ProtocolError(403, "runner_disabled", "This runner is disabled: an admin can enable it again.")
     return runner

@@ -1,10 +1,10 @@
-"""Step events reported by runners, stored as ExecutionStep rows (idempotent by attempt and sequence)."""
+"""Step events reported by runners, checked and shaped as the rows of ExecutionStep (see runs.results)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flomation.core.models import Execution, ExecutionStep
 from flomation.core.services.runs.common import ProtocolError
 
 MAX_EVENTS_PER_BATCH = 2000
@@ -21,36 +21,30 @@ def _count(value: Any) -> int | None:
     return max(0, min(int(value), 2**31 - 1))
 
 
-def step_from_event(execution: Execution, event: dict[str, Any]) -> ExecutionStep:
-    """One executor event (`__NODE__` JSON plus the runner's `sequence`) as a step row of this attempt."""
+def step_row(event: Any) -> dict[str, Any]:
+    """One executor event (`__NODE__` JSON plus the runner's `sequence`) as the columns of a step row."""
     if not isinstance(event, dict):
         raise ProtocolError(400, "bad_event", "Each event must be a JSON object.")
     sequence = event.get("sequence")
-    if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
+    if isinstance(sequence, bool) or not isinstance(sequence, int) or not 0 <= sequence < 2**31:
         raise ProtocolError(400, "bad_event", "Each event needs a whole, non-negative 'sequence'.")
     error = event.get("error")
-    return ExecutionStep(
-        execution_id=execution.id,
-        attempt=execution.attempt,
-        sequence=sequence,
-        node_id=_text(event.get("id") or event.get("node_id"), _TEXT_LIMITS["node_id"]),
-        action=_text(event.get("action"), _TEXT_LIMITS["action"]),
-        label=_text(event.get("label"), _TEXT_LIMITS["label"]),
-        status=_text(event.get("status"), _TEXT_LIMITS["status"]),
-        inputs=event.get("inputs"),
-        outputs=event.get("outputs"),
-        error="" if error in (None, "") else str(error)[:10000],
-        duration_ms=_count(event.get("duration_ms")),
-        iteration=_count(event.get("iteration")),
-    )
+    return {
+        "sequence": sequence,
+        "node_id": _text(event.get("id") or event.get("node_id"), _TEXT_LIMITS["node_id"]),
+        "action": _text(event.get("action"), _TEXT_LIMITS["action"]),
+        "label": _text(event.get("label"), _TEXT_LIMITS["label"]),
+        "status": _text(event.get("status"), _TEXT_LIMITS["status"]),
+        "inputs": event.get("inputs"),
+        "outputs": event.get("outputs"),
+        "error": "" if error in (None, "") else str(error)[:10000],
+        "duration_ms": _count(event.get("duration_ms")),
+        "iteration": _count(event.get("iteration")),
+    }
 
 
-def steps_record(*, execution: Execution, events: list[dict[str, Any]]) -> int:
-    """Inserts the events as steps; a sequence already stored (a retried batch) is skipped."""
-    if not events:
-        return 0
+def steps_json(events: Any) -> str:
+    """The batch as a JSON array of step rows (for jsonb_to_recordset); raises ProtocolError if malformed."""
     if not isinstance(events, list) or len(events) > MAX_EVENTS_PER_BATCH:
         raise ProtocolError(400, "bad_events", f"'events' must be a list of at most {MAX_EVENTS_PER_BATCH}.")
-    steps = [step_from_event(execution, event) for event in events]
-    ExecutionStep.objects.bulk_create(steps, ignore_conflicts=True)
-    return len(steps)
+    return json.dumps([step_row(event) for event in events])

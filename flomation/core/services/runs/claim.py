@@ -1,0 +1,167 @@
+"""The claim: one statement picks, leases and returns a runner's next executions with all a job needs."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+from flomation.core.models import (
+    Account,
+    Environment,
+    Execution,
+    Organisation,
+    Queue,
+    Revision,
+    Runner,
+    Workflow,
+)
+from flomation.core.services.runs.common import lease_seconds
+
+
+def runner_poll_channel(runner_id: Any) -> str:
+    """The channel that ends a runner's older long polls (payload: the id of the poll that stays)."""
+    return f"flomation_r_{getattr(runner_id, 'hex', str(runner_id).replace('-', ''))}"
+
+
+def runner_poll_supersede(*, runner: Runner, poll_id: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [runner_poll_channel(runner.id), poll_id])
+
+
+def runner_channels(*, runner: Runner) -> list[str]:
+    """The NOTIFY channels of the queues whose work this runner may take (its queue and descendants)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH RECURSIVE q(id) AS (
+                    SELECT %s::uuid UNION SELECT c.id FROM {Queue._meta.db_table} c JOIN q ON c.parent_id = q.id
+                ) SELECT id FROM q""",
+            [runner.queue_id],
+        )
+        return [Queue(id=row[0]).notify_channel for row in cursor.fetchall()]
+
+
+# Eligibility, the pick (SKIP LOCKED), the lease, the runner's bookkeeping and everything the job needs,
+# in one statement; each claimed execution's channel is notified (its live view shows "claimed").
+_CLAIM_SQL = """
+WITH RECURSIVE eligible(id) AS (
+    SELECT r.queue_id FROM {runner} r WHERE r.id = %(runner)s AND r.enabled
+    UNION
+    SELECT c.id FROM {queue} c JOIN eligible ON c.parent_id = eligible.id
+),
+picked AS (
+    SELECT x.id FROM {execution} x
+    JOIN eligible ON eligible.id = x.queue_id
+    JOIN {queue} q ON q.id = x.queue_id
+    JOIN {organisation} o ON o.id = x.organisation_id
+    WHERE x.state = 'pending' AND NOT x.cancel_requested
+      AND (q.organisation_id IS NOT NULL OR o.accept_shared_runners)
+    ORDER BY x.priority, x.created_at
+    LIMIT %(limit)s
+    FOR UPDATE OF x SKIP LOCKED
+),
+claimed AS (
+    UPDATE {execution} e
+       SET state = 'claimed', runner_id = %(runner)s, attempt = e.attempt + 1, lease_token = gen_random_uuid(),
+           lease_expires_at = now() + make_interval(secs => %(lease)s), claimed_at = now()
+      FROM picked WHERE e.id = picked.id
+    RETURNING e.*
+),
+bookkeeping AS (
+    UPDATE {runner}
+       SET last_contact_at = now(),
+           last_claim_at = CASE WHEN EXISTS (SELECT 1 FROM claimed) THEN now() ELSE last_claim_at END,
+           slots_in_use = slots_in_use + (SELECT count(*) FROM claimed),
+           slots_total = COALESCE(%(slots_total)s, slots_total)
+     WHERE id = %(runner)s
+)
+SELECT c.id, c.lease_token, c.attempt, c.claimed_at, c.trigger_type, c.trigger_data::text, c.entry_node,
+       c.checkpoint::text, c.resume_data::text, c.workflow_id, c.organisation_id, c.environment_id,
+       rv.number, rv.flow::text, w.name, author.id, author.email, triggerer.email, env.name,
+       pg_notify('flomation_x_' || replace(c.id::text, '-', ''), '')
+  FROM claimed c
+  JOIN {revision} rv ON rv.id = c.revision_id
+  JOIN {workflow} w ON w.id = c.workflow_id
+  LEFT JOIN {account} author ON author.id = rv.author_id
+  LEFT JOIN {account} triggerer ON triggerer.id = c.created_by_id
+  LEFT JOIN {environment} env ON env.id = c.environment_id
+ ORDER BY c.priority, c.created_at
+"""
+
+
+def _claim_sql() -> str:
+    tables = {
+        "runner": Runner,
+        "queue": Queue,
+        "execution": Execution,
+        "organisation": Organisation,
+        "revision": Revision,
+        "workflow": Workflow,
+        "account": Account,
+        "environment": Environment,
+    }
+    return _CLAIM_SQL.format(**{name: model._meta.db_table for name, model in tables.items()})
+
+
+def _json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def execution_claim(*, runner: Runner, limit: int, slots_total: int | None = None) -> list[dict[str, Any]]:
+    """Claims up to `limit` eligible pending executions for `runner` in one statement; returns the jobs.
+
+    Eligible: on the runner's queue or one of its descendants; on the shared queue (no organisation) only
+    for organisations that accept shared runners. Order: priority, then age. The runner's last contact
+    (and, when given, its slot count) is recorded even when nothing is claimed.
+    """
+    limit = max(0, min(int(limit), 100))
+    params = {
+        "runner": runner.id,
+        "limit": limit,
+        "lease": lease_seconds(),
+        "slots_total": max(1, min(int(slots_total), 1000)) if slots_total else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), params)
+        rows = cursor.fetchall()
+    return [_job(row, runner.id) for row in rows]
+
+
+def _job(row: tuple[Any, ...], runner_id: uuid.UUID) -> dict[str, Any]:
+    (
+        execution_id, lease_token, attempt, claimed_at, trigger_type, trigger_data, entry_node, checkpoint,
+        resume_data, workflow_id, organisation_id, environment_id, revision_number, flow, workflow_name,
+        author_id, author_email, triggerer_email, environment_name, _notified,
+    ) = row  # fmt: skip
+    context = {
+        "flow_id": str(workflow_id),
+        "flow_name": workflow_name,
+        "execution_id": str(execution_id),
+        "organisation_id": str(organisation_id),
+        "runner_id": str(runner_id),
+        "revision": revision_number,
+        "attempt": attempt,
+        "start_time": claimed_at.isoformat(),
+        "trigger_type": trigger_type,
+        "author_id": str(author_id) if author_id else "",
+        "author_email": author_email or "",
+        "triggerer_email": triggerer_email or "",
+        "environment": environment_name or "",
+        "environment_id": str(environment_id or ""),
+        "api_url": settings.API_URL,
+    }
+    return {
+        "id": str(execution_id),
+        "lease_token": str(lease_token),
+        "lease_seconds": lease_seconds(),
+        "attempt": attempt,
+        "flow": _json(flow),
+        "trigger_data": _json(trigger_data),
+        "context": context,
+        "entry": entry_node or None,
+        "checkpoint": _json(checkpoint),
+        "resume_data": _json(resume_data),
+    }

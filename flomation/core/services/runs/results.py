@@ -1,0 +1,196 @@
+"""Step events and final results reported under a lease: each a single compare-and-swap statement.
+
+A report locks the execution by (id, lease_token, runner) and changes it only while its state is claimed or
+running, stores the batch's steps (idempotent by attempt and sequence), keeps the runner's slot count and
+notifies the execution's channel, all in one round trip; a lease that was taken over matches no row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+
+from flomation.core.models import Execution, ExecutionState, ExecutionStep, Runner, Workflow
+from flomation.core.services.notifications import execution_notify, notification_due
+from flomation.core.services.runs.common import ProtocolError, as_uuid
+from flomation.core.services.runs.steps import steps_json
+
+logger = logging.getLogger(__name__)
+
+RESULT_STATES = {
+    "succeeded": ExecutionState.SUCCEEDED,
+    "failed": ExecutionState.FAILED,
+    "cancelled": ExecutionState.CANCELLED,
+    "timed_out": ExecutionState.TIMED_OUT,
+    "suspended": ExecutionState.SUSPENDED,
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome for one execution of a steps batch or a result: ok, duplicate (already stored), lost."""
+
+    outcome: str
+    cancel: bool = False
+    state: str = ""
+
+
+# The lease row, locked; `live` says whether it may still change (claimed or running).
+_LEASED = """
+leased AS (
+    SELECT id, attempt, state, cancel_requested, workflow_id, state IN ('claimed', 'running') AS live
+      FROM {execution} WHERE id = %(id)s AND lease_token = %(token)s AND runner_id = %(runner)s FOR UPDATE
+),
+steps AS (
+    INSERT INTO {step} (execution_id, attempt, sequence, node_id, action, label, status, inputs, outputs,
+                        error, duration_ms, iteration, created_at)
+    SELECT leased.id, leased.attempt, s.sequence, s.node_id, s.action, s.label, s.status, s.inputs, s.outputs,
+           s.error, s.duration_ms, s.iteration, clock_timestamp()
+      FROM leased, jsonb_to_recordset(%(steps)s::jsonb) AS s(
+           sequence int, node_id text, action text, label text, status text, inputs jsonb, outputs jsonb,
+           error text, duration_ms int, iteration int)
+     WHERE leased.live
+    ON CONFLICT (execution_id, attempt, sequence) DO NOTHING
+)"""
+
+_STEPS_SQL = (
+    "WITH"
+    + _LEASED
+    + """,
+running AS (
+    UPDATE {execution} e SET state = 'running', started_at = now()
+      FROM leased WHERE e.id = leased.id AND leased.state = 'claimed'
+)
+SELECT live, CASE WHEN state = 'claimed' THEN 'running' ELSE state END, cancel_requested,
+       CASE WHEN live THEN pg_notify('flomation_x_' || replace(id::text, '-', ''), '') END
+  FROM leased"""
+)
+
+_FINISH_SQL = (
+    "WITH"
+    + _LEASED
+    + """,
+finished AS (
+    UPDATE {execution} e
+       SET state = %(state)s, outputs = %(outputs)s::jsonb, node_results = %(node_results)s::jsonb,
+           error = %(error)s, lease_expires_at = NULL, started_at = COALESCE(e.started_at, now()),
+           finished_at = CASE WHEN %(suspended)s THEN e.finished_at ELSE now() END,
+           checkpoint = CASE WHEN %(suspended)s THEN %(checkpoint)s::jsonb ELSE e.checkpoint END,
+           resume_at = CASE WHEN %(suspended)s THEN %(resume_at)s::timestamptz ELSE e.resume_at END
+      FROM leased WHERE e.id = leased.id AND leased.live
+    RETURNING e.id
+),
+slot AS (
+    UPDATE {runner} SET slots_in_use = slots_in_use - 1
+     WHERE id = %(runner)s AND slots_in_use > 0 AND EXISTS (SELECT 1 FROM finished)
+)
+SELECT leased.live, leased.state, w.notify_on_failure, w.notify_on_success,
+       CASE WHEN leased.live THEN pg_notify('flomation_x_' || replace(leased.id::text, '-', ''), '') END
+  FROM leased JOIN {workflow} w ON w.id = leased.workflow_id"""
+)
+
+_TABLES = {
+    "execution": Execution._meta.db_table,
+    "step": ExecutionStep._meta.db_table,
+    "runner": Runner._meta.db_table,
+    "workflow": Workflow._meta.db_table,
+}
+
+
+def _lease_params(runner: Runner, execution_id: Any, lease_token: Any, events: Any) -> dict[str, Any] | None:
+    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
+    steps = steps_json(events or [])  # a malformed batch is refused before anything is written
+    if token is None or execution_uuid is None:
+        return None
+    return {"id": execution_uuid, "token": token, "runner": runner.id, "steps": steps}
+
+
+def execution_steps_record(
+    *, runner: Runner, execution_id: Any, lease_token: Any, events: list[dict[str, Any]]
+) -> Report:
+    """Stores a batch of step events (idempotent by sequence) and marks the execution running."""
+    params = _lease_params(runner, execution_id, lease_token, events)
+    if params is None:
+        return Report("lost")
+    with connection.cursor() as cursor:
+        cursor.execute(_STEPS_SQL.format(**_TABLES), params)
+        row = cursor.fetchone()
+    if row is None or not row[0]:
+        return Report("lost")
+    return Report("ok", cancel=bool(row[2]), state=row[1])
+
+
+def execution_finish(
+    *,
+    runner: Runner,
+    execution_id: Any,
+    lease_token: Any,
+    result: dict[str, Any],
+    events: list[dict[str, Any]],
+) -> Report:
+    """Stores the final result (and the last steps) under the lease token; a repeat is a duplicate.
+
+    Returns Report("lost") when the lease was taken over (the API answers 409). The outcome email is
+    queued only when the workflow wants one for this outcome.
+    """
+    status = str(result.get("status") or "")
+    if status not in RESULT_STATES:
+        raise ProtocolError(
+            400, "bad_status", f"The result status must be one of {', '.join(RESULT_STATES)}."
+        )
+    params = _lease_params(runner, execution_id, lease_token, events)
+    if params is None:
+        return Report("lost")
+    state = RESULT_STATES[status]
+    suspended = state == ExecutionState.SUSPENDED
+    outputs, node_results = result.get("outputs"), result.get("node_results")
+    params.update(
+        state=state,
+        outputs=json.dumps(outputs if isinstance(outputs, dict) else {}),
+        node_results=json.dumps(node_results if isinstance(node_results, dict) else {}),
+        error=str(result.get("error") or "")[:10000],
+        suspended=suspended,
+        checkpoint=json.dumps(result.get("checkpoint")) if suspended else None,
+        resume_at=_resume_at(result) if suspended else None,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_FINISH_SQL.format(**_TABLES), params)
+        row = cursor.fetchone()
+    if row is None:
+        return Report("lost")
+    live, previous, notify_on_failure, notify_on_success, _ = row
+    if not live:
+        return Report("duplicate", state=previous)
+    if notification_due(
+        state=state, notify_on_failure=notify_on_failure, notify_on_success=notify_on_success
+    ):
+        execution_id = params["id"]
+        transaction.on_commit(lambda: notify_outcome(execution_id))
+    return Report("ok", state=state)
+
+
+def _resume_at(result: dict[str, Any]) -> dt.datetime | None:
+    checkpoint = result.get("checkpoint") if isinstance(result.get("checkpoint"), dict) else {}
+    value = result.get("resume_at") or checkpoint.get("resume_at")
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return None
+
+
+def notify_outcome(execution_id: Any) -> None:
+    """Queues the outcome email; a failure to queue it is logged, never raised into the protocol."""
+    try:
+        execution_notify(execution_id=execution_id)
+    except Exception:
+        logger.exception("execution %s: the outcome notification could not be queued", execution_id)
