@@ -1,6 +1,7 @@
 """The runner agent: registers, long-polls for work, runs it in its slots, heartbeats and reports. No Django.
 
-Threads: the caller's thread claims (a long poll of up to 25 s, only while a slot is free); one thread per
+Threads: the caller's thread claims (a long poll of up to 25 s) while a slot is free or fewer than
+`claim_ahead` claimed executions wait for one, so a slot that finishes starts the next at once; one thread per
 slot runs executions through its executor (warm process or subprocess); the reporter sends events and
 results; the heartbeat extends leases and learns of cancellations (every HEARTBEAT_BUSY seconds while
 anything runs). When the API is gone every part retries with backoff and carries on when it returns.
@@ -20,7 +21,7 @@ from flomation.runner import registration
 from flomation.runner.client import ApiClient, ApiRefused, ApiUnavailable
 from flomation.runner.config import RunnerConfig
 from flomation.runner.isolated import SubprocessExecutor
-from flomation.runner.jobs import Job, failed_result
+from flomation.runner.jobs import Job, cancelled_result, failed_result
 from flomation.runner.reporter import Reporter
 from flomation.runner.secrets import ApiSecretProvider
 from flomation.runner.warm import WarmExecutor
@@ -46,6 +47,7 @@ class Agent:
             threading.Thread(target=lambda: (stop.wait(), self.stop.set()), daemon=True).start()
         self.client = ApiClient(config.api_url, pool_size=4)
         self.slots = config.max_concurrent_executors
+        self.claim_ahead = config.claim_ahead
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._idle_count = 0
         self._slot_changed = threading.Condition()
@@ -123,7 +125,7 @@ class Agent:
         delay = self.config.checkin_timeout
         while not self.stop.is_set():
             with self._slot_changed:
-                free = self._idle_count - self._jobs.qsize()
+                free = self._idle_count + self.claim_ahead - self._jobs.qsize()
                 if free <= 0:
                     self._slot_changed.wait(0.5)
                     continue
@@ -205,6 +207,12 @@ class Agent:
     def _execute(self, executor: Executor, job: Job) -> None:
         assert self.reporter is not None
         reporter = self.reporter
+        if job.lost:  # the lease went while it waited for this slot
+            self._done(job, "lost")
+            return
+        if job.cancel.is_set():  # cancelled while it waited: nothing to run
+            reporter.result(job, cancelled_result(), self._done)
+            return
         workspace = self.config.workspace_root / f"{job.id}-{job.attempt}"
         try:
             workspace.mkdir(parents=True, exist_ok=True)

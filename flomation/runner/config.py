@@ -4,12 +4,13 @@
       "runner": {"url": ..., "registration_code": ..., "name": ..., "checkin_timeout": 5,
                  "certificate": "flomation-runner.pem"},
       "execution": {"max_concurrent_executors": 5, "execution_directory": ..., "executable_name": ...,
-                    "state_directory": "./"}
+                    "state_directory": "./", "prefetch": 5}
     }
 
 An environment variable wins over the file. A relative `certificate` lives in `state_directory`. An empty
 `executable_name` means the warm pool (executor processes that import the engine once); a command there
-means a fresh subprocess per execution.
+means a fresh subprocess per execution. `prefetch` (not in the seed's file; default: as many as the slots)
+is how many claimed executions may wait for a slot, so that a slot that finishes starts the next at once.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _KEYS: tuple[tuple[str, str, str], ...] = (
     ("execution", "execution_directory", "FLOMATION_RUNNER_EXECUTION_DIRECTORY"),
     ("execution", "executable_name", "FLOMATION_RUNNER_EXECUTABLE_NAME"),
     ("execution", "state_directory", "FLOMATION_RUNNER_STATE_DIRECTORY"),
+    ("execution", "prefetch", "FLOMATION_RUNNER_PREFETCH"),
 )
 ENVIRONMENT_VARIABLES = tuple(variable for _, _, variable in _KEYS)
 
@@ -54,6 +56,12 @@ class RunnerConfig:
     execution_directory: str = ""
     executable_name: str = ""
     state_directory: str = "./"
+    prefetch: int | None = None
+
+    @property
+    def claim_ahead(self) -> int:
+        """How many claimed executions may wait for a slot (`prefetch`; by default one per slot)."""
+        return self.max_concurrent_executors if self.prefetch is None else self.prefetch
 
     @property
     def api_url(self) -> str:
@@ -126,7 +134,11 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
     url = str(values["url"])
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{sources['url']} must be an http:// or https:// URL, got {url!r}")
-    for key, kind, minimum in (("checkin_timeout", float, 0.1), ("max_concurrent_executors", int, 1)):
+    for key, kind, minimum in (
+        ("checkin_timeout", float, 0.1),
+        ("max_concurrent_executors", int, 1),
+        ("prefetch", int, 0),
+    ):
         if key in values:
             values[key] = _number(values[key], sources[key], kind, minimum)
     for key in ("registration_code", "name", "certificate", "execution_directory", "executable_name"):

@@ -1,0 +1,84 @@
+"""The agent's scheduling, one piece at a time: claiming ahead of its slots, and a claimed execution that
+was cancelled or lost while it waited for a slot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flomation.runner.agent import Agent
+from flomation.runner.config import RunnerConfig
+from flomation.runner.jobs import Job
+
+
+class RecordingReporter:
+    def __init__(self) -> None:
+        self.results: list[tuple[str, dict[str, Any]]] = []
+
+    def result(self, job: Job, result: dict[str, Any], on_done: Any) -> None:
+        self.results.append((job.id, result))
+        on_done(job, "ok")
+
+
+class RecordingExecutor:
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+
+    def run(self, job: Job, workspace: Path, emit: Any) -> dict[str, Any]:
+        self.ran.append(job.id)
+        return {"status": "succeeded", "outputs": {}, "node_results": {}, "checkpoint": None, "error": ""}
+
+    def close(self) -> None:
+        pass
+
+
+def agent(tmp_path: Path, **config: Any) -> Agent:
+    made = Agent(RunnerConfig(url="http://api.invalid", state_directory=str(tmp_path), **config))
+    made.reporter = RecordingReporter()  # type: ignore[assignment]
+    return made
+
+
+def job(name: str) -> Job:
+    return Job(id=name, lease_token="t", attempt=1, flow={})
+
+
+def test_it_claims_for_its_idle_slots_plus_the_executions_it_may_keep_waiting(tmp_path):
+    runner = agent(tmp_path, max_concurrent_executors=2, prefetch=3)
+    asked: list[int] = []
+
+    def claim(free: int) -> dict[str, Any]:
+        asked.append(free)
+        if len(asked) == 1:
+            return {"executions": [{"id": "a", "lease_token": "t", "flow": {}}]}
+        runner.stop.set()
+        return {}
+
+    runner._claim = claim  # type: ignore[method-assign]
+    runner._idle_count = 2
+    runner._claim_loop()
+    assert asked == [5, 4]  # 2 idle + 3 ahead; then one already waits for a slot
+    assert runner._jobs.get_nowait().id == "a"
+
+
+def test_with_every_slot_busy_it_still_claims_ahead(tmp_path):
+    runner = agent(tmp_path, max_concurrent_executors=1)
+    asked: list[int] = []
+    runner._claim = lambda free: (asked.append(free), runner.stop.set(), {})[-1]  # type: ignore[method-assign]
+    runner._claim_loop()
+    assert asked == [1]
+
+
+def test_an_execution_cancelled_while_it_waited_is_reported_cancelled_without_running(tmp_path):
+    runner = agent(tmp_path)
+    executor = RecordingExecutor()
+    cancelled, lost, fine = job("cancelled"), job("lost"), job("fine")
+    cancelled.cancel.set()
+    lost.lost = True
+    for each in (cancelled, lost, fine):
+        runner._active[each.id] = each
+        runner._execute(executor, each)
+    assert executor.ran == ["fine"]
+    reported = dict(runner.reporter.results)  # type: ignore[union-attr]
+    assert set(reported) == {"cancelled", "fine"}
+    assert reported["cancelled"]["status"] == "cancelled"
+    assert runner._active == {}
