@@ -101,7 +101,12 @@ def membership_require(
     except (Membership.DoesNotExist, ValidationError, ValueError, TypeError):
         # A malformed id is a miss too, never a server error.
         raise NotFound("No such organisation.") from None
-    if permission is not None and permission not in membership_permissions(membership=membership):
+    # Groups only add permissions: the group query is needed only when the role does not grant it.
+    if (
+        permission is not None
+        and permission not in ROLE_DEFAULTS.get(membership.role, frozenset())
+        and permission not in membership_permissions(membership=membership)
+    ):
         raise PermissionDenied(f"You need the permission {permission!r} in this organisation.")
     return membership
 

@@ -160,3 +160,44 @@ def test_run_now_wakes_the_queue_with_notify(cast, as_, workflow, transactional_
         notices = list(listener.notifies(timeout=5, stop_after=1))
     assert [n.channel for n in notices] == [channel]
     assert isinstance(listener, psycopg.Connection)
+
+
+def test_run_now_answers_with_the_stored_execution_in_a_handful_of_queries(cast, as_, workflow):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_("owner")
+    run(client, cast, workflow, {"customerId": "c0", "action": "update"})  # the shared queue is made once
+    with CaptureQueriesContext(connection) as queries:
+        response = run(client, cast, workflow, {"customerId": "c1", "action": "update"})
+    assert response.status_code == 201, response.content
+    stored = m.Execution.objects.get(id=response.json()["id"])
+    body = response.json()
+    assert (body["state"], body["revision"], body["steps"]) == ("pending", stored.revision.number, [])
+    assert body["workflow"] == {"id": str(workflow.id), "name": workflow.name}
+    assert body["environment"]["name"] == "production"
+    assert body["created_at"].startswith(stored.created_at.isoformat()[:19])
+    # session, membership (with account and organisation), workflow, environment, deployment, queue, then
+    # the insert and its NOTIFY in a transaction (here a savepoint)
+    assert len(queries) <= 10, "\n".join(q["sql"][:100] for q in queries)
+
+
+def test_run_now_still_refuses_outsiders_viewers_and_ended_sessions(cast, as_, workflow):
+    from flomation.identity.services.sessions import session_revoke
+    from flomation.identity.tokens import token_decode
+    from tests.core.conftest import identity_token
+
+    inputs = {"customerId": "c1", "action": "update"}
+    assert run(as_("outsider"), cast, workflow, inputs).status_code == 404
+    assert run(as_("viewer"), cast, workflow, inputs).status_code == 403
+    m.Group.objects.create(
+        organisation=cast.organisation, name="runners", permissions=["flow.execute"]
+    ).members.add(cast.viewer)
+    assert run(as_("viewer"), cast, workflow, inputs).status_code == 201
+    token = identity_token(cast.member)
+    client = as_("member")
+    client.credentials(HTTP_AUTHORIZATION="Bearer " + token)
+    assert run(client, cast, workflow, inputs).status_code == 201
+    claims = token_decode(token)
+    session_revoke(user_id=claims["sub"], session_id=claims["jti"])
+    assert run(client, cast, workflow, inputs).status_code == 401

@@ -14,10 +14,10 @@ from rest_framework.views import APIView, exception_handler
 
 from flomation.core.api.authentication import ApiTokenAuthentication
 from flomation.core.models import Account, ApiToken, Membership, Organisation
-from flomation.core.permissions import membership_require
+from flomation.core.permissions import NotFound, membership_require
 from flomation.core.services.errors import Conflict, FlowInvalid
 from flomation.core.services.executions import ExecutionRefused
-from flomation.core.services.organisations import account_touch
+from flomation.core.services.organisations import account_sync, account_touch
 from flomation.identity.authentication import FlomationAuthentication
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,11 @@ class ApiView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self.account = account_touch(user=request.user)
+        self.account = self.caller_account(request, **kwargs)
+
+    def caller_account(self, request: Request, **kwargs: Any) -> Account:
+        """The caller's Account, created on their first authenticated request."""
+        return account_touch(user=request.user)
 
     @property
     def api_token(self) -> ApiToken | None:
@@ -95,18 +99,23 @@ class OrganisationView(ApiView):
     membership: Membership
     organisation: Organisation
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
+    def caller_account(self, request: Request, **kwargs: Any) -> Account:
+        """Checks the membership first: one query reads it with the caller's Account and organisation."""
         permission = self.permissions.get(request.method or "GET")
         if permission is None and request.method not in ("OPTIONS", "HEAD"):
             raise exceptions.MethodNotAllowed(request.method or "")
-        self.membership = membership_require(
-            account_or_user=self.account,
-            organisation_id=kwargs["org_id"],
-            permission=permission or self.permissions.get("GET"),
-            api_token=self.api_token,
-        )
+        try:
+            self.membership = membership_require(
+                account_or_user=request.user,
+                organisation_id=kwargs["org_id"],
+                permission=permission or self.permissions.get("GET"),
+                api_token=self.api_token,
+            )
+        except NotFound:
+            account_touch(user=request.user)  # an outsider's Account exists from their first request too
+            raise
         self.organisation = self.membership.organisation
+        return account_sync(account=self.membership.account, user=request.user)
 
     def paginate(self, queryset: Any, serializer_class: Any, **context: Any) -> Response:
         paginator = self.pagination_class() if self.pagination_class else None

@@ -14,8 +14,10 @@ from flomation.core.api.serializers import executions as s
 from flomation.core.api.workflows import WorkflowView
 from flomation.core.models import Execution, ExecutionState
 from flomation.core.selectors import executions as sel
+from flomation.core.selectors import workflows as sel_workflows
 from flomation.core.selectors.environments import environment_by_id_or_name
 from flomation.core.services import execution_control as svc
+from flomation.core.services.executions import Created
 
 TAG = ["executions"]
 IDEMPOTENCY = OpenApiParameter(
@@ -26,11 +28,16 @@ IDEMPOTENCY = OpenApiParameter(
 )
 
 
-def _created(created: object, code_if_new: int = status.HTTP_201_CREATED) -> Response:
-    execution = created.execution  # type: ignore[attr-defined]
-    execution = Execution.objects.select_related("workflow", "environment", "revision").get(id=execution.id)
-    code = code_if_new if created.created else status.HTTP_200_OK  # type: ignore[attr-defined]
-    return Response(s.ExecutionDetailSerializer(execution).data, status=code)
+def _created(created: Created, code_if_new: int = status.HTTP_201_CREATED) -> Response:
+    if created.created:
+        # The execution as it was stored, with the workflow, revision and environment it was made from: a
+        # new execution has no steps yet, so nothing needs reading back.
+        data = s.ExecutionDetailSerializer(created.execution, context={"steps": []}).data
+        return Response(data, status=code_if_new)
+    execution = Execution.objects.select_related("workflow", "environment", "revision").get(
+        id=created.execution.id
+    )
+    return Response(s.ExecutionDetailSerializer(execution).data, status=status.HTTP_200_OK)
 
 
 class RunNowView(WorkflowView):
@@ -46,7 +53,7 @@ class RunNowView(WorkflowView):
         "Idempotency-Key matched an earlier run.",
     )
     def post(self, request: Request, org_id: str, workflow_id: str) -> Response:
-        workflow = self.workflow(workflow_id)
+        workflow = sel_workflows.workflow_get(organisation=self.organisation, workflow_id=workflow_id)
         data = validated(s.RunNowSerializer, request.data or {})
         environment = data.get("environment")
         created = svc.execution_run_now(

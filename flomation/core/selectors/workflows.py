@@ -44,11 +44,14 @@ def workflow_list(
 
 
 def workflow_get(*, organisation: Organisation, workflow_id: Any, account: Account | None = None) -> Workflow:
-    return get_or_404(
+    """The organisation's workflow (archived too), with its queue; `is_favourite` only with `account`."""
+    workflow = get_or_404(
         workflow_list(organisation=organisation, account=account, include_archived=True),
         "workflow",
         id=workflow_id,
     )
+    workflow.organisation = organisation  # the caller's row: reading it again would cost a query
+    return workflow
 
 
 def revision_list(*, workflow: Workflow) -> QuerySet[Revision]:

@@ -15,12 +15,20 @@ def account_touch(*, user: IdentityUser) -> Account:
     account, created = Account.objects.get_or_create(
         id=user.user_id, defaults={"email": user.email, "display_name": user.display_name}
     )
-    if not created and (account.email != user.email or account.display_name != user.display_name):
-        if user.email:
-            account.email = user.email
-        if user.display_name:
-            account.display_name = user.display_name
-        account.save(update_fields=["email", "display_name"])
+    return account if created else account_sync(account=account, user=user)
+
+
+def account_sync(*, account: Account, user: IdentityUser) -> Account:
+    """Brings the caller's Account up to date with identity's email and name (a write only if they changed)."""
+    changed = [
+        name
+        for name in ("email", "display_name")
+        if getattr(user, name) and getattr(account, name) != getattr(user, name)
+    ]
+    for name in changed:
+        setattr(account, name, getattr(user, name))
+    if changed:
+        account.save(update_fields=changed)
     return account
 
 

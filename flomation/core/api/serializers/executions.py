@@ -56,6 +56,8 @@ class ExecutionDetailSerializer(ExecutionSerializer):
         fields = [*ExecutionSerializer.Meta.fields, "trigger_data", "outputs", "steps"]
 
     def get_steps(self, execution: Execution) -> list[dict[str, Any]]:
+        if "steps" in self.context:  # given by the caller (a new execution has none)
+            return self.context["steps"]
         return StepSerializer(execution.steps.order_by("id"), many=True).data  # type: ignore[return-value]
 
 
