@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 import uuid
@@ -20,13 +19,16 @@ from functools import cache
 from typing import Any, Protocol
 
 import psycopg
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
 from flomation.core.models import Execution, ExecutionState
-from flomation.core.services.executions import execution_channel, execution_create
+from flomation.core.services.executions import (
+    CompanionInsert,
+    execution_channel,
+    execution_create_fast,
+)
 from flomation.launch.models import Invocation, Trigger
 from flomation.launch.remote import ApiClient, RemoteError, launch_api_settings
 
@@ -88,32 +90,28 @@ class LocalGateway:
         idempotency_key: str | None = None,
         delivery_id: str | None = None,
     ) -> Accepted:
+        """Stores the execution, its queue's NOTIFY and the Invocation in one statement (one round trip):
+        a 2xx after this returns means all three are committed (or will commit with the caller's
+        transaction, when there is one)."""
+        invocation_id = uuid.uuid4()
         try:
-            with transaction.atomic():
-                result = execution_create(
-                    workflow=trigger.workflow,
-                    trigger_type=trigger.kind,
-                    trigger_data=trigger_data,
-                    environment=trigger.environment,
-                    deployment=trigger.deployment,
-                    idempotency_key=core_idempotency_key(trigger, idempotency_key)
-                    if idempotency_key
-                    else None,
-                )
-                if not result.created:
-                    return Accepted(result.execution.id, False)
-                invocation_id = _invocation_insert(
-                    trigger=trigger,
-                    execution_id=result.execution.id,
-                    idempotency_key=idempotency_key,
-                    delivery_id=delivery_id,
-                    method=method,
-                    payload=trigger_data,
-                )
+            result = execution_create_fast(
+                workflow=trigger.workflow,
+                trigger_type=trigger.kind,
+                trigger_data=trigger_data,
+                environment=trigger.environment,
+                deployment=trigger.deployment,
+                idempotency_key=core_idempotency_key(trigger, idempotency_key) if idempotency_key else None,
+                companion=CompanionInsert(
+                    _INSERT_INVOCATION, (invocation_id, trigger.id, idempotency_key, delivery_id, method)
+                ),
+            )
         except IntegrityError as error:
             if _constraint_name(error) == "launch_invocation_delivery":
                 raise Replayed(delivery_id) from None
             raise
+        if not result.created:
+            return Accepted(result.execution.id, False)
         return Accepted(result.execution.id, True, invocation_id)
 
     def wait(self, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
@@ -137,39 +135,14 @@ class LocalGateway:
                     pass
 
 
-_INSERT_INVOCATION = f"""
-INSERT INTO {Invocation._meta.db_table}
-       (id, trigger_id, execution_id, idempotency_key, delivery_id, method, payload, received_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, now())
-"""
-
-
-def _invocation_insert(
-    *,
-    trigger: Trigger,
-    execution_id: uuid.UUID,
-    idempotency_key: str | None,
-    delivery_id: str | None,
-    method: str,
-    payload: dict[str, Any],
-) -> uuid.UUID:
-    """Stores an Invocation with one plain INSERT: on the webhook path, compiling the ORM's insert cost
-    as much as running it (bench/launch_bench.py)."""
-    invocation_id = uuid.uuid4()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_INVOCATION,
-            [
-                invocation_id,
-                trigger.id,
-                execution_id,
-                idempotency_key,
-                delivery_id,
-                method,
-                json.dumps(payload, cls=DjangoJSONEncoder),
-            ],
-        )
-    return invocation_id
+# The Invocation row, written by core's execution insert statement (`created_execution` is the new
+# execution; its stored trigger data is the payload, so the body is serialised once).
+_INSERT_INVOCATION = (
+    f"INSERT INTO {Invocation._meta.db_table} "
+    "(id, trigger_id, execution_id, idempotency_key, delivery_id, method, payload, received_at) "
+    "SELECT %s, %s, created_execution.id, %s, %s, %s, created_execution.trigger_data, now() "
+    "FROM created_execution"
+)
 
 
 def _finished(execution_id: uuid.UUID) -> Outcome | None:
