@@ -1,8 +1,9 @@
 """The runner agent: registers, long-polls for work, runs it in its slots, heartbeats and reports. No Django.
 
-Threads: the caller's thread claims (a long poll of up to 25 s) while a slot is free or fewer than
-`claim_ahead` claimed executions wait for one, so a slot that finishes starts the next at once; one thread per
-slot runs executions through its executor (warm process or subprocess); the reporter sends events and
+Threads: the caller's thread claims (a long poll of up to 25 s) while a slot is free or while fewer
+executions wait for one than the slots finish in about AHEAD_SECONDS at the recent pace (at most the
+configured `claim_ahead`): a slot that finishes starts the next execution at once, and long executions never
+leave claimed work waiting that another runner could start. One thread per slot runs executions through its executor (warm process or subprocess); the reporter sends events and
 results; the heartbeat extends leases and learns of cancellations (every HEARTBEAT_BUSY seconds while
 anything runs). When the API is gone every part retries with backoff and carries on when it returns.
 """
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 CLAIM_WAIT_SECONDS = 25
 HEARTBEAT_BUSY = 0.5
+# Claimed executions wait for a slot about this long at most (on average); AVERAGE_WEIGHT smooths the pace.
+AHEAD_SECONDS = 1.0
+AVERAGE_WEIGHT = 0.2
 
 
 class Executor(Protocol):
@@ -48,6 +52,7 @@ class Agent:
         self.client = ApiClient(config.api_url, pool_size=4)
         self.slots = config.max_concurrent_executors
         self.claim_ahead = config.claim_ahead
+        self._average_seconds: float | None = None  # how long an execution takes lately
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._idle_count = 0
         self._slot_changed = threading.Condition()
@@ -125,7 +130,7 @@ class Agent:
         delay = self.config.checkin_timeout
         while not self.stop.is_set():
             with self._slot_changed:
-                free = self._idle_count + self.claim_ahead - self._jobs.qsize()
+                free = self._idle_count + self._ahead() - self._jobs.qsize()
                 if free <= 0:
                     self._slot_changed.wait(0.5)
                     continue
@@ -147,6 +152,13 @@ class Agent:
                 self._jobs.put(job)
             if answer.get("executions") and self._heartbeat_idle:
                 self._wake_heartbeat.set()
+
+    def _ahead(self) -> int:
+        """How many claimed executions may wait for a slot: none until the pace is known."""
+        if self._average_seconds is None:
+            return 0
+        finishing = self.slots * AHEAD_SECONDS / max(self._average_seconds, 0.001)
+        return min(self.claim_ahead, int(finishing))
 
     def _claim(self, free: int) -> dict[str, Any]:
         """The long poll runs in a helper thread so that `stop` ends the loop at once."""
@@ -214,6 +226,7 @@ class Agent:
             reporter.result(job, cancelled_result(), self._done)
             return
         workspace = self.config.workspace_root / f"{job.id}-{job.attempt}"
+        started = time.monotonic()
         try:
             workspace.mkdir(parents=True, exist_ok=True)
             result = executor.run(job, workspace, lambda event: reporter.event(job, event))
@@ -222,10 +235,17 @@ class Agent:
             result = failed_result(f"The runner failed to run the execution: {error}")
         finally:
             shutil.rmtree(workspace, ignore_errors=True)
+            self._pace(time.monotonic() - started)
         if job.lost:
             self._done(job, "lost")
             return
         reporter.result(job, result, self._done)
+
+    def _pace(self, seconds: float) -> None:
+        previous = self._average_seconds
+        self._average_seconds = (
+            seconds if previous is None else previous + AVERAGE_WEIGHT * (seconds - previous)
+        )
 
     def _done(self, job: Job, outcome: str) -> None:
         with self._active_lock:

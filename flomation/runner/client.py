@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -70,6 +71,13 @@ class ApiClient:
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers["User-Agent"] = "flomation-runner"
+            # The proxy and CA-bundle variables are read once here rather than on every request (requests
+            # merges them per request, a large share of a runner's CPU under load); .netrc is not used.
+            session.proxies.update(requests.utils.get_environ_proxies(self.api_url))
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle:
+                session.verify = bundle
+            session.trust_env = False
             self._local.session = session
         return session
 

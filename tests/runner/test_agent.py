@@ -44,6 +44,7 @@ def job(name: str) -> Job:
 
 def test_it_claims_for_its_idle_slots_plus_the_executions_it_may_keep_waiting(tmp_path):
     runner = agent(tmp_path, max_concurrent_executors=2, prefetch=3)
+    runner._pace(0.01)  # short executions: its slots finish far more than 3 in a second
     asked: list[int] = []
 
     def claim(free: int) -> dict[str, Any]:
@@ -60,12 +61,28 @@ def test_it_claims_for_its_idle_slots_plus_the_executions_it_may_keep_waiting(tm
     assert runner._jobs.get_nowait().id == "a"
 
 
-def test_with_every_slot_busy_it_still_claims_ahead(tmp_path):
-    runner = agent(tmp_path, max_concurrent_executors=1)
+def claims_with_every_slot_busy(runner: Agent) -> list[int]:
     asked: list[int] = []
     runner._claim = lambda free: (asked.append(free), runner.stop.set(), {})[-1]  # type: ignore[method-assign]
+    with runner._slot_changed:
+        runner._slot_changed.notify_all()
     runner._claim_loop()
-    assert asked == [1]
+    return asked
+
+
+def test_with_every_slot_busy_it_claims_what_its_slots_finish_in_about_a_second(tmp_path):
+    runner = agent(tmp_path, max_concurrent_executors=2)
+    runner._pace(0.4)
+    assert claims_with_every_slot_busy(runner) == [5]  # 2 slots x 1 s / 0.4 s, under the cap of 8
+
+
+def test_long_executions_leave_nothing_waiting_that_another_runner_could_start(tmp_path):
+    runner = agent(tmp_path, max_concurrent_executors=2)
+    for seconds in (0.01, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0, 30.0):
+        runner._pace(seconds)
+    assert runner._ahead() == 0
+    fresh = agent(tmp_path)
+    assert fresh._ahead() == 0  # nothing is claimed ahead before the pace is known
 
 
 def test_an_execution_cancelled_while_it_waited_is_reported_cancelled_without_running(tmp_path):
