@@ -268,6 +268,9 @@ def main() -> None:
     parser.add_argument("--slots", default="1,4")
     parser.add_argument("--clients", type=int, default=8, help="threads creating executions")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument(
+        "--prefetch", type=int, help="executions the runner claims ahead of its slots (default: its own)"
+    )
     options = parser.parse_args()
 
     setup_django()
@@ -306,6 +309,11 @@ def main() -> None:
                     "FLOMATION_RUNNER_STATE_DIRECTORY": state,
                     "FLOMATION_RUNNER_MAX_EXECUTORS": str(slots),
                     "LOG_LEVEL": "WARNING",
+                    **(
+                        {}
+                        if options.prefetch is None
+                        else {"FLOMATION_RUNNER_PREFETCH": str(options.prefetch)}
+                    ),
                 }
                 runner = subprocess.Popen(
                     [sys.executable, "-m", "flomation.runner"], cwd=state, env=runner_env

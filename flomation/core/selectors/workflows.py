@@ -45,11 +45,12 @@ def workflow_list(
 
 def workflow_get(*, organisation: Organisation, workflow_id: Any, account: Account | None = None) -> Workflow:
     """The organisation's workflow (archived too), with its queue; `is_favourite` only with `account`."""
-    workflow = get_or_404(
-        workflow_list(organisation=organisation, account=account, include_archived=True),
-        "workflow",
-        id=workflow_id,
+    rows = (
+        workflow_list(organisation=organisation, account=account, include_archived=True)
+        if account is not None
+        else Workflow.objects.filter(organisation=organisation).select_related("queue")
     )
+    workflow = get_or_404(rows, "workflow", id=workflow_id)
     workflow.organisation = organisation  # the caller's row: reading it again would cost a query
     return workflow
 
