@@ -28,7 +28,7 @@ def _shared_queue_code() -> str:
     from flomation.core.services.queues import queue_registration_code, queue_shared
 
     try:
-        return queue_registration_code(queue=queue_shared())
+        return queue_registration_code(queue=queue_shared(fresh=True))
     finally:
         if not connection.in_atomic_block:  # the agent needs no database from here on
             connection.close()

@@ -177,6 +177,11 @@ def test_run_now_answers_with_the_stored_execution_in_a_handful_of_queries(cast,
     assert body["workflow"] == {"id": str(workflow.id), "name": workflow.name}
     assert body["environment"]["name"] == "production"
     assert body["created_at"].startswith(stored.created_at.isoformat()[:19])
+    from flomation.core.api.serializers.executions import ExecutionDetailSerializer
+
+    assert body == json.loads(json.dumps(ExecutionDetailSerializer(stored).data, default=str)) | {
+        "created_at": body["created_at"]
+    }
     # session, membership (with account and organisation), workflow, environment, deployment, queue, then
     # the insert and its NOTIFY in a transaction (here a savepoint)
     assert len(queries) <= 10, "\n".join(q["sql"][:100] for q in queries)

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_delete, post_migrate
 
 from flomation.core.models import Organisation, Queue, Runner
 from flomation.lib import crypto
 
 SHARED_QUEUE_NAME = "shared"
+# How long a process reuses the shared queue's row (every run on the shared queue needs it).
+SHARED_QUEUE_CACHE_SECONDS = 60.0
+_shared_cache: tuple[Queue, float] | None = None
 
 
 def _new_code() -> str:
@@ -50,10 +57,22 @@ def queue_registration_code(*, queue: Queue) -> str:
     return crypto.decrypt(settings.FLOMATION_ENCRYPTION_KEYS, queue.registration_code_ciphertext)
 
 
-def queue_shared() -> Queue:
-    """The platform-wide shared queue (no organisation), created on first use."""
+def queue_shared(*, fresh: bool = False) -> Queue:
+    """The platform-wide shared queue (no organisation), created on first use.
+
+    Unless `fresh`, a row this process read in the last minute is reused: new executions need only its
+    id, which does not change (a queue executions ran on is never deleted). Its registration code can
+    change: read that from a `fresh` row. Only a committed row is kept (read outside any transaction),
+    so a rolled-back creation is never remembered.
+    """
+    global _shared_cache
+    cached = _shared_cache
+    if not fresh and cached is not None and time.monotonic() - cached[1] < SHARED_QUEUE_CACHE_SECONDS:
+        return cached[0]
     queue = Queue.objects.filter(organisation__isnull=True, name=SHARED_QUEUE_NAME).first()
     if queue:
+        if not connection.in_atomic_block:
+            _shared_cache = (queue, time.monotonic())
         return queue
     try:
         with transaction.atomic():
@@ -105,3 +124,13 @@ def runner_set_enabled(*, runner: Runner, enabled: bool) -> Runner:
     runner.enabled = enabled
     runner.save(update_fields=["enabled"])
     return runner
+
+
+def _forget_shared_queue(**kwargs: Any) -> None:
+    global _shared_cache
+    _shared_cache = None
+
+
+post_delete.connect(_forget_shared_queue, sender=Queue, dispatch_uid="flomation.queue_shared.delete")
+# A flush (test databases between tests) truncates tables and then sends post_migrate.
+post_migrate.connect(_forget_shared_queue, dispatch_uid="flomation.queue_shared.migrate")
