@@ -162,6 +162,17 @@ def test_run_now_wakes_the_queue_with_notify(cast, as_, workflow, transactional_
     assert isinstance(listener, psycopg.Connection)
 
 
+def test_a_test_run_finds_only_the_organisations_own_workflows_with_a_saved_revision(cast, as_):
+    client = as_("owner")
+    elsewhere = f.WorkflowFactory(organisation=cast.other_organisation)
+    for workflow_id in (elsewhere.id, "not-a-uuid", "00000000-0000-0000-0000-000000000000"):
+        response = client.post(cast.url(f"workflows/{workflow_id}/run"), {"inputs": {}}, format="json")
+        assert response.status_code == 404, workflow_id
+    unsaved = f.WorkflowFactory(organisation=cast.organisation, revisions=0)
+    response = client.post(cast.url(f"workflows/{unsaved.id}/run"), {"inputs": {}}, format="json")
+    assert response.status_code == 409 and "no saved revision" in response.json()["detail"]
+
+
 def test_run_now_answers_with_the_stored_execution_in_a_handful_of_queries(cast, as_, workflow):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

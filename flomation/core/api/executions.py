@@ -62,11 +62,18 @@ class RunNowView(WorkflowView):
         "Idempotency-Key matched an earlier run.",
     )
     def post(self, request: Request, org_id: str, workflow_id: str) -> Response:
-        workflow = sel_workflows.workflow_get(organisation=self.organisation, workflow_id=workflow_id)
         data = validated(s.RunNowSerializer, request.data or {})
         environment = data.get("environment")
+        if environment:  # the environment's deployed revision runs
+            workflow = sel_workflows.workflow_get(organisation=self.organisation, workflow_id=workflow_id)
+            latest = None
+        else:  # a test run of the latest revision
+            workflow, latest = sel_workflows.workflow_get_latest(
+                organisation=self.organisation, workflow_id=workflow_id
+            )
         created = svc.execution_run_now(
             workflow=workflow,
+            latest_revision=latest,
             environment=environment_by_id_or_name(organisation=self.organisation, value=environment)
             if environment
             else None,

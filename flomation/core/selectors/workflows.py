@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from flomation.core.models import Account, Deployment, Organisation, Revision, Workflow, WorkflowFavourite
+from flomation.core.permissions import NotFound
 from flomation.core.selectors.common import get_or_404
 
 ORDERINGS = {"name", "-name", "updated_at", "-updated_at", "created_at", "-created_at"}
@@ -53,6 +55,25 @@ def workflow_get(*, organisation: Organisation, workflow_id: Any, account: Accou
     workflow = get_or_404(rows, "workflow", id=workflow_id)
     workflow.organisation = organisation  # the caller's row: reading it again would cost a query
     return workflow
+
+
+def workflow_get_latest(*, organisation: Organisation, workflow_id: Any) -> tuple[Workflow, Revision | None]:
+    """The organisation's workflow (as workflow_get, without `is_favourite`) and its latest revision, read
+    together in one query when it has one (run now's test run)."""
+    try:
+        revision = (
+            Revision.objects.select_related("workflow__queue")
+            .filter(workflow__organisation=organisation, workflow_id=workflow_id)
+            .order_by("-number")
+            .first()
+        )
+    except (ValidationError, ValueError):
+        raise NotFound("No such workflow.") from None
+    if revision is None:
+        return workflow_get(organisation=organisation, workflow_id=workflow_id), None
+    workflow = revision.workflow
+    workflow.organisation = organisation
+    return workflow, revision
 
 
 def revision_list(*, workflow: Workflow) -> QuerySet[Revision]:

@@ -19,6 +19,7 @@ from flomation.core.models import (
     Environment,
     Execution,
     ExecutionState,
+    Revision,
     Workflow,
     WorkflowState,
 )
@@ -35,11 +36,13 @@ def execution_run_now(
     created_by: Account | None,
     idempotency_key: str | None = None,
     node_id: str | None = None,
+    latest_revision: Revision | None = None,
 ) -> Created:
     """Runs a workflow by hand ("run now"), its inputs checked against the manual trigger's input schema.
 
     In an environment the current deployment's revision runs (the workflow must be deployed there and not
-    paused); with no environment the latest revision runs as a test.
+    paused); with no environment the latest revision runs as a test (`latest_revision` when the caller
+    has already read it with the workflow).
     """
     if workflow.state == WorkflowState.ARCHIVED:
         raise Conflict("The workflow is archived; restore it before running it.")
@@ -57,6 +60,8 @@ def execution_run_now(
         if deployment is None:
             raise Conflict(f"The workflow is not deployed to {environment.name}; deploy it first.")
         revision = deployment.revision
+    elif latest_revision is not None and latest_revision.workflow_id == workflow.id:
+        revision = latest_revision
     else:
         revision = workflow.revisions.order_by("-number").first()
         if revision is None:
