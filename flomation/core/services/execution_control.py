@@ -24,7 +24,13 @@ from flomation.core.models import (
     WorkflowState,
 )
 from flomation.core.services.errors import Conflict
-from flomation.core.services.executions import Created, execution_create, notify_execution, notify_queue
+from flomation.core.services.executions import (
+    Created,
+    execution_create,
+    execution_create_fast,
+    notify_execution,
+    notify_queue,
+)
 from flomation.core.services.inputs import input_schema, inputs_validate, manual_trigger_node
 
 
@@ -74,7 +80,8 @@ def execution_run_now(
         checked["__node_id"] = str(trigger.get("id"))
     if created_by is not None:
         checked.setdefault("__triggering_user_id", str(created_by.id))
-    return execution_create(
+    # One statement stores the execution and wakes its queue: run now is a hot path (API, editor).
+    return execution_create_fast(
         workflow=workflow,
         trigger_type="manual",
         trigger_data=checked,
