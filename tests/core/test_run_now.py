@@ -217,3 +217,23 @@ def test_run_now_still_refuses_outsiders_viewers_and_ended_sessions(cast, as_, w
     claims = token_decode(token)
     session_revoke(user_id=claims["sub"], session_id=claims["jti"])
     assert run(client, cast, workflow, inputs).status_code == 401
+
+
+def test_the_workflow_read_with_its_latest_revision_is_the_orms_row(cast):
+    from flomation.core.selectors.workflows import workflow_get_latest
+
+    queue = f.QueueFactory(organisation=cast.organisation)
+    workflow = f.WorkflowFactory(
+        organisation=cast.organisation, revisions=3, queue=queue, notify_recipients=["a@example.test"]
+    )
+    loaded, revision = workflow_get_latest(organisation=cast.organisation, workflow_id=workflow.id)
+    expected = m.Workflow.objects.get(id=workflow.id)
+    for model, got, want in (
+        (m.Workflow, loaded, expected),
+        (m.Queue, loaded.queue, queue),
+        (m.Revision, revision, expected.revisions.order_by("-number").first()),
+    ):
+        for field in model._meta.concrete_fields:
+            assert getattr(got, field.attname) == getattr(want, field.attname), field.name
+    assert revision.number == 3 and revision.workflow is loaded and loaded.organisation is cast.organisation
+    assert not loaded._state.adding and revision.flow == expected.revisions.get(number=3).flow
