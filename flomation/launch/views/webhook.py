@@ -26,11 +26,13 @@ from flomation.launch.models import Trigger, TriggerKind
 from flomation.launch.services.gateway import Outcome, Replayed, execution_gateway
 from flomation.launch.services.secrets import trigger_secrets
 from flomation.launch.webhooks import authenticate, cors_origin_allowed, request_headers
+from flomation.middleware import stateless
 
 WEBHOOK_KINDS = frozenset({TriggerKind.WEBHOOK, TriggerKind.WEB, TriggerKind.OTHER})
 _HOP_BY_HOP = frozenset({"connection", "transfer-encoding", "content-length", "keep-alive", "upgrade"})
 
 
+@stateless
 @csrf_exempt
 def webhook(request: HttpRequest, public_id: str) -> HttpResponse:
     origin = request.headers.get("Origin", "")
