@@ -30,9 +30,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--bind", help="address:port to listen on (default 0.0.0.0:<role's port>)")
-        parser.add_argument("--workers", type=int, help=f"web worker processes (default {settings.WEB_WORKERS})")
-        parser.add_argument("--threads", type=int, help=f"threads per worker (default {settings.WEB_THREADS})")
-        parser.add_argument("--no-loops", action="store_true", help="serve HTTP only, start no background loop")
+        parser.add_argument(
+            "--workers", type=int, help=f"web worker processes (default {settings.WEB_WORKERS})"
+        )
+        parser.add_argument(
+            "--threads", type=int, help=f"threads per worker (default {settings.WEB_THREADS})"
+        )
+        parser.add_argument(
+            "--no-loops", action="store_true", help="serve HTTP only, start no background loop"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.check(display_num_errors=False, fail_level=40)  # ERROR and above stop start-up
@@ -85,7 +91,8 @@ class Command(BaseCommand):
             # Several serve processes may share a box (one per role): they must not fight over
             # gunicorn's one default control socket, which nothing here uses.
             "--no-control-socket",
-            "--access-logfile", "-" if settings.LOG_LEVEL == "DEBUG" else "/dev/null",
+            # No access log below DEBUG: gunicorn formats every line even when it goes to /dev/null.
+            *(["--access-logfile", "-"] if settings.LOG_LEVEL == "DEBUG" else []),
             "--error-logfile", "-",
             "--log-level", settings.LOG_LEVEL.lower(),
             "--name", "flomation-" + "-".join(sorted(settings.FLOMATION_ROLES)),
