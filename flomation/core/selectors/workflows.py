@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from flomation.core.models import (
     Account,
@@ -18,9 +17,8 @@ from flomation.core.models import (
     WorkflowFavourite,
 )
 from flomation.core.permissions import NotFound
+from flomation.core.rows import columns, loaded, width
 from flomation.core.selectors.common import get_or_404
-
-M = TypeVar("M", bound=Model)
 
 ORDERINGS = {"name", "-name", "updated_at", "-updated_at", "created_at", "-created_at"}
 
@@ -70,27 +68,11 @@ def workflow_get(*, organisation: Organisation, workflow_id: Any, account: Accou
     return workflow
 
 
-def _columns(model: type[Model], alias: str) -> str:
-    return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
-
-
-def _loaded(model: type[M], values: Sequence[Any]) -> M | None:
-    """A model instance from its concrete fields' column values, as the ORM loads it; None for a NULL row."""
-    fields = model._meta.concrete_fields
-    if values[0] is None:  # the primary key of an outer join that matched nothing
-        return None
-    converted = [
-        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-        for field, value in zip(fields, values, strict=True)
-    ]
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
-
-
 @cache
 def _latest_sql() -> str:
     workflows, queues, revisions = (m._meta.db_table for m in (Workflow, Queue, Revision))
     return (
-        f"SELECT {_columns(Workflow, 'w')}, {_columns(Queue, 'q')}, {_columns(Revision, 'r')} "
+        f"SELECT {columns(Workflow, 'w')}, {columns(Queue, 'q')}, {columns(Revision, 'r')} "
         f"FROM {workflows} w LEFT JOIN {queues} q ON q.id = w.queue_id "
         f"LEFT JOIN LATERAL (SELECT * FROM {revisions} x WHERE x.workflow_id = w.id "
         "ORDER BY x.number DESC LIMIT 1) r ON true "
@@ -110,10 +92,10 @@ def workflow_get_latest(*, organisation: Organisation, workflow_id: Any) -> tupl
         row = cursor.fetchone()
     if row is None:
         raise NotFound("No such workflow.")
-    widths = [len(m._meta.concrete_fields) for m in (Workflow, Queue)]
-    workflow = _loaded(Workflow, row[: widths[0]])
-    queue = _loaded(Queue, row[widths[0] : sum(widths)])
-    revision = _loaded(Revision, row[sum(widths) :])
+    queue_at, revision_at = width(Workflow), width(Workflow) + width(Queue)
+    workflow = loaded(Workflow, row[:queue_at])
+    queue = loaded(Queue, row[queue_at:revision_at])
+    revision = loaded(Revision, row[revision_at:])
     assert workflow is not None
     workflow.queue = queue
     workflow.organisation = organisation
