@@ -3,9 +3,14 @@
 Every 202 means an Execution row (and its Invocation) was committed before the answer; the script checks
 the row count against wrk's request count afterwards.
 
-Run: .venv/bin/python bench/launch_bench.py [--duration 20] [--connections 32] [--workers N]
+Run: .venv/bin/python bench/launch_bench.py [--duration 20] [--connections 16] [--workers N]
 Needs wrk (apt-get install -y wrk). Uses the embedded PostgreSQL with its own database
 (flomation_bench_launch) unless DATABASE_URL is set. Target on a 2-core machine: >= 1000 req/s, p99 <= 50 ms.
+
+Why 16 connections: wrk is a closed loop, so its connection count is the number of requests in flight. At
+1,000 requests/s answered in a few milliseconds each, senders arriving independently have about 5-10
+requests in flight; 16 covers their bursts. With 32 or more on 2 cores, the latency wrk measures is mostly
+requests queueing behind each other, not the cost of one request (pass --connections 32 to see it).
 """
 
 from __future__ import annotations
@@ -95,6 +100,24 @@ def execution_count() -> int:
     ).count()
 
 
+def cpu_seconds(*, group: int, database: str) -> tuple[float, float]:
+    """CPU (user + system) so far of the serve process group, and of PostgreSQL backends on `database`."""
+    tick = os.sysconf("SC_CLK_TCK")
+    served = backends = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            used = (int(fields[11]) + int(fields[12])) / tick
+            if int(fields[2]) == group:
+                served += used
+            elif database in Path(f"/proc/{pid}/cmdline").read_text():
+                backends += used
+        except (OSError, ValueError, IndexError):
+            continue
+    return served, backends
+
+
 def run_wrk(url: str, *, duration: int, connections: int, threads: int, script: Path) -> str:
     command = [
         "wrk",
@@ -134,7 +157,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--duration", type=int, default=20)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (requests in flight)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: the setting's)")
     parser.add_argument("--web-threads", type=int, default=0, help="threads per gunicorn worker")
@@ -172,6 +195,8 @@ def main() -> None:
             script.write(WRK_SCRIPT)
         run_wrk(url, duration=3, connections=args.connections, threads=args.threads, script=Path(script.name))
         before = execution_count()
+        load_before = os.getloadavg()
+        cpu_before = cpu_seconds(group=server.pid, database=os.environ["EMBEDDED_DATABASE_NAME"])
         output = run_wrk(
             url,
             duration=args.duration,
@@ -179,6 +204,8 @@ def main() -> None:
             threads=args.threads,
             script=Path(script.name),
         )
+        load_after = os.getloadavg()
+        cpu_after = cpu_seconds(group=server.pid, database=os.environ["EMBEDDED_DATABASE_NAME"])
         after = execution_count()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -186,7 +213,19 @@ def main() -> None:
     result = parse(output)
     committed = after - before
     print(output)
+    from django.conf import settings
+
+    print(
+        f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s; serve --role launch: "
+        f"{args.workers or settings.WEB_WORKERS} workers x {args.web_threads or settings.WEB_THREADS} threads; "
+        f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after"
+    )
     print(f"requests/s: {result['rps']:.0f}")
+    served, backends = (
+        (after_ - before_) / max(1, result["requests"]) * 1e6
+        for before_, after_ in zip(cpu_before, cpu_after, strict=True)
+    )
+    print(f"CPU per request: serve (gunicorn workers) {served:.0f} us, PostgreSQL backends {backends:.0f} us")
     print(f"latency p50: {result['p50_ms']:.1f} ms, p99: {result['p99_ms']:.1f} ms")
     print(
         f"requests: {result['requests']}, non-2xx: {result['non_2xx']}, execution rows committed: {committed}"

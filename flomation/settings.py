@@ -33,8 +33,11 @@ IDENTITY_SERVICE = env.url("IDENTITY_SERVICE", "")
 EDITOR_URL = env.url("EDITOR_URL", FLOMATION_PUBLIC_URL)
 
 # --- web server (manage.py serve) ------------------------------------------------------------------
-WEB_WORKERS = env.int("FLOMATION_WEB_WORKERS", 2 * (os.cpu_count() or 1) + 1)
-WEB_THREADS = env.int("FLOMATION_WEB_THREADS", 8)
+# One worker process per core plus one: the work is Python holding the GIL, so more processes than cores only
+# trade CPU for context switches (with 2 x cores + 1 the webhook path cost more CPU per request, no more rps).
+# 12 threads each keep room for long polls, event streams and lastNode waits, which hold a thread, not CPU.
+WEB_WORKERS = env.int("FLOMATION_WEB_WORKERS", (os.cpu_count() or 1) + 1)
+WEB_THREADS = env.int("FLOMATION_WEB_THREADS", 12)
 WEB_BIND = env.str("FLOMATION_BIND", "")
 
 # --- launch role ---------------------------------------------------------------------------------
