@@ -62,6 +62,7 @@ class Agent:
         self._heartbeat_idle = False
         self._threads: list[threading.Thread] = []
         self._executors: list[Executor] = []
+        self._set_aside: list[Job] = []  # taken by a slot as the agent stopped: given back, not run
         self.reporter: Reporter | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -112,17 +113,52 @@ class Agent:
             self.client.call("POST", "claim", {"free": 0, "total": self.slots}, timeout=2)
         except Exception as error:
             logger.info("could not say goodbye to the API: %s", error)
+        waiting = self._drain()
+        waiting_ids = {job.id for job in waiting}
         with self._active_lock:
             for job in self._active.values():
-                job.cancel.set()
+                if job.id not in waiting_ids:
+                    job.cancel.set()
         for _ in self._threads:
             self._jobs.put(None)
         for thread in self._threads:
             thread.join(3)
+        self._release([*waiting, *self._set_aside, *self._drain()])
         for executor in self._executors:
             executor.close()
         if self.reporter is not None:
             self.reporter.join(2)
+
+    def _drain(self) -> list[Job]:
+        """Takes every execution still waiting for a slot off the queue."""
+        jobs: list[Job] = []
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return jobs
+            if job is not None:
+                jobs.append(job)
+
+    def _release(self, jobs: list[Job]) -> None:
+        """Gives back executions claimed ahead that never started, so another runner can start them now
+        (rather than once their leases expire) without using up an attempt."""
+        if not jobs:
+            return
+        items = [
+            {"id": job.id, "lease_token": job.lease_token, "events": [], "release": True} for job in jobs
+        ]
+        try:
+            self.client.call("POST", "report", {"executions": items}, timeout=2)
+        except Exception as error:
+            logger.warning(
+                "could not give back %d waiting execution(s) (%s): they run again once their leases expire",
+                len(jobs),
+                error,
+            )
+        with self._active_lock:
+            for job in jobs:
+                self._active.pop(job.id, None)
 
     # --- claiming --------------------------------------------------------------------------------
 
@@ -130,7 +166,7 @@ class Agent:
         delay = self.config.checkin_timeout
         while not self.stop.is_set():
             with self._slot_changed:
-                free = self._idle_count + self._ahead() - self._jobs.qsize()
+                free = self._to_claim()
                 if free <= 0:
                     self._slot_changed.wait(0.5)
                     continue
@@ -152,6 +188,17 @@ class Agent:
                 self._jobs.put(job)
             if answer.get("executions") and self._heartbeat_idle:
                 self._wake_heartbeat.set()
+
+    def _to_claim(self) -> int:
+        """How many executions to claim now: 0 to wait. A slot about to go idle is served at once; the
+        executions waiting ahead are topped up only once half of them have started, so that one claim
+        brings several under load rather than one each."""
+        waiting = self._jobs.qsize()
+        ahead = self._ahead()
+        free = self._idle_count + ahead - waiting
+        if waiting >= self._idle_count and free < max(1, ahead // 2):
+            return 0
+        return free
 
     def _ahead(self) -> int:
         """How many claimed executions may wait for a slot: none until the pace is known."""
@@ -213,6 +260,9 @@ class Agent:
             with self._slot_changed:
                 self._idle_count -= 1
             if job is None:
+                return
+            if self.stop.is_set():  # stopping: given back, not started
+                self._set_aside.append(job)
                 return
             self._execute(executor, job)
 

@@ -9,7 +9,7 @@
 
 An environment variable wins over the file. A relative `certificate` lives in `state_directory`. An empty
 `executable_name` means the warm pool (executor processes that import the engine once); a command there
-means a fresh subprocess per execution. `prefetch` (not in the seed's file; default: 4 per slot) caps how
+means a fresh subprocess per execution. `prefetch` (not in the seed's file; default: 16 per slot) caps how
 many claimed executions may wait for a slot, so that a slot that finishes starts the next at once.
 """
 
@@ -60,8 +60,8 @@ class RunnerConfig:
 
     @property
     def claim_ahead(self) -> int:
-        """At most how many claimed executions may wait for a slot (`prefetch`; by default 4 per slot)."""
-        return 4 * self.max_concurrent_executors if self.prefetch is None else self.prefetch
+        """At most how many claimed executions may wait for a slot (`prefetch`; by default 16 per slot)."""
+        return 16 * self.max_concurrent_executors if self.prefetch is None else self.prefetch
 
     @property
     def api_url(self) -> str:

@@ -175,3 +175,31 @@ def test_a_claim_is_one_statement_that_also_records_the_runners_contact(client, 
     stored = Runner.objects.get(id=runner.id)
     assert (stored.slots_in_use, stored.slots_total) == (2, 3)
     assert stored.last_contact_at is not None and stored.last_claim_at is not None
+
+
+def test_a_runner_gives_back_an_execution_it_never_started_without_using_an_attempt(client, runner):
+    execution, job = claimed(runner)
+    answer = report(client, runner, [{"id": job["id"], "lease_token": job["lease_token"], "release": True}])
+    assert answer[job["id"]]["outcome"] == "ok" and answer[job["id"]]["state"] == "pending"
+    back = Execution.objects.get(id=execution.id)
+    assert (back.state, back.attempt, back.runner_id, back.lease_token) == ("pending", 0, None, None)
+    assert Runner.objects.get(id=runner.id).slots_in_use == 0
+    [again] = runs.execution_claim(runner=runner, limit=1)
+    assert again["id"] == job["id"] and again["attempt"] == 1
+
+
+def test_only_an_execution_that_has_not_started_can_be_given_back(client, runner):
+    execution, job = claimed(runner)
+    lease = {"id": job["id"], "lease_token": job["lease_token"]}
+    report(client, runner, [{**lease, "events": EVENTS[:1]}])
+    assert report(client, runner, [{**lease, "release": True}])[job["id"]]["outcome"] == "lost"
+    assert Execution.objects.get(id=execution.id).state == "running"
+
+
+def test_a_given_back_execution_whose_cancellation_was_asked_for_ends_cancelled(client, runner):
+    execution, job = claimed(runner)
+    Execution.objects.filter(id=execution.id).update(cancel_requested=True)
+    answer = report(client, runner, [{"id": job["id"], "lease_token": job["lease_token"], "release": True}])
+    assert answer[job["id"]]["state"] == "cancelled"
+    stopped = Execution.objects.get(id=execution.id)
+    assert stopped.state == "cancelled" and stopped.finished_at is not None

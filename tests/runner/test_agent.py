@@ -19,6 +19,9 @@ class RecordingReporter:
         self.results.append((job.id, result))
         on_done(job, "ok")
 
+    def join(self, timeout: float) -> None:
+        pass
+
 
 class RecordingExecutor:
     def __init__(self) -> None:
@@ -73,7 +76,7 @@ def claims_with_every_slot_busy(runner: Agent) -> list[int]:
 def test_with_every_slot_busy_it_claims_what_its_slots_finish_in_about_a_second(tmp_path):
     runner = agent(tmp_path, max_concurrent_executors=2)
     runner._pace(0.4)
-    assert claims_with_every_slot_busy(runner) == [5]  # 2 slots x 1 s / 0.4 s, under the cap of 8
+    assert claims_with_every_slot_busy(runner) == [5]  # 2 slots x 1 s / 0.4 s, under the cap of 32
 
 
 def test_long_executions_leave_nothing_waiting_that_another_runner_could_start(tmp_path):
@@ -99,3 +102,48 @@ def test_an_execution_cancelled_while_it_waited_is_reported_cancelled_without_ru
     assert set(reported) == {"cancelled", "fine"}
     assert reported["cancelled"]["status"] == "cancelled"
     assert runner._active == {}
+
+
+def test_the_executions_waiting_ahead_are_topped_up_in_batches(tmp_path):
+    runner = agent(tmp_path, max_concurrent_executors=1, prefetch=8)
+    runner._pace(0.001)
+    for name in "abcdef":
+        runner._jobs.put(job(name))
+    assert runner._to_claim() == 0  # 6 of 8 still wait: not worth a claim yet
+    runner._jobs.get_nowait()
+    runner._jobs.get_nowait()
+    assert runner._to_claim() == 4
+    runner._idle_count = 5  # more idle slots than waiting executions: claim at once, whatever the batch
+    for _ in range(3):
+        runner._jobs.get_nowait()
+    assert runner._to_claim() == 12
+
+
+class RecordingClient:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def call(self, method: str, path: str, payload: Any = None, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append((path, payload))
+        return {}
+
+
+def test_stopping_gives_back_what_waits_and_cancels_what_runs(tmp_path):
+    runner = agent(tmp_path)
+    client = RecordingClient()
+    runner.client = client  # type: ignore[assignment]
+    running, first, second = job("running"), job("first"), job("second")
+    for each in (running, first, second):
+        runner._active[each.id] = each
+    runner._jobs.put(first)
+    runner._jobs.put(second)
+    runner._shutdown()
+    assert running.cancel.is_set() and not first.cancel.is_set() and not second.cancel.is_set()
+    [(path, payload)] = [call for call in client.calls if call[0] == "report"]
+    assert payload == {
+        "executions": [
+            {"id": "first", "lease_token": "t", "events": [], "release": True},
+            {"id": "second", "lease_token": "t", "events": [], "release": True},
+        ]
+    }
+    assert set(runner._active) == {"running"}

@@ -65,9 +65,9 @@ def test_every_key_can_come_from_the_environment_and_wins_over_the_file(tmp_path
     assert str(config.state_path) == "/state/flomation-runner-state.json"
 
 
-def test_claim_ahead_is_at_most_four_per_slot_unless_prefetch_says_otherwise(tmp_path):
+def test_claim_ahead_is_at_most_sixteen_per_slot_unless_prefetch_says_otherwise(tmp_path):
     path = write(tmp_path, {"runner": {"url": "http://a"}, "execution": {"max_concurrent_executors": 3}})
-    assert load_config(path, environ={}).claim_ahead == 12
+    assert load_config(path, environ={}).claim_ahead == 48
     assert load_config(path, environ={"FLOMATION_RUNNER_PREFETCH": "0"}).claim_ahead == 0
     path = write(tmp_path, {"runner": {"url": "http://a"}, "execution": {"prefetch": 8}})
     assert load_config(path, environ={}).claim_ahead == 8

@@ -209,8 +209,9 @@ def heartbeat(request: HttpRequest, data: dict[str, Any], runner: Runner) -> Htt
 def report(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpResponse:
     """A batch of step events and final results for several executions; answers per execution.
 
-    Each item: {id, lease_token, events: [...], result: {...} | absent}. The answer maps each id to
-    {"outcome": "ok" | "duplicate" | "lost", "cancel": bool}; "lost" is the batch form of a 409.
+    Each item: {id, lease_token, events: [...], result: {...} | absent}, or {id, lease_token, release: true}
+    for an execution the runner claimed but never started. The answer maps each id to {"outcome": "ok" |
+    "duplicate" | "lost", "cancel": bool}; "lost" is the batch form of a 409.
     """
     items = data.get("executions") or []
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -228,6 +229,10 @@ def report(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpRe
 
 
 def _report_one(runner: Runner, item: dict[str, Any]) -> runs.Report:
+    if item.get("release") is True:
+        return runs.execution_release(
+            runner=runner, execution_id=item.get("id"), lease_token=item.get("lease_token")
+        )
     events = item.get("events") or []
     if isinstance(item.get("result"), dict):
         return runs.execution_finish(

@@ -18,7 +18,12 @@ from flomation.core.services.runs.leases import (
     execution_lookup_value,
     executions_reclaim_expired,
 )
-from flomation.core.services.runs.results import Report, execution_finish, execution_steps_record
+from flomation.core.services.runs.results import (
+    Report,
+    execution_finish,
+    execution_release,
+    execution_steps_record,
+)
 
 __all__ = [
     "LEASED",
@@ -28,6 +33,7 @@ __all__ = [
     "execution_finish",
     "execution_heartbeat",
     "execution_lookup_value",
+    "execution_release",
     "execution_steps_record",
     "executions_reclaim_expired",
     "lease_seconds",

@@ -174,6 +174,42 @@ def execution_finish(
     return Report("ok", state=state)
 
 
+_RELEASE_SQL = """
+WITH released AS (
+    UPDATE {execution}
+       SET state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'pending' END,
+           finished_at = CASE WHEN cancel_requested THEN now() ELSE finished_at END,
+           error = CASE WHEN cancel_requested THEN 'Cancelled before it ran.' ELSE error END,
+           runner_id = CASE WHEN cancel_requested THEN runner_id END,
+           lease_token = NULL, lease_expires_at = NULL, claimed_at = NULL, attempt = attempt - 1
+     WHERE id = %(id)s AND lease_token = %(token)s AND runner_id = %(runner)s AND state = 'claimed'
+    RETURNING id, queue_id, state
+),
+slot AS (
+    UPDATE {runner} SET slots_in_use = slots_in_use - 1
+     WHERE id = %(runner)s AND slots_in_use > 0 AND EXISTS (SELECT 1 FROM released)
+)
+SELECT state, CASE WHEN state = 'pending' THEN pg_notify('flomation_q_' || replace(queue_id::text, '-', ''), '') END,
+       pg_notify('flomation_x_' || replace(id::text, '-', ''), '')
+  FROM released"""
+
+
+def execution_release(*, runner: Runner, execution_id: Any, lease_token: Any) -> Report:
+    """Gives back an execution the runner claimed but never started (it is stopping): pending again, as
+    if never claimed (the attempt is not used up), and its queue's runners are woken; one whose
+    cancellation was asked for ends cancelled instead. Only a claimed execution can be released; anything
+    else answers "lost" and changes nothing."""
+    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
+    if token is None or execution_uuid is None:
+        return Report("lost")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RELEASE_SQL.format(**_TABLES), {"id": execution_uuid, "token": token, "runner": runner.id}
+        )
+        row = cursor.fetchone()
+    return Report("lost") if row is None else Report("ok", state=row[0])
+
+
 def _resume_at(result: dict[str, Any]) -> dt.datetime | None:
     checkpoint = result.get("checkpoint") if isinstance(result.get("checkpoint"), dict) else {}
     value = result.get("resume_at") or checkpoint.get("resume_at")
