@@ -201,6 +201,18 @@ def test_an_expired_lease_goes_back_to_pending_and_then_fails_with_a_readable_re
     assert loop.handle_one() is False
 
 
+def test_a_cancelled_execution_whose_runner_vanished_ends_cancelled_not_pending(shared_runner):
+    execution, _job = _claimed(shared_runner)
+    Execution.objects.filter(id=execution.id).update(
+        cancel_requested=True, lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert LeaseReclaimLoop().handle_one() is True
+    ended = Execution.objects.get(id=execution.id)
+    assert (ended.state, ended.lease_token) == ("cancelled", None)
+    assert "Cancelled" in ended.error and ended.finished_at is not None
+    assert claim_ids(shared_runner) == set()
+
+
 def test_a_heartbeat_extends_the_lease_and_passes_on_a_cancellation(shared_runner):
     execution, job = _claimed(shared_runner)
     before = Execution.objects.get(id=execution.id).lease_expires_at

@@ -27,7 +27,6 @@ from flomation.core.services.errors import Conflict
 from flomation.core.services.executions import (
     Created,
     execution_create,
-    execution_create_fast,
     notify_execution,
     notify_queue,
 )
@@ -81,7 +80,7 @@ def execution_run_now(
     if created_by is not None:
         checked.setdefault("__triggering_user_id", str(created_by.id))
     # One statement stores the execution and wakes its queue: run now is a hot path (API, editor).
-    return execution_create_fast(
+    return execution_create(
         workflow=workflow,
         trigger_type="manual",
         trigger_data=checked,

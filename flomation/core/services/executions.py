@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from flomation.core.models import (
     Account,
@@ -50,63 +50,6 @@ def notify_queue(queue: Queue) -> None:
         cursor.execute("SELECT pg_notify(%s, '')", [queue.notify_channel])
 
 
-def execution_create(
-    *,
-    workflow: Workflow,
-    trigger_type: str,
-    trigger_data: dict[str, Any] | None = None,
-    revision: Revision | None = None,
-    environment: Environment | None = None,
-    deployment: Deployment | None = None,
-    created_by: Account | None = None,
-    idempotency_key: str | None = None,
-    priority: int = 0,
-    entry_node: str = "",
-    rerun_of: Execution | None = None,
-) -> Created:
-    """Creates a pending execution and wakes the queue's runners in the same transaction.
-
-    The revision defaults to the environment's current deployment, else the workflow's latest revision.
-    With an idempotency key, a repeat returns the first execution and creates nothing.
-    """
-    if idempotency_key:
-        earlier = Execution.objects.filter(
-            organisation_id=workflow.organisation_id, idempotency_key=idempotency_key
-        ).first()
-        if earlier:
-            return Created(earlier, False)
-    revision, deployment = _revision_to_run(
-        workflow=workflow, revision=revision, environment=environment, deployment=deployment
-    )
-    queue = execution_queue(workflow=workflow)
-    try:
-        with transaction.atomic():
-            execution = Execution.objects.create(
-                organisation_id=workflow.organisation_id,
-                workflow=workflow,
-                revision=revision,
-                environment=environment,
-                deployment=deployment,
-                queue=queue,
-                priority=priority,
-                trigger_type=trigger_type,
-                trigger_data=trigger_data or {},
-                entry_node=entry_node,
-                idempotency_key=idempotency_key or None,
-                created_by=created_by,
-                rerun_of=rerun_of,
-            )
-            notify_queue(queue)
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        earlier = Execution.objects.get(
-            organisation_id=workflow.organisation_id, idempotency_key=idempotency_key
-        )
-        return Created(earlier, False)
-    return Created(execution, True)
-
-
 @dataclass(frozen=True)
 class CompanionInsert:
     """A caller's own INSERT, run in the same SQL statement as a new execution's (launch's invocation row).
@@ -121,7 +64,7 @@ class CompanionInsert:
     params: Sequence[Any] = ()
 
 
-def execution_create_fast(
+def execution_create(
     *,
     workflow: Workflow,
     trigger_type: str,
@@ -136,12 +79,14 @@ def execution_create_fast(
     rerun_of: Execution | None = None,
     companion: CompanionInsert | None = None,
 ) -> Created:
-    """execution_create in one database round trip, for ingress paths where that is the cost that counts.
+    """Creates a pending execution and wakes the queue's runners, in one database round trip.
 
-    Same arguments, defaults, refusals and result as execution_create. The execution's INSERT, the queue's
-    NOTIFY and the companion INSERT are one SQL statement, so they commit together or not at all: outside
+    The revision defaults to the environment's current deployment, else the workflow's latest revision.
+    With an idempotency key, a repeat returns the first execution and creates nothing. The execution's
+    INSERT, the queue's NOTIFY and an optional companion INSERT (launch's invocation row) are one SQL
+    statement, so they commit together or not at all, and ingress pays one round trip: outside
     a transaction the statement is its own transaction, committed when this returns; inside one it runs
-    under a savepoint (as execution_create's insert does) and commits with it. A duplicate idempotency key
+    under a savepoint and commits with it. A duplicate idempotency key
     creates, notifies and companion-inserts nothing and returns the earlier execution (one more query).
     An IntegrityError from the companion (its own unique constraints) propagates with nothing stored.
     Unlike the ORM's create, no pre_save/post_save signal is sent; nothing listens for Execution's.
@@ -192,7 +137,7 @@ def execution_create_fast(
             organisation_id=workflow.organisation_id, idempotency_key=idempotency_key
         ).first()
         if earlier is None:  # deleted between the two statements (retention): create it afresh
-            return execution_create_fast(
+            return execution_create(
                 workflow=workflow, trigger_type=trigger_type, trigger_data=trigger_data,
                 revision=revision, environment=environment, deployment=deployment, created_by=created_by,
                 idempotency_key=idempotency_key, priority=priority, entry_node=entry_node,

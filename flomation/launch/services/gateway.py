@@ -27,7 +27,7 @@ from flomation.core.models import Execution, ExecutionState
 from flomation.core.services.executions import (
     CompanionInsert,
     execution_channel,
-    execution_create_fast,
+    execution_create,
 )
 from flomation.launch.models import Invocation, Trigger
 from flomation.launch.remote import ApiClient, RemoteError, launch_api_settings
@@ -95,7 +95,7 @@ class LocalGateway:
         transaction, when there is one)."""
         invocation_id = uuid.uuid4()
         try:
-            result = execution_create_fast(
+            result = execution_create(
                 workflow=trigger.workflow,
                 trigger_type=trigger.kind,
                 trigger_data=trigger_data,

@@ -77,7 +77,8 @@ def execution_lookup_value(
 
 
 def executions_reclaim_expired(*, limit: int = 100) -> int:
-    """Expired leases go back to pending (another attempt) or fail after max_attempts; returns how many."""
+    """Expired leases go back to pending (another attempt), fail after max_attempts, or end cancelled when a
+    cancellation was asked for; returns how many."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""WITH expired AS (
@@ -85,14 +86,19 @@ def executions_reclaim_expired(*, limit: int = 100) -> int:
                      WHERE state IN ('claimed', 'running') AND lease_expires_at < now()
                      ORDER BY lease_expires_at LIMIT %s FOR UPDATE SKIP LOCKED)
                 UPDATE {Execution._meta.db_table} e
-                   SET state = CASE WHEN e.attempt < e.max_attempts THEN 'pending' ELSE 'failed' END,
-                       error = CASE WHEN e.attempt < e.max_attempts THEN e.error ELSE %s END,
-                       finished_at = CASE WHEN e.attempt < e.max_attempts THEN NULL ELSE now() END,
+                   SET state = CASE WHEN e.cancel_requested THEN 'cancelled'
+                                    WHEN e.attempt < e.max_attempts THEN 'pending' ELSE 'failed' END,
+                       error = CASE WHEN e.cancel_requested THEN %s
+                                    WHEN e.attempt < e.max_attempts THEN e.error ELSE %s END,
+                       finished_at = CASE WHEN e.cancel_requested OR e.attempt >= e.max_attempts
+                                          THEN now() ELSE NULL END,
                        lease_token = NULL, lease_expires_at = NULL
                   FROM expired WHERE e.id = expired.id
               RETURNING e.id, e.state, e.queue_id, e.runner_id, e.attempt""",
             [
                 limit,
+                # A cancelled execution whose runner vanished is not run again: the claim skips it.
+                "Cancelled. Its runner stopped reporting before confirming the cancellation.",
                 "The runner running this execution stopped reporting (it was stopped, lost its network or "
                 "crashed) and every allowed attempt has been used. Check the runner, then run it again.",
             ],

@@ -1,4 +1,4 @@
-"""execution_create_fast: execution_create's contract in one statement, with a caller's companion row."""
+"""execution_create: one statement stores the execution, wakes its queue and writes a caller's companion row."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from flomation.core.services.executions import (
     CompanionInsert,
     ExecutionRefused,
     execution_create,
-    execution_create_fast,
 )
 from tests.core import factories as f
 
@@ -67,30 +66,51 @@ def _stored(execution_id: uuid.UUID) -> dict:
     return {key: value for key, value in row.items() if key not in {"id", "created_at", "idempotency_key"}}
 
 
-def test_it_stores_the_same_execution_as_execution_create(deployed, notes):
-    workflow, environment, _ = deployed
-    arguments = {
-        "workflow": workflow,
+def test_it_stores_a_pending_execution_of_the_deployed_revision_with_the_model_defaults(deployed, notes):
+    workflow, environment, deployment = deployed
+    result = execution_create(
+        workflow=workflow,
+        trigger_type="webhook",
+        trigger_data={"body": {"order": 42}},
+        environment=environment,
+        priority=3,
+        entry_node="t1",
+        idempotency_key="k1",
+    )
+    assert result.created
+    stored = m.Execution.objects.get(id=result.execution.id)
+    assert _stored(stored.id) == {
+        **_stored(stored.id),
+        "organisation_id": workflow.organisation_id,
+        "workflow_id": workflow.id,
+        "revision_id": deployment.revision_id,
+        "environment_id": environment.id,
+        "deployment_id": deployment.id,
+        "queue_id": stored.queue_id,
+        "state": "pending",
+        "priority": 3,
         "trigger_type": "webhook",
         "trigger_data": {"body": {"order": 42}},
-        "environment": environment,
-        "priority": 3,
         "entry_node": "t1",
+        "attempt": 0,
+        "max_attempts": m.Execution._meta.get_field("max_attempts").default,
+        "cancel_requested": False,
+        "outputs": {},
+        "node_results": {},
+        "error": "",
+        "runner_id": None,
+        "lease_token": None,
+        "checkpoint": None,
     }
-    slow = execution_create(**arguments, idempotency_key="slow")
-    fast = execution_create_fast(**arguments, idempotency_key="fast")
-    assert fast.created and slow.created
-    assert _stored(fast.execution.id) == _stored(slow.execution.id)
-    stored = m.Execution.objects.get(id=fast.execution.id)
-    assert stored.revision.number == 1 and stored.state == "pending" and stored.attempt == 0
-    assert fast.execution.created_at == stored.created_at
-    assert fast.execution.workflow is workflow and not fast.execution._state.adding
+    assert stored.revision.number == 1 and stored.idempotency_key == "k1"
+    assert result.execution.created_at == stored.created_at
+    assert result.execution.workflow is workflow and not result.execution._state.adding
     assert notes() == []
 
 
 def test_the_companion_row_is_written_with_the_execution_and_reads_its_trigger_data(deployed, notes):
     workflow, environment, deployment = deployed
-    result = execution_create_fast(
+    result = execution_create(
         workflow=workflow,
         trigger_type="webhook",
         trigger_data={"body": [1, "two"]},
@@ -103,14 +123,14 @@ def test_the_companion_row_is_written_with_the_execution_and_reads_its_trigger_d
 
 def test_a_repeated_idempotency_key_returns_the_first_execution_and_writes_no_companion(deployed, notes):
     workflow, environment, _ = deployed
-    first = execution_create_fast(
+    first = execution_create(
         workflow=workflow,
         trigger_type="webhook",
         environment=environment,
         idempotency_key="k",
         companion=NOTE,
     )
-    again = execution_create_fast(
+    again = execution_create(
         workflow=workflow,
         trigger_type="webhook",
         environment=environment,
@@ -126,11 +146,9 @@ def test_a_repeated_idempotency_key_returns_the_first_execution_and_writes_no_co
 def test_a_failing_companion_stores_no_execution_and_leaves_the_callers_transaction_usable(deployed, notes):
     workflow, environment, _ = deployed
     with transaction.atomic():
-        execution_create_fast(
-            workflow=workflow, trigger_type="webhook", environment=environment, companion=NOTE
-        )
+        execution_create(workflow=workflow, trigger_type="webhook", environment=environment, companion=NOTE)
         with pytest.raises(IntegrityError):
-            execution_create_fast(
+            execution_create(
                 workflow=workflow, trigger_type="webhook", environment=environment, companion=NOTE
             )
         assert m.Execution.objects.filter(workflow=workflow).count() == 1
@@ -140,23 +158,23 @@ def test_a_failing_companion_stores_no_execution_and_leaves_the_callers_transact
 def test_it_refuses_a_workflow_without_a_saved_revision(cast):
     workflow = f.WorkflowFactory(organisation=cast.organisation, revisions=0)
     with pytest.raises(ExecutionRefused, match="no saved revision"):
-        execution_create_fast(workflow=workflow, trigger_type="manual")
+        execution_create(workflow=workflow, trigger_type="manual")
     assert not m.Execution.objects.filter(workflow=workflow).exists()
 
 
 def test_it_wakes_the_queue_on_commit_and_a_repeat_wakes_nobody(deployed, transactional_db):
     workflow, environment, _ = deployed
     with listen_connection() as listener:
-        first = execution_create_fast(
+        first = execution_create(
             workflow=workflow, trigger_type="webhook", environment=environment, idempotency_key="once"
         )
         channel = first.execution.queue.notify_channel
         listener.execute(f'LISTEN "{channel}"')
-        second = execution_create_fast(
+        second = execution_create(
             workflow=workflow, trigger_type="webhook", environment=environment, idempotency_key="twice"
         )
         woken = [n.channel for n in listener.notifies(timeout=5, stop_after=1)]
-        execution_create_fast(
+        execution_create(
             workflow=workflow, trigger_type="webhook", environment=environment, idempotency_key="twice"
         )
         repeat = list(listener.notifies(timeout=0.5, stop_after=1))
