@@ -111,6 +111,9 @@ class Invocation(models.Model):
     method = models.CharField(max_length=10, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    # Launch apart from the API: why the API has not taken it yet (kept pending, submitted again).
+    error = models.TextField(blank=True, default="", db_default="")
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="the last try to hand it to the API")
 
     class Meta:
         constraints = [

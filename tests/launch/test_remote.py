@@ -74,7 +74,10 @@ def test_a_webhook_creates_its_execution_through_the_api(live_world, api, client
     response = client.post(f"/launch/webhook/{trigger.public_id}", {"a": 1}, content_type="application/json")
     assert response.status_code == 202
     (call,) = api.calls
-    assert call["path"] == f"/api/v1/workflows/{world.workflow.id}/executions"
+    assert (
+        call["path"]
+        == f"/api/v1/organisations/{world.organisation.id}/workflows/{world.workflow.id}/executions"
+    )
     assert call["auth"] == "Bearer flo_key_123"
     assert call["body"]["trigger_data"]["body"] == {"a": 1} and call["body"]["environment_id"] == str(
         world.environment.id
@@ -97,7 +100,8 @@ def test_a_request_accepted_while_the_api_is_down_is_submitted_later(live_world,
     api.down = False
     gateway = execution_gateway()
     assert isinstance(gateway, RemoteGateway)
-    assert gateway.submit_pending(older_than=timedelta(0)) == 1
+    assert invocation.error.startswith("the API answered 503 creating an execution")
+    assert gateway.submit_pending(older_than=timedelta(0), retry_after=timedelta(0)) == 1
     invocation.refresh_from_db()
-    assert invocation.execution_id is not None and len(api.calls) == 1
+    assert invocation.execution_id is not None and invocation.error == "" and len(api.calls) == 1
     assert gateway.submit_pending(older_than=timedelta(0)) == 0

@@ -11,6 +11,7 @@ from flomation.core.api import (
     environments,
     events,
     executions,
+    ingress,
     organisations,
     queues,
     schema,  # noqa: F401  (registers the OpenAPI extensions)
@@ -46,6 +47,11 @@ workflow_patterns = [
     path("<uuid:workflow_id>/rollback", deployments.RollbackView.as_view(), name="deployment-rollback"),
     path("<uuid:workflow_id>/promote", deployments.PromoteView.as_view(), name="deployment-promote"),
     path("<uuid:workflow_id>/run", executions.RunNowView.as_view(), name="workflow-run"),
+    path(
+        "<uuid:workflow_id>/executions",
+        ingress.TriggerExecutionView.as_view(),
+        name="workflow-trigger-ingress",
+    ),
 ]
 environment_patterns = [
     path("", environments.EnvironmentListView.as_view(), name="environment-list"),

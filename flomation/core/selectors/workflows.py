@@ -123,3 +123,10 @@ def deployment_list(*, workflow: Workflow, environment_id: Any = None) -> QueryS
 
 def deployment_current(*, workflow: Workflow) -> QuerySet[Deployment]:
     return deployment_list(workflow=workflow).filter(is_current=True)
+
+
+def deployment_get(*, workflow: Workflow, environment_id: Any, deployment_id: Any) -> Deployment:
+    """One deployment of the workflow to that environment (current or earlier), or NotFound."""
+    return get_or_404(
+        deployment_list(workflow=workflow, environment_id=environment_id), "deployment", id=deployment_id
+    )

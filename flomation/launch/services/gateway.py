@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import psycopg
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from psycopg import sql
 
@@ -63,7 +64,7 @@ class ExecutionGateway(Protocol):
         delivery_id: str | None = None,
     ) -> Accepted: ...
 
-    def wait(self, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
+    def wait(self, *, trigger: Trigger, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
         """The finished execution's state and outputs, or None if it did not finish within `timeout`."""
         ...
 
@@ -114,7 +115,7 @@ class LocalGateway:
             return Accepted(result.execution.id, False)
         return Accepted(result.execution.id, True, invocation_id)
 
-    def wait(self, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
+    def wait(self, *, trigger: Trigger, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
         params = {
             key: value
             for key, value in connection.get_connection_params().items()
@@ -184,10 +185,13 @@ class RemoteGateway:
         return Accepted(invocation.execution_id, True, invocation.id)
 
     def submit(self, invocation: Invocation) -> bool:
-        """Hands one stored invocation to the API; returns False (and leaves it pending) on failure."""
+        """Hands one stored invocation to the API; returns False on failure, leaving it pending with the
+        reason in its `error` (shown with the trigger's invocations) so nothing accepted is lost."""
         trigger = invocation.trigger
+        now = timezone.now()
         try:
             remote = self.client.execution_create(
+                organisation_id=trigger.organisation_id,
                 workflow_id=trigger.workflow_id,
                 environment_id=trigger.environment_id,
                 deployment_id=trigger.deployment_id,
@@ -199,32 +203,44 @@ class RemoteGateway:
             logger.warning(
                 "invocation %s of trigger %s not submitted: %s", invocation.id, trigger.public_id, error
             )
+            invocation.error, invocation.submitted_at = str(error), now
+            Invocation.objects.filter(id=invocation.id).update(error=str(error), submitted_at=now)
             return False
-        invocation.execution_id = remote.id
-        Invocation.objects.filter(id=invocation.id).update(execution_id=remote.id)
+        invocation.execution_id, invocation.error, invocation.submitted_at = remote.id, "", now
+        Invocation.objects.filter(id=invocation.id).update(execution_id=remote.id, error="", submitted_at=now)
         return True
 
-    def submit_pending(self, *, limit: int = 50, older_than: timedelta = timedelta(seconds=5)) -> int:
+    def submit_pending(
+        self,
+        *,
+        limit: int = 50,
+        older_than: timedelta = timedelta(seconds=5),
+        retry_after: timedelta = timedelta(seconds=30),
+    ) -> int:
         """Submits invocations the API has not taken yet (older than a few seconds, so the request that
-        stored one has had its own try); returns how many went."""
-        cutoff = timezone.now() - older_than
+        stored one has had its own try; one the API refused is tried again after `retry_after`, so a wrong
+        key does not hammer it); returns how many went."""
+        now = timezone.now()
         sent = 0
         with transaction.atomic():
             pending = list(
                 Invocation.objects.select_for_update(skip_locked=True)
                 .select_related("trigger")
-                .filter(execution_id__isnull=True, received_at__lt=cutoff)
+                .filter(execution_id__isnull=True, received_at__lt=now - older_than)
+                .filter(Q(submitted_at__isnull=True) | Q(submitted_at__lt=now - retry_after))
                 .order_by("received_at")[:limit]
             )
             for invocation in pending:
                 sent += self.submit(invocation)
         return sent
 
-    def wait(self, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
+    def wait(self, *, trigger: Trigger, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                body = self.client.execution_get(execution_id)
+                body = self.client.execution_get(
+                    organisation_id=trigger.organisation_id, execution_id=execution_id
+                )
             except RemoteError:
                 body = {}
             if body.get("state") in ExecutionState.finished() | {ExecutionState.SUSPENDED}:

@@ -102,7 +102,10 @@ def _handle(request: HttpRequest, trigger: Trigger, settings: WebhookSettings, o
     except Replayed:
         raise Refused(409, "this delivery id was already accepted; a replayed request is refused") from None
     if settings.response_mode == "lastNode" and accepted.execution_id is not None:
-        return _answer(gateway.wait(accepted.execution_id, settings.timeout_seconds), accepted.execution_id)
+        outcome = gateway.wait(
+            trigger=trigger, execution_id=accepted.execution_id, timeout=settings.timeout_seconds
+        )
+        return _answer(outcome, accepted.execution_id)
     return _accepted(accepted.execution_id, accepted.invocation_id)
 
 
