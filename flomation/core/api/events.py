@@ -25,7 +25,8 @@ from rest_framework.request import Request
 
 from flomation.core.api.executions import ExecutionView
 from flomation.core.api.serializers.executions import StepSerializer
-from flomation.core.models import Execution, ExecutionState, ExecutionStep
+from flomation.core.models import ExecutionState
+from flomation.core.selectors.executions import execution_steps_after, execution_stream_state
 from flomation.core.services.executions import execution_channel
 
 STREAM_SECONDS = 300.0
@@ -67,14 +68,6 @@ def listen_connection() -> psycopg.Connection[Any]:
     return psycopg.connect(**params, autocommit=True)
 
 
-def _state(execution_id: Any) -> dict[str, Any] | None:
-    return (
-        Execution.objects.filter(id=execution_id)
-        .values("state", "error", "attempt", "cancel_requested", "started_at", "finished_at", "resume_at")
-        .first()
-    )
-
-
 def execution_events(
     *,
     execution_id: Any,
@@ -91,15 +84,13 @@ def execution_events(
         cursor = after or 0
         last_state: dict[str, Any] | None = None
         while True:
-            steps = list(
-                ExecutionStep.objects.filter(execution_id=execution_id, id__gt=cursor).order_by("id")[:BATCH]
-            )
+            steps = execution_steps_after(execution_id=execution_id, after=cursor, limit=BATCH)
             for step in steps:
                 yield sse("step", StepSerializer(step).data, event_id=step.id)
                 cursor = step.id
             if len(steps) == BATCH:
                 continue
-            state = _state(execution_id)
+            state = execution_stream_state(execution_id=execution_id)
             if state is None:
                 yield sse("end", {"state": "deleted"})
                 return

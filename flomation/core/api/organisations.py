@@ -11,7 +11,6 @@ from rest_framework.response import Response
 
 from flomation.core.api.base import ApiView, OrganisationView, validated
 from flomation.core.api.serializers import organisations as s
-from flomation.core.models import Membership
 from flomation.core.selectors import organisations as sel
 from flomation.core.selectors import tokens as token_selectors
 from flomation.core.services import members as svc
@@ -24,9 +23,10 @@ TAG = ["organisations"]
 class MeView(ApiView):
     @extend_schema(tags=TAG, responses=s.MeSerializer, summary="The caller and their organisations")
     def get(self, request: Request) -> Response:
-        memberships = Membership.objects.filter(account=self.account).select_related("organisation")
-        if self.api_token is not None:
-            memberships = memberships.filter(organisation_id=self.api_token.organisation_id)
+        memberships = sel.account_memberships(
+            account=self.account,
+            organisation_id=self.api_token.organisation_id if self.api_token is not None else None,
+        )
         return Response(s.MeSerializer({"account": self.account, "memberships": memberships}).data)
 
 

@@ -42,6 +42,23 @@ def execution_get(*, organisation: Organisation, execution_id: Any) -> Execution
     return get_or_404(execution_list(organisation=organisation), "execution", id=execution_id)
 
 
+def execution_stream_state(*, execution_id: Any) -> dict[str, Any] | None:
+    """What the live event stream reports about an execution besides its steps; None once it is deleted.
+
+    The caller has already checked that the execution belongs to the organisation it asked for.
+    """
+    return (
+        Execution.objects.filter(id=execution_id)
+        .values("state", "error", "attempt", "cancel_requested", "started_at", "finished_at", "resume_at")
+        .first()
+    )
+
+
+def execution_steps_after(*, execution_id: Any, after: int, limit: int) -> list[ExecutionStep]:
+    """The next `limit` steps of an execution after step id `after` (the event stream's cursor)."""
+    return list(ExecutionStep.objects.filter(execution_id=execution_id, id__gt=after).order_by("id")[:limit])
+
+
 def execution_steps(*, execution: Execution, after: int | None = None) -> QuerySet[ExecutionStep]:
     """The execution's steps in the order they happened; `after` is a step id (the event stream's cursor)."""
     rows = ExecutionStep.objects.filter(execution=execution)

@@ -12,6 +12,12 @@ def organisation_list(*, account: Account) -> QuerySet[Organisation]:
     return Organisation.objects.filter(memberships__account=account).order_by("name")
 
 
+def account_memberships(*, account: Account, organisation_id: Any = None) -> QuerySet[Membership]:
+    """The account's memberships with their organisations (only `organisation_id`'s when given)."""
+    rows = Membership.objects.filter(account=account).select_related("organisation")
+    return rows.filter(organisation_id=organisation_id) if organisation_id is not None else rows
+
+
 def membership_list(*, organisation: Organisation) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(organisation=organisation).select_related("account").order_by("created_at")
