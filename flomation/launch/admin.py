@@ -1,0 +1,60 @@
+"""Launch's records for operators. Trigger secrets and run tokens are never shown (only ciphertext exists)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from flomation.launch.models import Invocation, ScheduleFire, Trigger, TriggerLease
+
+_HIDDEN = ("secrets_ciphertext", "run_token_hash", "run_token_ciphertext")
+
+
+@admin.register(Trigger)
+class TriggerAdmin(admin.ModelAdmin):
+    list_display = (
+        "public_id",
+        "kind",
+        "workflow",
+        "environment",
+        "enabled",
+        "active",
+        "next_run_at",
+        "last_polled_at",
+    )
+    list_filter = ("kind", "enabled", "active", "environment__name")
+    search_fields = ("public_id", "node_id", "workflow__name", "organisation__name")
+    list_select_related = ("workflow", "environment")
+    exclude = _HIDDEN
+    readonly_fields = ("public_id", "organisation", "workflow", "environment", "deployment", "node_id", "action",
+                       "kind", "config", "cursor", "cursor_key", "cursor_version", "last_polled_at",
+                       "last_fired_at", "last_error", "created_at", "updated_at")  # fmt: skip
+
+
+@admin.register(TriggerLease)
+class TriggerLeaseAdmin(admin.ModelAdmin):
+    list_display = ("trigger", "owner", "acquired_at", "expires_at")
+    list_filter = ("owner",)
+    search_fields = ("owner", "trigger__public_id")
+    list_select_related = ("trigger",)
+
+
+@admin.register(Invocation)
+class InvocationAdmin(admin.ModelAdmin):
+    list_display = ("id", "trigger", "method", "execution_id", "received_at", "submitted_at", "short_error")
+    list_filter = ("method", "trigger__kind")
+    search_fields = ("id", "execution_id", "idempotency_key", "delivery_id", "trigger__public_id")
+    list_select_related = ("trigger",)
+    date_hierarchy = "received_at"
+
+    @admin.display(description="error")
+    def short_error(self, invocation: Invocation) -> str:
+        return invocation.error[:80]
+
+
+@admin.register(ScheduleFire)
+class ScheduleFireAdmin(admin.ModelAdmin):
+    list_display = ("trigger", "fire_at", "fired_at", "owner", "execution_id", "missed")
+    list_filter = ("missed",)
+    search_fields = ("trigger__public_id", "execution_id", "owner")
+    list_select_related = ("trigger",)
+    date_hierarchy = "fire_at"
