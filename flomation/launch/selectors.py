@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -25,11 +27,26 @@ _URL_NAMES = {
 }
 
 
+# Further addresses of a trigger beside its main one (name -> URL name, with the URL's extra kwargs).
+_MORE_URLS: dict[str, dict[str, str]] = {
+    TriggerKind.QR: {"png": "launch-qr-png", "svg": "launch-qr-svg"},
+    TriggerKind.IMAGE: {"gif": "launch-image-gif", "png": "launch-image-png"},
+}
+
+
 @dataclass(frozen=True)
 class ListedTrigger:
     trigger: Trigger
     url: str  # the public address, "" for schedules and pollers
     next_fire_times: list[datetime] = field(default_factory=list)
+    urls: dict[str, str] = field(default_factory=dict)  # every address, by name ("scan", "png", ...)
+    cron: str = ""  # schedules: the five-field expression and its IANA time zone
+    timezone: str = ""
+    schedule_error: str = ""  # schedules whose settings cannot be read: what is wrong
+
+    @property
+    def is_poller(self) -> bool:
+        return self.trigger.kind in TriggerKind.timed() and self.trigger.kind != TriggerKind.SCHEDULE
 
 
 def trigger_url(trigger: Trigger) -> str:
@@ -48,23 +65,68 @@ def trigger_next_fire_times(
         return []
 
 
+def trigger_urls(trigger: Trigger) -> dict[str, str]:
+    main = trigger_url(trigger)
+    if not main:
+        return {}
+    base = settings.LAUNCH_URL.rstrip("/")
+    urls = {"scan" if trigger.kind == TriggerKind.QR else "url": main}
+    for name, url_name in _MORE_URLS.get(trigger.kind, {}).items():
+        urls[name] = base + reverse(url_name, args=[trigger.public_id])
+    return urls
+
+
+def listed_trigger(trigger: Trigger) -> ListedTrigger:
+    """A trigger with its addresses, and for a schedule its cron, time zone and next five fire times."""
+    cron = zone = error = ""
+    if trigger.kind == TriggerKind.SCHEDULE:
+        try:
+            schedule = schedule_from_config(trigger.config)
+            cron, zone = schedule.expression, str(schedule.zone)
+        except ScheduleError as problem:
+            error = str(problem)
+    return ListedTrigger(
+        trigger=trigger,
+        url=trigger_url(trigger),
+        next_fire_times=trigger_next_fire_times(trigger=trigger),
+        urls=trigger_urls(trigger),
+        cron=cron,
+        timezone=zone,
+        schedule_error=error,
+    )
+
+
+def trigger_get(*, public_id: str) -> Trigger | None:
+    """The trigger with that public id (with its environment and deployed revision), or None."""
+    return (
+        Trigger.objects.select_related("environment", "deployment__revision")
+        .filter(public_id=public_id)
+        .first()
+    )
+
+
+def workflow_organisation_id(*, workflow_id: Any) -> uuid.UUID | None:
+    """Which organisation a workflow belongs to (None when there is no such workflow), so that callers can
+    check membership before reading anything else about it."""
+    try:
+        workflow_id = uuid.UUID(str(workflow_id))
+    except ValueError:
+        return None
+    return Workflow.objects.filter(id=workflow_id).values_list("organisation_id", flat=True).first()
+
+
 def triggers_for_workflow(
     *, workflow: Workflow, environment: Environment | None = None
 ) -> list[ListedTrigger]:
     """The workflow's active triggers (in one environment, or all), each with its URL and next fire times."""
-    triggers = Trigger.objects.filter(workflow=workflow, active=True).order_by(
-        "environment__position", "node_id"
+    triggers = (
+        Trigger.objects.filter(workflow=workflow, active=True)
+        .select_related("environment", "deployment__revision")
+        .order_by("environment__position", "node_id")
     )
     if environment is not None:
         triggers = triggers.filter(environment=environment)
-    return [
-        ListedTrigger(
-            trigger=trigger,
-            url=trigger_url(trigger),
-            next_fire_times=trigger_next_fire_times(trigger=trigger),
-        )
-        for trigger in triggers
-    ]
+    return [listed_trigger(trigger) for trigger in triggers]
 
 
 def trigger_run_token(*, trigger: Trigger) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, register_converter
 
-from flomation.launch.views import manual, pages, webhook
+from flomation.launch.views import api, manual, pages, webhook
 
 
 class PublicIdConverter:
@@ -37,4 +37,16 @@ urlpatterns = [
     path("launch/image/<pid:public_id>.gif", pages.image, {"fmt": "gif"}, name="launch-image-gif"),
     path("launch/image/<pid:public_id>.png", pages.image, {"fmt": "png"}, name="launch-image-png"),
     path("launch/run/<pid:public_id>", manual.run, name="launch-run"),
+    path("launch/api/triggers", api.TriggerListView.as_view(), name="launch-api-triggers"),
+    path("launch/api/triggers/<pid:public_id>", api.TriggerDetailView.as_view(), name="launch-api-trigger"),
+    path(
+        "launch/api/triggers/<pid:public_id>/pause",
+        api.TriggerSwitchView.as_view(enabled=False),
+        name="launch-api-trigger-pause",
+    ),
+    path(
+        "launch/api/triggers/<pid:public_id>/enable",
+        api.TriggerSwitchView.as_view(enabled=True),
+        name="launch-api-trigger-enable",
+    ),
 ]
