@@ -38,6 +38,11 @@ urlpatterns = [
     path("workflows/<str:workflow_id>/publish", deploy.deploy, name="editor-publish"),
     path("workflows/<str:workflow_id>/promote", deploy.promote, name="editor-promote"),
     path(
+        "workflows/<str:workflow_id>/triggers/<str:public_id>/enabled",
+        deploy.trigger_switch,
+        name="editor-trigger-switch",
+    ),
+    path(
         "workflows/<str:workflow_id>/deployments/<str:deployment_id>/rollback",
         deploy.rollback,
         name="editor-rollback",

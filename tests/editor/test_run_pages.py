@@ -193,3 +193,82 @@ def test_deploy_page_lists_deployed_trigger_urls_with_the_pixel_snippet(team, br
     page = client.get(f"/workflows/{workflow.id}/deploy").content.decode()
     assert "/launch/webhook/" in page and "/launch/image/" in page
     assert "&lt;img src=" in page and ".gif" in page
+
+
+def deployed_triggers(team, browser_for):
+    """A workflow with a webhook, a schedule and a git poller, published to development by the owner."""
+    from flomation.editor.gateway import workflows as wf
+    from tests.launch.conftest import flow_with, trigger_node
+
+    flow = flow_with(
+        trigger_node("trigger/webhook", {}, "hook"),
+        trigger_node("trigger/schedule", {"cron": "0 6 * * *", "timezone": "America/New_York"}, "cron"),
+        trigger_node("trigger/git_poll", {"url": "/srv/repo.git", "branch": "main"}, "git"),
+    )
+    workflow = wf.workflow_create(organisation=team.organisation, name="Timed", author=team.owner, flow=flow)
+    browser_for("owner").post(
+        f"/workflows/{workflow.id}/publish", {"environment": "development", "version_tag": "v1"}
+    )
+    return workflow
+
+
+def test_deploy_page_shows_a_schedules_cron_timezone_and_next_runs(team, browser_for):
+    workflow = deployed_triggers(team, browser_for)
+    page = browser_for("viewer").get(f"/workflows/{workflow.id}/deploy").content.decode()
+    assert "<code>0 6 * * *</code> (America/New_York)" in page
+    section = page.split('class="fire-times"', 1)[1].split("</ol>", 1)[0]
+    assert section.count("<time") == 5 and "06:00 E" in section  # 6 am New York time (EST or EDT)
+
+
+def test_deploy_page_shows_a_pollers_last_poll_and_error(team, browser_for):
+    from flomation.launch.models import Trigger
+
+    workflow = deployed_triggers(team, browser_for)
+    page = browser_for("viewer").get(f"/workflows/{workflow.id}/deploy").content.decode()
+    assert "Last poll</dt><dd>not yet" in page
+    Trigger.objects.filter(workflow=workflow, node_id="git").update(
+        last_error="git ls-remote failed: repository not found", last_polled_at=timezone.now()
+    )
+    page = browser_for("viewer").get(f"/workflows/{workflow.id}/deploy").content.decode()
+    assert "git ls-remote failed: repository not found" in page and "Last poll</dt><dd>not yet" not in page
+
+
+def test_a_member_pauses_and_enables_a_trigger_from_the_deploy_page(team, browser_for):
+    from flomation.launch.models import Trigger
+
+    workflow = deployed_triggers(team, browser_for)
+    cron = Trigger.objects.get(workflow=workflow, node_id="cron")
+    client = browser_for("member", enforce_csrf=True)
+    page = client.get(f"/workflows/{workflow.id}/deploy")
+    action = f"/workflows/{workflow.id}/triggers/{cron.public_id}/enabled"
+    assert f'action="{action}"' in page.content.decode()
+    token = client.cookies["csrftoken"].value
+    assert client.post(action, {"enabled": "0"}).status_code == 403  # no CSRF token: refused
+    paused = client.post(action, {"enabled": "0", "csrfmiddlewaretoken": token}, follow=True)
+    assert Trigger.objects.get(id=cron.id).enabled is False
+    card = paused.content.decode().split(f'id="trigger-{cron.public_id}"', 1)[1].split("</li>", 1)[0]
+    assert "Paused" in card and "none while paused" in card and "is paused" in paused.content.decode()
+    client.post(action, {"enabled": "1", "csrfmiddlewaretoken": token})
+    assert Trigger.objects.get(id=cron.id).enabled is True
+
+
+def test_a_viewer_can_neither_see_nor_use_the_trigger_switch(team, browser_for):
+    from flomation.launch.models import Trigger
+
+    workflow = deployed_triggers(team, browser_for)
+    hook = Trigger.objects.get(workflow=workflow, node_id="hook")
+    viewer = browser_for("viewer")
+    assert "/triggers/" not in viewer.get(f"/workflows/{workflow.id}/deploy").content.decode()
+    response = viewer.post(f"/workflows/{workflow.id}/triggers/{hook.public_id}/enabled", {"enabled": "0"})
+    assert response.status_code == 403 and Trigger.objects.get(id=hook.id).enabled is True
+
+
+def test_an_outsider_cannot_switch_another_organisations_trigger(team, browser_for):
+    from flomation.launch.models import Trigger
+
+    workflow = deployed_triggers(team, browser_for)
+    hook = Trigger.objects.get(workflow=workflow, node_id="hook")
+    response = browser_for("outsider").post(
+        f"/workflows/{workflow.id}/triggers/{hook.public_id}/enabled", {"enabled": "0"}
+    )
+    assert response.status_code == 404 and Trigger.objects.get(id=hook.id).enabled is True

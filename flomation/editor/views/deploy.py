@@ -1,45 +1,17 @@
-"""Publishing: deploy a revision with a version tag and notes, history, rollback, promotion, trigger URLs."""
+"""Publishing: deploy a revision with a version tag and notes, history, rollback, promotion, and the
+deployed triggers (addresses, pause and enable, next fire times, a poller's last poll and error)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from flomation.editor.context import editor_view, page
-from flomation.editor.gateway import Refused
+from flomation.editor.gateway import Forbidden, Refused, triggers
 from flomation.editor.gateway import deployments as deploys
 from flomation.editor.gateway import organisations as orgs
 from flomation.editor.gateway import workflows as wf
-
-
-def trigger_links(workflow: Any) -> list[dict[str, Any]]:
-    """The public addresses of the workflow's deployed triggers, from launch's selectors."""
-    from flomation.launch import selectors as launch
-
-    links = []
-    for listed in launch.triggers_for_workflow(workflow=workflow):
-        trigger = listed.trigger
-        link: dict[str, Any] = {
-            "title": trigger.get_kind_display(),
-            "kind": trigger.kind,
-            "url": listed.url,
-            "node": trigger.node_id,
-            "environment": trigger.environment.name,
-            "next": listed.next_fire_times[:3],
-        }
-        base = settings.LAUNCH_URL.rstrip("/")
-        if trigger.kind == "qr":
-            link["image"] = base + reverse("launch-qr-svg", args=[trigger.public_id])
-        if trigger.kind == "image":
-            pixel = base + reverse("launch-image-gif", args=[trigger.public_id])
-            link["snippet"] = f'<img src="{pixel}" width="1" height="1" alt="" style="display:none">'
-        links.append(link)
-    return links
 
 
 @require_GET
@@ -59,8 +31,9 @@ def deploy_page(request: HttpRequest, workflow_id: str) -> HttpResponse:
             "history": deploys.deployment_list(workflow=workflow),
             "revisions": wf.revision_list(workflow=workflow, limit=50),
             "latest": latest,
-            "triggers": trigger_links(workflow),
+            "triggers": triggers.trigger_list(workflow=workflow),
             "can_deploy": request.editor.can(orgs.DEPLOY),
+            "can_switch": _can_switch(request),
         },
     )
 
@@ -118,3 +91,24 @@ def promote(request: HttpRequest, workflow_id: str) -> HttpResponse:
         request, f"Promoted revision {deployment.revision.number} from {source.name} to {target.name}."
     )
     return HttpResponseRedirect(f"/workflows/{workflow.id}/deploy")
+
+
+def _can_switch(request: HttpRequest) -> bool:
+    """Pausing and enabling triggers needs flow.edit or flow.execute (as launch's API)."""
+    return request.editor.can(orgs.EDIT) or request.editor.can(orgs.RUN)
+
+
+@require_POST
+@editor_view()
+def trigger_switch(request: HttpRequest, workflow_id: str, public_id: str) -> HttpResponse:
+    """Pauses (`enabled=0`) or enables (`enabled=1`) one of the workflow's deployed triggers."""
+    if not _can_switch(request):
+        raise Forbidden("Pausing or enabling a trigger needs the permission 'flow.edit' or 'flow.execute'.")
+    workflow = wf.workflow_get(organisation=request.editor.organisation, workflow_id=workflow_id)
+    enabled = request.POST.get("enabled")
+    if enabled not in ("0", "1"):
+        raise Refused("Say whether to pause (enabled=0) or enable (enabled=1) the trigger.")
+    card = triggers.trigger_set_enabled(workflow=workflow, public_id=public_id, enabled=enabled == "1")
+    state = "enabled" if card.enabled else "paused"
+    messages.success(request, f"{card.title} trigger {card.node} in {card.environment} is {state}.")
+    return HttpResponseRedirect(f"/workflows/{workflow.id}/deploy#trigger-{card.public_id}")
