@@ -119,8 +119,7 @@ class Agent:
             for job in self._active.values():
                 if job.id not in waiting_ids:
                     job.cancel.set()
-        for _ in self._threads:
-            self._jobs.put(None)
+        self._hand_over([None] * len(self._threads))
         for thread in self._threads:
             thread.join(3)
         self._release([*waiting, *self._set_aside, *self._drain()])
@@ -181,11 +180,10 @@ class Agent:
                 delay = self._refused(error, delay)
                 continue
             delay = self.config.checkin_timeout
-            for data in answer.get("executions") or []:
-                job = Job.from_claim(data)
-                with self._active_lock:
-                    self._active[job.id] = job
-                self._jobs.put(job)
+            jobs = [Job.from_claim(data) for data in answer.get("executions") or []]
+            with self._active_lock:
+                self._active.update((job.id, job) for job in jobs)
+            self._hand_over(list(jobs))
             if answer.get("executions") and self._heartbeat_idle:
                 self._wake_heartbeat.set()
 
@@ -253,18 +251,36 @@ class Agent:
 
     def _slot(self, executor: Executor) -> None:
         while not self.stop.is_set():
-            with self._slot_changed:
-                self._idle_count += 1
-                self._slot_changed.notify_all()
-            job = self._jobs.get()
-            with self._slot_changed:
-                self._idle_count -= 1
+            job = self._next_job()
             if job is None:
                 return
             if self.stop.is_set():  # stopping: given back, not started
                 self._set_aside.append(job)
                 return
             self._execute(executor, job)
+
+    def _next_job(self) -> Job | None:
+        """Waits idle for the next execution (None: stop). Taking it and leaving the idle count happen
+        together under `_slot_changed`, so the claim loop never counts a slot that has just taken an
+        execution as idle (it would claim one more than it can start, held back from other runners)."""
+        with self._slot_changed:
+            self._idle_count += 1
+            self._slot_changed.notify_all()
+            try:
+                while True:
+                    try:
+                        return self._jobs.get_nowait()
+                    except queue.Empty:
+                        self._slot_changed.wait(0.5)
+            finally:
+                self._idle_count -= 1
+
+    def _hand_over(self, jobs: list[Job | None]) -> None:
+        """Queues executions (or None: a slot's signal to stop) for the slots and wakes them."""
+        with self._slot_changed:
+            for job in jobs:
+                self._jobs.put(job)
+            self._slot_changed.notify_all()
 
     def _execute(self, executor: Executor, job: Job) -> None:
         assert self.reporter is not None

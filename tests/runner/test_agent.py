@@ -3,6 +3,8 @@ was cancelled or lost while it waited for a slot."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +149,39 @@ def test_stopping_gives_back_what_waits_and_cancels_what_runs(tmp_path):
         ]
     }
     assert set(runner._active) == {"running"}
+
+
+class BlockingExecutor(RecordingExecutor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def run(self, job: Job, workspace: Path, emit: Any) -> dict[str, Any]:
+        self.started.set()
+        self.release.wait(5)
+        return super().run(job, workspace, emit)
+
+
+def test_a_slot_that_takes_an_execution_is_never_counted_idle_by_the_claim_loop(tmp_path):
+    """Taking an execution and leaving the idle count are one step: otherwise the claim loop could see a
+    busy slot as idle for a moment and claim an execution it cannot start (held back from other runners)."""
+    runner = agent(tmp_path, max_concurrent_executors=1, prefetch=0)  # a busy slot: nothing to claim
+    executor = BlockingExecutor()
+    slot = threading.Thread(target=runner._slot, args=(executor,), daemon=True)
+    slot.start()
+    counted_idle = 0
+    for number in range(60):
+        while runner._idle_count != 1:
+            time.sleep(0.0005)
+        executor.started.clear()
+        executor.release.clear()
+        runner._hand_over([job(f"j{number}")])
+        while not executor.started.is_set():  # the claim loop's view from hand-over to the slot running it
+            with runner._slot_changed:
+                counted_idle += runner._to_claim() > 0
+        executor.release.set()
+    runner.stop.set()
+    runner._hand_over([None])
+    slot.join(2)
+    assert counted_idle == 0 and len(executor.ran) == 60

@@ -72,9 +72,11 @@ def serve(
     env: dict[str, str] | None = None,
     workers: int = 1,
     wait_path: str = "/healthz",
+    port: int | None = None,
 ) -> Iterator[Server]:
-    """Runs `manage.py serve --role <roles>` on a free port until the block ends (SIGTERM, then kill)."""
-    port = free_port()
+    """Runs `manage.py serve --role <roles>` on `port` (default: a free one) until the block ends (SIGTERM,
+    then kill). Pass the same `port` again to restart a server where its clients expect it."""
+    port = port or free_port()
     log_path = tmp_path / f"serve-{roles.replace(',', '-')}-{port}.log"
     child_env = {**os.environ, **database_env(), "FLOMATION_BIND": f"127.0.0.1:{port}", **(env or {})}
     child_env["FLOMATION_PUBLIC_URL"] = child_env.get("FLOMATION_PUBLIC_URL") or f"http://127.0.0.1:{port}"
