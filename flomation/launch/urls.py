@@ -41,12 +41,12 @@ urlpatterns = [
     path("launch/api/triggers/<pid:public_id>", api.TriggerDetailView.as_view(), name="launch-api-trigger"),
     path(
         "launch/api/triggers/<pid:public_id>/pause",
-        api.TriggerSwitchView.as_view(enabled=False),
+        api.TriggerPauseView.as_view(),
         name="launch-api-trigger-pause",
     ),
     path(
         "launch/api/triggers/<pid:public_id>/enable",
-        api.TriggerSwitchView.as_view(enabled=True),
+        api.TriggerEnableView.as_view(),
         name="launch-api-trigger-enable",
     ),
 ]

@@ -11,7 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404
-from rest_framework import exceptions
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -97,6 +99,33 @@ def _member(request: Request, organisation_id: Any, *, change: bool = False) -> 
     )
 
 
+def _trigger_schema(name: str, **kwargs: Any) -> serializers.Serializer:
+    """The OpenAPI description of trigger_data()'s answer."""
+    return inline_serializer(
+        name,
+        {
+            "id": serializers.CharField(),
+            "workflow": serializers.UUIDField(),
+            "node_id": serializers.CharField(),
+            "action": serializers.CharField(),
+            "kind": serializers.CharField(),
+            "url": serializers.URLField(allow_null=True),
+            "urls": serializers.DictField(child=serializers.URLField()),
+            "enabled": serializers.BooleanField(),
+            "active": serializers.BooleanField(),
+            "environment": serializers.DictField(child=serializers.CharField()),
+            "revision": serializers.IntegerField(allow_null=True),
+            "schedule": serializers.DictField(allow_null=True),
+            "poller": serializers.DictField(allow_null=True),
+            "last_fired_at": serializers.DateTimeField(allow_null=True),
+        },
+        **kwargs,
+    )
+
+
+TAG = ["launch"]
+
+
 class LaunchApiView(APIView):
     authentication_classes = [FlomationAuthentication]
     permission_classes = [IsAuthenticated]
@@ -117,6 +146,18 @@ class LaunchApiView(APIView):
 
 
 class TriggerListView(LaunchApiView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="launch_triggers_list",
+        summary="A workflow's triggers",
+        parameters=[
+            OpenApiParameter("workflow", OpenApiTypes.UUID, required=True),
+            OpenApiParameter("environment", OpenApiTypes.STR, description="id or name"),
+        ],
+        responses=inline_serializer(
+            "LaunchTriggerList", {"results": _trigger_schema("LaunchTriggerItem", many=True)}
+        ),
+    )
     def get(self, request: Request) -> Response:
         workflow_id = request.query_params.get("workflow") or ""
         if not workflow_id:
@@ -135,17 +176,44 @@ class TriggerListView(LaunchApiView):
 
 
 class TriggerDetailView(LaunchApiView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="launch_trigger_get",
+        summary="One trigger",
+        responses=_trigger_schema("LaunchTrigger"),
+    )
     def get(self, request: Request, public_id: str) -> Response:
         return Response(trigger_data(listed_trigger(self.trigger(request, public_id))))
 
 
-class TriggerSwitchView(LaunchApiView):
-    """`.../pause` and `.../enable` (the URL passes `enabled`); answers the trigger as it now is."""
-
+class _TriggerSwitchView(LaunchApiView):
     enabled = True
 
-    def post(self, request: Request, public_id: str) -> Response:
+    def switch(self, request: Request, public_id: str) -> Response:
+        """Sets `enabled`; answers the trigger as it now is."""
         trigger = trigger_set_enabled(
             trigger=self.trigger(request, public_id, change=True), enabled=self.enabled
         )
         return Response(trigger_data(listed_trigger(trigger)))
+
+
+class TriggerPauseView(_TriggerSwitchView):
+    enabled = False
+
+    @extend_schema(
+        tags=TAG, operation_id="launch_trigger_pause", summary="Pause a trigger", request=None,
+        responses=_trigger_schema("LaunchTriggerPaused"),
+    )  # fmt: skip
+    def post(self, request: Request, public_id: str) -> Response:
+        return self.switch(request, public_id)
+
+
+class TriggerEnableView(_TriggerSwitchView):
+    enabled = True
+
+    @extend_schema(
+        tags=TAG, operation_id="launch_trigger_enable", summary="Enable a trigger", request=None,
+        responses=_trigger_schema("LaunchTriggerEnabled"),
+    )  # fmt: skip
+    def post(self, request: Request, public_id: str) -> Response:
+        return self.switch(request, public_id)
