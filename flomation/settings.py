@@ -6,6 +6,7 @@ reads a secret from a file. A malformed value stops start-up with ImproperlyConf
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -206,6 +207,9 @@ SPECTACULAR_SETTINGS = {
 # --- static, i18n ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# `serve` collects static files here; before the first collect (development, tests) it must still exist.
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
