@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -43,30 +46,46 @@ def register(request: HttpRequest) -> HttpResponse:
     return page(request, "check_email.html", {"email": form.cleaned_data["email"].strip().lower()})
 
 
-@require_http_methods(["GET", "POST"])
-def verify(request: HttpRequest, secret: str) -> HttpResponse:
-    """The verification link: shows the set-password form (GET does not use the link up)."""
+def _set_password_page(
+    request: HttpRequest,
+    *,
+    load: Callable[[], EmailLink],
+    purpose: str,
+    complete: Callable[[dict[str, Any]], User],
+) -> HttpResponse:
+    """The page behind an emailed link: GET shows the set-password form (without using the link up); a
+    valid POST hands the form's data to `complete`, which uses the link up, and logs the user in."""
     try:
-        link = links.link_get(secret=secret, purpose=EmailLink.Purpose.VERIFY)
+        link = load()
     except LinkInvalid as exc:
         return _link_page(request, "link_invalid.html", {"error": str(exc)}, 400)
-    context = {"email": link.user.email, "purpose": "verify", "error": "", "mfa": False}
+    mfa = purpose == "reset" and link.user.mfa_enabled  # a reset still asks for the second factor
+    context = {"email": link.user.email, "purpose": purpose, "error": "", "mfa": mfa}
     if request.method == "GET":
         return _link_page(request, "set_password.html", context)
     form = SetPasswordForm(request.POST)
     if not form.is_valid():
         return _link_page(request, "set_password.html", {**context, "error": first_error(form)}, 400)
     try:
-        user = accounts.email_verify_complete(
-            secret=secret,
-            password=form.cleaned_data["password"],
-            display_name=form.cleaned_data["display_name"],
-        )
+        user = complete(form.cleaned_data)
     except LinkInvalid as exc:
         return _link_page(request, "link_invalid.html", {"error": str(exc)}, 400)
     except IdentityError as exc:
         return _link_page(request, "set_password.html", {**context, "error": str(exc)}, exc.status)
     return _log_in(request, user)
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, secret: str) -> HttpResponse:
+    """The verification link: set a password, and the account is verified."""
+    return _set_password_page(
+        request,
+        load=lambda: links.link_get(secret=secret, purpose=EmailLink.Purpose.VERIFY),
+        purpose="verify",
+        complete=lambda data: accounts.email_verify_complete(
+            secret=secret, password=data["password"], display_name=data["display_name"]
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -91,24 +110,11 @@ def reset_request(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def reset_confirm(request: HttpRequest, secret: str) -> HttpResponse:
     """The reset link: a new password, plus a one-time code when MFA is on; then the user is logged in."""
-    try:
-        link = accounts.password_reset_link(secret=secret)
-    except LinkInvalid as exc:
-        return _link_page(request, "link_invalid.html", {"error": str(exc)}, 400)
-    context = {"email": link.user.email, "purpose": "reset", "error": "", "mfa": link.user.mfa_enabled}
-    if request.method == "GET":
-        return _link_page(request, "set_password.html", context)
-    form = SetPasswordForm(request.POST)
-    if not form.is_valid():
-        return _link_page(request, "set_password.html", {**context, "error": first_error(form)}, 400)
-    try:
-        user = accounts.password_reset_complete(
-            secret=secret,
-            password=form.cleaned_data["password"],
-            code=form.cleaned_data["code"],
-        )
-    except LinkInvalid as exc:
-        return _link_page(request, "link_invalid.html", {"error": str(exc)}, 400)
-    except IdentityError as exc:
-        return _link_page(request, "set_password.html", {**context, "error": str(exc)}, exc.status)
-    return _log_in(request, user)
+    return _set_password_page(
+        request,
+        load=lambda: accounts.password_reset_link(secret=secret),
+        purpose="reset",
+        complete=lambda data: accounts.password_reset_complete(
+            secret=secret, password=data["password"], code=data["code"]
+        ),
+    )
