@@ -88,111 +88,25 @@ REMOVED_BUILTINS = ("open", "input", "breakpoint", "help", "exit", "quit", "copy
 MAX_REPLY_BYTES = 1 << 20
 _real_import = builtins.__import__
 
-# x86_64 and aarch64 syscall numbers refused with EPERM once the worker is locked down.
+# x86_64 and aarch64 syscall numbers refused with EPERM once the worker is locked down, by purpose.
 _DENY = {
     0xC000003E: (  # x86_64
-        2,
-        85,
-        257,
-        437,
-        303,
-        304,  # open, creat, openat, openat2, name/open_by_handle
-        41,
-        42,
-        43,
-        49,
-        50,
-        53,
-        288,  # socket, connect, accept, bind, listen, socketpair, accept4
-        56,
-        57,
-        58,
-        59,
-        322,
-        435,  # clone, fork, vfork, execve, execveat, clone3
-        62,
-        200,
-        234,
-        101,
-        310,
-        311,  # kill, tkill, tgkill, ptrace, process_vm_readv/writev
-        76,
-        82,
-        83,
-        84,
-        86,
-        87,
-        88,
-        90,
-        92,
-        133,
-        259,
-        263,
-        264,
-        265,
-        266,
-        268,
-        316,  # fs changes
-        161,
-        165,
-        166,
-        272,
-        308,
-        321,
-        298,
-        323,
-        425,
-        434,
-        438,
-        248,
-        249,
-        250,
+        *(2, 85, 257, 437, 303, 304),  # open, creat, openat, openat2, name/open_by_handle_at
+        *(41, 42, 43, 49, 50, 53, 288),  # socket, connect, accept, bind, listen, socketpair, accept4
+        *(56, 57, 58, 59, 322, 435),  # clone, fork, vfork, execve, execveat, clone3
+        *(62, 200, 234, 101, 310, 311),  # kill, tkill, tgkill, ptrace, process_vm_readv/writev
+        # file system changes, mounts, namespaces, keys, bpf, perf, io_uring, pidfd
+        *(76, 82, 83, 84, 86, 87, 88, 90, 92, 133, 259, 263, 264, 265, 266, 268, 316),
+        *(161, 165, 166, 272, 308, 321, 298, 323, 425, 434, 438, 248, 249, 250),
     ),
     0xC00000B7: (  # aarch64
-        56,
-        437,
-        265,
-        198,
-        199,
-        200,
-        201,
-        202,
-        203,
-        242,
-        220,
-        221,
-        281,
-        435,
-        129,
-        130,
-        131,
-        117,
-        270,
-        271,
-        33,
-        34,
-        35,
-        36,
-        37,
-        38,
-        45,
-        53,
-        54,
-        276,
-        51,
-        40,
-        39,
-        97,
-        268,
-        280,
-        241,
-        282,
-        425,
-        434,
-        438,
-        217,
-        218,
-        219,
+        *(56, 437, 265),  # openat, openat2, open_by_handle_at
+        *(198, 199, 200, 201, 202, 203, 242),  # socket, socketpair, bind, listen, accept, connect, accept4
+        *(220, 221, 281, 435),  # clone, execve, execveat, clone3
+        *(129, 130, 131, 117, 270, 271),  # kill, tkill, tgkill, ptrace, process_vm_readv/writev
+        # file system changes, mounts, namespaces, keys, bpf, perf, io_uring, pidfd
+        *(33, 34, 35, 36, 37, 38, 45, 53, 54, 276, 51, 40, 39, 97, 268, 280, 241, 282),
+        *(425, 434, 438, 217, 218, 219),
     ),
 }
 
