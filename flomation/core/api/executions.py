@@ -33,7 +33,8 @@ IDEMPOTENCY = OpenApiParameter(
 _new_executions = threading.local()
 
 
-def _created(created: Created, code_if_new: int = status.HTTP_201_CREATED) -> Response:
+def created_response(created: Created, code_if_new: int = status.HTTP_201_CREATED) -> Response:
+    """The answer to a request that created (or, by idempotency key, found) an execution."""
     if created.created:
         # The execution as it was stored, with the workflow, revision and environment it was made from: a
         # new execution has no steps yet, so nothing needs reading back. Building a serializer's fields
@@ -82,7 +83,7 @@ class RunNowView(WorkflowView):
             idempotency_key=(request.headers.get("Idempotency-Key") or "")[:200] or None,
             node_id=data.get("node_id"),
         )
-        return _created(created)
+        return created_response(created)
 
 
 class ExecutionView(OrganisationView):
@@ -172,7 +173,9 @@ class RerunView(ExecutionView):
 
     @extend_schema(tags=TAG, request=None, responses={201: s.ExecutionDetailSerializer}, summary="Run again")
     def post(self, request: Request, org_id: str, execution_id: str) -> Response:
-        return _created(svc.execution_rerun(execution=self.execution(execution_id), created_by=self.account))
+        return created_response(
+            svc.execution_rerun(execution=self.execution(execution_id), created_by=self.account)
+        )
 
 
 class ResumeView(ExecutionView):

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from flomation.core.api.authentication import ApiTokenAuthentication
 from flomation.core.api.base import OrganisationView, validated
-from flomation.core.api.executions import IDEMPOTENCY, _created
+from flomation.core.api.executions import IDEMPOTENCY, created_response
 from flomation.core.api.serializers.executions import ExecutionDetailSerializer
 from flomation.core.selectors import workflows as sel_workflows
 from flomation.core.selectors.environments import environment_get
@@ -70,4 +70,4 @@ class TriggerExecutionView(OrganisationView):
             created_by=self.account,
             idempotency_key=(request.headers.get("Idempotency-Key") or "")[:200] or None,
         )
-        return _created(created)
+        return created_response(created)
