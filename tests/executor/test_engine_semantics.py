@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
+
+import pytest
 
 from conftest import chain, edge, flow, load_fixture, node, outputs_of, run
 
@@ -350,3 +353,51 @@ def test_the_manual_trigger_checks_trigger_data_against_its_input_schema():
     assert missing.status == "failed" and "'count' is required" in missing.error
     wrong = run(f, trigger_data={"count": 1, "colour": "green"})[0]
     assert "'colour' must be one of 'red', 'blue'" in wrong.error
+
+
+TRIGGER_KINDS = [
+    "trigger/webhook",
+    "trigger/web",
+    "trigger/schedule",
+    "trigger/form",
+    "trigger/qr",
+    "trigger/image",
+    "trigger/email",
+    "trigger/git_poll",
+    "trigger/database_row",
+    "trigger/queue",
+    "trigger/manual",
+]
+
+
+def two_trigger_flow(second: str) -> dict[str, Any]:
+    """A manual trigger and `second`, both feeding one node that says which trigger it was reached from."""
+    return flow(
+        [
+            node("manual", "trigger/manual"),
+            node("other", second),
+            node("o", "output/set", {"name": "came_from", "value": "${who}"}),
+        ],
+        [edge("manual", "o"), edge("other", "o")],
+    )
+
+
+@pytest.mark.parametrize("kind", TRIGGER_KINDS)
+def test_a_flow_with_two_triggers_starts_at_the_one_that_fired(kind):
+    result, recorder = run(two_trigger_flow(kind), trigger_data={"__node_id": "other", "who": kind})
+    assert result.status == "succeeded"
+    assert result.outputs == {"came_from": kind}
+    assert "other" in recorder.ran() and "manual" not in recorder.ran()
+
+
+def test_without_a_named_trigger_the_first_trigger_runs():
+    result, recorder = run(two_trigger_flow("trigger/webhook"), trigger_data={"who": "nobody named"})
+    assert result.outputs == {"came_from": "nobody named"}
+    assert "manual" in recorder.ran() and "other" not in recorder.ran()
+
+
+def test_an_explicit_entry_wins_over_the_trigger_data():
+    result, recorder = run(
+        two_trigger_flow("trigger/webhook"), trigger_data={"__node_id": "other", "who": "x"}, entry="manual"
+    )
+    assert "manual" in recorder.ran() and "other" not in recorder.ran()

@@ -112,13 +112,17 @@ class Execution:
             entry = entry or self.checkpoint.get("entry_node_id")
             self._restore(self.checkpoint)
         if entry and entry not in self.graph.nodes:
-            self.log("warning", "entry node not found; starting from the first trigger", entry=entry)
-        start = self.graph.start_node(entry)
+            self.log("warning", "entry node not found; starting from the trigger that fired", entry=entry)
+            entry = None
+        fired = self._fired_trigger()
+        # A flow with several triggers runs from the one that fired (its id travels in the trigger data, so
+        # re-runs and replays start there too); an explicit entry or a checkpoint's entry still wins.
+        start = self.graph.start_node(entry or fired)
         if start is None:
             self.error = "no start node specified"
             return FAILED
         self.start_id = start.id
-        self._choose_trigger_target(start)
+        self._inject_trigger_data(fired, start)
         try:
             if not self.in_error_chain:
                 scope = self.graph.without_loop_bodies(self.graph.reachable(start.id))
@@ -150,20 +154,27 @@ class Execution:
             return SUSPENDED
         return FAILED if self.had_error else SUCCEEDED
 
-    def _choose_trigger_target(self, start: FlowNode) -> None:
+    def _fired_trigger(self) -> str | None:
+        """The trigger node the trigger data names: its `__node_id`, else its channel's trigger kind."""
         data = self.trigger_data
         graph = self.graph
-        target = None
-        if isinstance(data.get("__node_id"), str) and data["__node_id"] in graph.nodes:
-            target = data["__node_id"]
-        elif isinstance(data.get("channel_type"), str):
+        named = data.get("__node_id")
+        if isinstance(named, str) and named in graph.nodes and graph.nodes[named].is_trigger:
+            return named
+        if isinstance(data.get("channel_type"), str):
             wanted = {f"trigger/{data['channel_type']}", f"trigger/{data['channel_type'].split('_')[0]}"}
-            target = next((n.id for n in graph.triggers() if n.action in wanted or n.label in wanted), None)
+            return next((n.id for n in graph.triggers() if n.action in wanted or n.label in wanted), None)
+        return None
+
+    def _inject_trigger_data(self, fired: str | None, start: FlowNode) -> None:
+        target = fired
         if target is None:
-            target = start.id if start.is_trigger else next((n.id for n in graph.triggers()), None)
+            target = start.id if start.is_trigger else next((n.id for n in self.graph.triggers()), None)
         self.trigger_target = target
         if target is not None:
-            self.injected[target] = {k: v for k, v in data.items() if k not in _SKIP_TRIGGER_KEYS}
+            self.injected[target] = {
+                k: v for k, v in self.trigger_data.items() if k not in _SKIP_TRIGGER_KEYS
+            }
 
     # -- the scheduler ----------------------------------------------------------------------------
     def plan(self, scope: frozenset[str]) -> Plan:
