@@ -6,7 +6,6 @@ import threading
 from typing import Any
 
 import pytest
-
 from conftest import chain, edge, flow, load_fixture, node, outputs_of, run
 
 from flomation.executor import ExecutorSettings

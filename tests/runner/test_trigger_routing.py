@@ -111,5 +111,7 @@ def test_a_schedule_runs_its_own_branch(deploy):
     trigger = deploy("trigger/schedule", [{"name": "cron", "value": "*/5 * * * *"}])
     Trigger.objects.filter(id=trigger.id).update(next_run_at=timezone.now() - timedelta(seconds=1))
     loop = LaunchLoop()
-    wait_until(lambda: loop.handle_one() or Execution.objects.filter(workflow_id=trigger.workflow_id).exists())
+    wait_until(
+        lambda: loop.handle_one() or Execution.objects.filter(workflow_id=trigger.workflow_id).exists()
+    )
     assert_second_branch_ran(finished(trigger), "trigger/schedule")
