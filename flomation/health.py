@@ -1,11 +1,12 @@
-"""Health endpoints served by every web role."""
+"""Endpoints served by every web role: health, readiness, version, and the site icon browsers ask for."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 
@@ -33,3 +34,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
 @never_cache
 def version(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"version": settings.FLOMATION_VERSION, "roles": sorted(settings.FLOMATION_ROLES)})
+
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask every origin for /favicon.ico; the icon is the editor's SVG."""
+    return HttpResponsePermanentRedirect(static("editor/favicon.svg"))

@@ -16,6 +16,7 @@ if _roles:
         path("healthz", health.healthz, name="healthz"),
         path("readyz", health.readyz, name="readyz"),
         path("version", health.version, name="version"),
+        path("favicon.ico", health.favicon, name="favicon"),
     ]
 # Roles mounted at the root (the editor) go last so that prefixed roles win.
 for role in sorted(_roles, key=lambda r: r.prefix == ""):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flomation.editor.formatting import format_duration_ms
 from flomation.editor.gateway.executions import DayStats
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP, RIGHT = 720, 220, 40, 28, 12, 48
@@ -51,6 +52,7 @@ def build(days: list[DayStats]) -> Chart:
     points: list[tuple[float, float, str]] = []
     labels: list[tuple[float, str]] = []
     every = max(1, len(days) // 7)
+    last = len(days) - 1
     for index, day in enumerate(days):
         x = LEFT + index * slot
         y = float(HEIGHT - BOTTOM)
@@ -62,8 +64,11 @@ def build(days: list[DayStats]) -> Chart:
             )
         if day.durations_ms:
             cy = HEIGHT - BOTTOM - plot_h * day.mean_ms / max_ms
-            points.append((x + slot / 2, cy, f"{day.day.isoformat()}: mean {day.mean_ms} ms"))
-        if index % every == 0:
+            points.append(
+                (x + slot / 2, cy, f"{day.day.isoformat()}: mean {format_duration_ms(day.mean_ms)}")
+            )
+        # Counted back from the last day, so the axis always ends with the newest day (today by default).
+        if (last - index) % every == 0:
             labels.append((x + slot / 2, day.day.strftime("%d %b")))
     return Chart(
         width=WIDTH,

@@ -128,3 +128,17 @@ def test_a_person_can_revoke_only_their_own_tokens_of_this_organisation(team, br
 def test_account_page_links_to_identitys_mfa_and_sessions(team, browser_for):
     page = browser_for("viewer").get("/settings/account")
     assert b"/identity/mfa" in page.content and b"/identity/sessions" in page.content
+
+
+def test_the_platforms_shared_runner_is_shown_to_an_organisation_that_uses_it(team, browser_for):
+    from flomation.core.services.queues import queue_shared
+
+    m.Runner.objects.create(queue=queue_shared(), name="built-in", public_key="-", version="9.9.9")
+    m.Organisation.objects.filter(id=team.organisation.id).update(accept_shared_runners=True)
+    page = browser_for("owner").get("/settings/runners").content.decode()
+    assert "Shared runners" in page and "built-in" in page and "9.9.9" in page
+    assert "your flows run on the platform&#x27;s shared runners" in page or "shared runners below" in page
+    assert "/settings/runners/" not in page.split("Shared runners")[1]  # nothing to disable there
+
+    m.Organisation.objects.filter(id=team.organisation.id).update(accept_shared_runners=False)
+    assert "built-in" not in browser_for("owner").get("/settings/runners").content.decode()

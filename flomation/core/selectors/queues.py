@@ -36,6 +36,18 @@ def runner_list(*, organisation: Organisation, queue_id: Any = None) -> QuerySet
     return rows.order_by("name", "id")
 
 
+def runner_list_shared(*, organisation: Organisation) -> QuerySet[Runner]:
+    """The platform's shared runners that run this organisation's work (none if it does not accept them).
+
+    Read-only for the organisation: shown so a team can see what runs its flows, managed by the operator.
+    """
+    if not organisation.accept_shared_runners:
+        return Runner.objects.none()
+    return (
+        Runner.objects.filter(queue__organisation__isnull=True).select_related("queue").order_by("name", "id")
+    )
+
+
 def runner_get(*, organisation: Organisation, runner_id: Any) -> Runner:
     return get_or_404(runner_list(organisation=organisation), "runner", id=runner_id)
 

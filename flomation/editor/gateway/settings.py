@@ -108,6 +108,13 @@ def runner_list(*, organisation: core.Organisation) -> list[RunnerView]:
     ]
 
 
+def runner_list_shared(*, organisation: core.Organisation) -> list[RunnerView]:
+    return [
+        RunnerView(runner, queue_selectors.runner_state(runner=runner))
+        for runner in queue_selectors.runner_list_shared(organisation=organisation)
+    ]
+
+
 def runner_set_enabled(*, organisation: core.Organisation, runner_id: str, enabled: bool) -> None:
     runner = queue_selectors.runner_get(organisation=organisation, runner_id=runner_id)
     queue_services.runner_set_enabled(runner=runner, enabled=enabled)

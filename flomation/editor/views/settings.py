@@ -106,11 +106,16 @@ def queue_code(request: HttpRequest, queue_id: str) -> JsonResponse:
 @require_GET
 @editor_view(orgs.RUNNER_VIEW)
 def runners(request: HttpRequest) -> HttpResponse:
-    rows = org_settings.runner_list(organisation=request.editor.organisation)
+    organisation = request.editor.organisation
     return page(
         request,
         "editor/settings/runners.html",
-        {"runners": rows, "can_manage": request.editor.can(orgs.RUNNER_MANAGE), "section": "runners"},
+        {
+            "runners": org_settings.runner_list(organisation=organisation),
+            "shared_runners": org_settings.runner_list_shared(organisation=organisation),
+            "can_manage": request.editor.can(orgs.RUNNER_MANAGE),
+            "section": "runners",
+        },
     )
 
 
