@@ -1,7 +1,8 @@
 """Reading a trigger node's inputs (`data.config.inputs`: a list of {name, type, value}) into typed settings.
 
-Secret inputs (keys, tokens, passwords, connection strings) are split off at deploy time and stored
-encrypted; the plain `config` may be shown to authors. Names follow the seed's webhook configuration
+Secret inputs (keys, tokens, passwords, connection strings; declared once on the trigger node, see
+`flomation.executor.secret_inputs`) are split off at deploy time and stored encrypted; the plain `config`
+may be shown to authors. Names follow the seed's webhook configuration
 (`method`, `authentication`, `responseMode`, `timeout`, `cors`) with snake_case aliases; docs/launch.md lists
 every input each trigger kind reads.
 """
@@ -14,18 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-SECRET_INPUT_NAMES = frozenset(
-    {
-        "api_key", "bearer_token", "token", "hmac_secret", "secret", "signing_secret", "password",
-        "connection", "dsn", "broker_url", "queue_url",
-    }
-)  # fmt: skip
-SECRET_INPUT_TYPES = frozenset({"secret", "credential"})
+from flomation.executor.secret_inputs import is_blank, is_secret_input
+
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-def split_inputs(inputs: Iterable[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Returns (config, secrets) from a node's inputs; inputs without a name are ignored."""
+def split_inputs(inputs: Iterable[Any], *, action: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Returns (config, secrets) from the inputs of a node with `action`; inputs without a name are ignored.
+
+    A secret's value is as the revision stores it: a `{"secret_ref": id}`, a `${secrets.NAME}` reference
+    or (a revision saved before secrets were stored apart) the value itself.
+    """
     config: dict[str, Any] = {}
     secrets: dict[str, Any] = {}
     for item in inputs or []:
@@ -33,8 +33,8 @@ def split_inputs(inputs: Iterable[Any]) -> tuple[dict[str, Any], dict[str, Any]]
             continue
         name = str(item["name"])
         value = item.get("value")
-        if name in SECRET_INPUT_NAMES or str(item.get("type", "")) in SECRET_INPUT_TYPES:
-            if value not in (None, ""):
+        if is_secret_input(action, item):
+            if not is_blank(value):
                 secrets[name] = value
         else:
             config[name] = value

@@ -14,6 +14,7 @@ from flomation.core.models import WorkflowState
 from flomation.core.selectors import workflows as sel
 from flomation.core.selectors.queues import queue_usable
 from flomation.core.services import workflows as svc
+from flomation.executor.secret_inputs import flow_unset_secrets
 
 TAG = ["workflows"]
 
@@ -182,7 +183,17 @@ class WorkflowImportView(WorkflowView):
             created_by=self.account,
             name=data.get("name"),
         )
-        return self.respond(str(workflow.id), status.HTTP_201_CREATED)
+        response = self.respond(str(workflow.id), status.HTTP_201_CREATED)
+        latest = sel.revision_list(workflow=workflow).first()
+        unset = flow_unset_secrets(latest.flow) if latest else []
+        response.data["secrets_to_set"] = unset
+        if unset:
+            names = ", ".join(f"{entry['input']} of node {entry['node_id']}" for entry in unset)
+            response.data["warnings"] = [
+                f"Trigger secrets are never exported, so these are not set: {names}. "
+                "Enter them in the editor before deploying."
+            ]
+        return response
 
 
 class RevisionListView(WorkflowView):

@@ -13,7 +13,14 @@ from flomation.core.models.organisations import (
     Organisation,
 )
 from flomation.core.models.runners import Queue, Runner
-from flomation.core.models.workflows import Deployment, Revision, Workflow, WorkflowFavourite, WorkflowState
+from flomation.core.models.workflows import (
+    Deployment,
+    FlowSecret,
+    Revision,
+    Workflow,
+    WorkflowFavourite,
+    WorkflowState,
+)
 
 __all__ = [
     "Account",
@@ -23,6 +30,7 @@ __all__ = [
     "Execution",
     "ExecutionState",
     "ExecutionStep",
+    "FlowSecret",
     "Group",
     "Invitation",
     "MemberRole",

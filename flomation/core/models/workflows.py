@@ -105,3 +105,25 @@ class Deployment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow_id} r{self.revision_id} -> {self.environment_id}"
+
+
+class FlowSecret(models.Model):
+    """A trigger secret saved with a flow (a signing secret, an API key, a poller's password), encrypted.
+
+    A revision holds only `{"secret_ref": "<id>"}` in the input's place. Rows are never changed: a new value
+    is a new row, so every revision keeps the secret it was saved with (rollbacks deploy it again). Each
+    row belongs to one workflow; a reference to another workflow's row is refused when a flow is saved.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="flow_secrets")
+    node_id = models.CharField(max_length=120)
+    name = models.CharField(max_length=128, help_text="the input's name, e.g. hmac_secret")
+    ciphertext = models.TextField(help_text="Fernet token under the project's key set")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workflow", "node_id", "name"], name="core_flowsecret_input")]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} {self.node_id}.{self.name}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,7 +18,9 @@ from flomation.core.models import (
     WorkflowState,
 )
 from flomation.core.services.errors import Conflict, FlowInvalid
+from flomation.core.services.flow_secrets import flow_secrets_copy, flow_secrets_store
 from flomation.core.signals import workflow_state_changed
+from flomation.executor.secret_inputs import flow_without_secrets
 
 EXPORT_FORMAT = "flomation-workflow"
 EXPORT_VERSION = 1
@@ -87,10 +88,16 @@ def workflow_create(
 def workflow_save(
     *, workflow: Workflow, flow: dict[str, Any], author: Account | None, message: str = ""
 ) -> Revision:
-    """Validates the flow and stores it as the workflow's next numbered, immutable revision."""
+    """Validates the flow and stores it as the workflow's next numbered, immutable revision.
+
+    Trigger secrets in the flow are stored encrypted apart from it; the revision keeps references only
+    (see flow_secrets).
+    """
     if workflow.state == WorkflowState.ARCHIVED:
         raise Conflict("The workflow is archived; restore it before saving changes.")
     flow_validate(flow=flow)
+    latest = workflow.revisions.order_by("-number").only("flow").first()
+    flow = flow_secrets_store(workflow=workflow, flow=flow, previous_flow=latest.flow if latest else None)
     # Numbering under a row lock so two saves never take the same number.
     Workflow.objects.filter(id=workflow.id).select_for_update().update(
         latest_revision=F("latest_revision") + 1
@@ -196,7 +203,9 @@ def workflow_duplicate(
         Revision.objects.create(
             workflow=copy_,
             number=1,
-            flow=copy.deepcopy(latest.flow),
+            flow=flow_secrets_store(
+                workflow=copy_, flow=flow_secrets_copy(source=workflow, target=copy_, flow=latest.flow)
+            ),
             message=f"Duplicated from {workflow.name} r{latest.number}",
             author=created_by,
         )
@@ -214,7 +223,11 @@ def workflow_favourite(*, workflow: Workflow, account: Account, favourite: bool)
 
 
 def workflow_export(*, workflow: Workflow, revision_number: int | None = None) -> dict[str, Any]:
-    """The workflow as a portable JSON document; its `flow` is exactly the stored flow."""
+    """The workflow as a portable JSON document: the stored flow without its trigger secrets.
+
+    Secrets never leave in an export: each stored one is exported unset and listed in `secrets_to_set`
+    (node id and input) so whoever imports it knows what to enter again. `${secrets.NAME}` references stay.
+    """
     revisions = workflow.revisions.all()
     revision = (
         revisions.filter(number=revision_number).first()
@@ -223,13 +236,15 @@ def workflow_export(*, workflow: Workflow, revision_number: int | None = None) -
     )
     if revision_number and revision is None:
         raise ValidationError({"revision": f"The workflow has no revision {revision_number}."})
+    flow, unset = flow_without_secrets(revision.flow) if revision else ({"nodes": [], "edges": []}, [])
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "name": workflow.name,
         "description": workflow.description,
         "revision": revision.number if revision else None,
-        "flow": revision.flow if revision else {"nodes": [], "edges": []},
+        "flow": flow,
+        "secrets_to_set": unset,
     }
 
 

@@ -10,8 +10,10 @@ from django.db.models import OuterRef, Subquery
 
 from flomation.core import models as core
 from flomation.core.selectors import workflows as wf_selectors
+from flomation.core.services import flow_secrets
 from flomation.core.services import workflows as wf_services
 from flomation.editor.gateway import Refused
+from flomation.executor.secret_inputs import flow_unset_secrets
 
 
 @dataclass(frozen=True)
@@ -129,3 +131,14 @@ def revision_restore(*, workflow: core.Workflow, number: int, author: core.Accou
     return workflow_save(
         workflow=workflow, flow=old.flow, author=author, message=f"Restored revision {number}"
     )
+
+
+def secret_markers(*, flow: Any) -> dict[str, dict[str, Any]]:
+    """node id -> input -> the stored reference of each trigger secret in a saved flow (never a value)."""
+    return flow_secrets.flow_secret_markers(flow=flow)
+
+
+def unset_secrets(*, workflow: core.Workflow) -> list[dict[str, str]]:
+    """The trigger secret inputs of the latest revision that have no value (as an import leaves them)."""
+    latest = revision_latest(workflow=workflow)
+    return flow_unset_secrets(latest.flow) if latest else []

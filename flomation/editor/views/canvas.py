@@ -16,6 +16,7 @@ from flomation.editor.gateway import deployments as deploys
 from flomation.editor.gateway import organisations as orgs
 from flomation.editor.gateway import settings as org_settings
 from flomation.editor.gateway import workflows as wf
+from flomation.executor.secret_inputs import flow_redact
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def canvas(request: HttpRequest, workflow_id: str) -> HttpResponse:
     boot = {
         "workflow": {"id": str(workflow.id), "name": workflow.name, "archived": workflow.state == "archived"},
         "revision": latest.number if latest else 0,
-        "flow": latest.flow if latest else {"nodes": [], "edges": []},
+        "flow": flow_redact(latest.flow) if latest else {"nodes": [], "edges": []},
         "references": org_settings.reference_names(organisation=organisation),
         "environments": [e.name for e in deploys.environment_list(organisation=organisation)],
         "canEdit": request.editor.can(orgs.EDIT),
@@ -72,7 +73,7 @@ def flow(request: HttpRequest, workflow_id: str) -> JsonResponse:
         return JsonResponse(
             {
                 "revision": latest.number if latest else 0,
-                "flow": flow_json,
+                "flow": flow_redact(flow_json),
                 "errors": catalogue.validate(flow_json),
             }
         )
@@ -95,7 +96,13 @@ def flow(request: HttpRequest, workflow_id: str) -> JsonResponse:
     )
     summary = flowdiff.summarise(previous.flow if previous else None, revision.flow)
     return JsonResponse(
-        {"revision": revision.number, "summary": summary, "errors": catalogue.validate(revision.flow)}
+        {
+            "revision": revision.number,
+            "summary": summary,
+            "errors": catalogue.validate(revision.flow),
+            # What the trigger secrets typed in were stored as, for the canvas to keep instead of the values.
+            "secrets": wf.secret_markers(flow=revision.flow),
+        }
     )
 
 

@@ -22,6 +22,7 @@ from flomation.editor.gateway import organisations as orgs
 from flomation.editor.gateway import workflows as wf
 from flomation.editor.runform import run_controls
 from flomation.editor.views.canvas import json_body
+from flomation.executor.secret_inputs import flow_redact
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def execution_page(request: HttpRequest, execution_id: str) -> HttpResponse:
     boot = {
         "execution": runs.execution_to_dict(execution),
         "workflow": {"id": str(execution.workflow_id), "name": execution.workflow.name},
-        "flow": execution.revision.flow,
+        "flow": flow_redact(execution.revision.flow),
         "steps": steps,
         "mode": "replay" if request.GET.get("mode") == "replay" else "live",
         "urls": {

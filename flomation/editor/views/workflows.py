@@ -99,6 +99,13 @@ def workflow_import(request: HttpRequest) -> HttpResponse:
         name=request.POST.get("name", ""),
     )
     messages.success(request, f"Imported “{workflow.name}”.")
+    unset = wf.unset_secrets(workflow=workflow)
+    if unset:
+        names = ", ".join(f"{entry['input']} of {entry['node_id']}" for entry in unset)
+        messages.warning(
+            request,
+            f"Trigger secrets are never exported, so these are not set: {names}. Enter them before deploying.",
+        )
     return HttpResponseRedirect(f"/workflows/{workflow.id}")
 
 

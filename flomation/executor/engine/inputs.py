@@ -45,6 +45,10 @@ def prepare_inputs(
                 continue
         values[name] = value
         shown[name] = value
+        if isinstance(value, str) and value and _typed_secret(node, name):
+            # A secret typed in as a value (a flow saved before secrets were stored apart): never shown.
+            shown[name] = MASK
+            ex.masker.add(value)
     injected = ex.injected.get(node.id)
     if injected:
         values.update(injected)
@@ -83,6 +87,16 @@ def prepare_inputs(
             raise InputError(f"input '{name}' must be one of: {', '.join(map(str, allowed))} (got {value!r})")
         values[name] = value
     return values, shown
+
+
+_SECRET_TYPES = frozenset({"secret", "credential"})
+
+
+def _typed_secret(node: FlowNode, name: str) -> bool:
+    declared = node.spec.input_map.get(name) if node.spec is not None else None
+    return node.input_types.get(name) in _SECRET_TYPES or (
+        declared is not None and declared.type in _SECRET_TYPES
+    )
 
 
 def make_resolver(ex: Execution, flat: dict[str, Any]) -> Callable[[Ref], Any]:

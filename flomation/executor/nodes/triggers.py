@@ -1,4 +1,10 @@
-"""Triggers: each passes the trigger data it was given (its inputs) on as outputs."""
+"""Triggers: each passes the trigger data it was given (its inputs) on as outputs, never its secrets.
+
+A trigger's secret inputs (a webhook's signing secret or API key, a poller's password or connection string)
+are declared here, once, with the type ``secret``; ``SECRET_INPUTS`` adds the older names a trigger still
+reads for the same secret. Core keeps them out of stored revisions, launch reads them encrypted, and
+``_echo`` never passes them on as outputs.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +31,32 @@ def _now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _echo(inputs: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in inputs.items() if v is not None}
+# action -> the names of its secret inputs (declared inputs of type secret, and their aliases).
+SECRET_INPUTS: dict[str, frozenset[str]] = {"trigger/manual": frozenset()}
+_SECRET_TYPES = frozenset({"secret", "credential"})
+
+
+def _echo(inputs: dict[str, Any], hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+    return {k: v for k, v in inputs.items() if v is not None and k not in hidden}
+
+
+def _hidden_inputs(ctx: NodeContext, action: str) -> frozenset[str]:
+    """The inputs of this node that are never echoed: its declared secrets and any input the flow types as
+    a secret (a stored secret's reference, an environment secret, or a value saved before either)."""
+    typed = {name for name, kind in ctx.node.input_types.items() if kind in _SECRET_TYPES}
+    return SECRET_INPUTS.get(action, frozenset()) | typed
+
+
+def _secret(name: str, description: str) -> Input:
+    return Input(name, "secret", description=description + " Write-only: shown as set or not set.")
+
+
+_WEBHOOK_SECRETS = (
+    _secret("api_key", "The key callers send in the API key header (authentication api_key)."),
+    _secret("bearer_token", "The token callers send as 'Authorization: Bearer' (authentication bearer)."),
+    _secret("hmac_secret", "The signing secret (authentication hmac); whsec_<base64> for Standard Webhooks."),
+)
+_WEBHOOK_ALIASES = ("token", "secret", "signing_secret")
 
 
 def apply_schema(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +104,7 @@ def manual(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         outputs.update(data)
         outputs.update(checked)
     else:
-        outputs.update(_echo(data))
+        outputs.update(_echo(data, _hidden_inputs(ctx, "trigger/manual")))
     return outputs
 
 
@@ -85,13 +115,17 @@ def _echo_trigger(
     outputs: tuple[str, ...],
     inputs: tuple[Input, ...] = (),
     extra: dict[str, Any] | None = None,
+    secret_aliases: tuple[str, ...] = (),
 ) -> None:
+    declared = frozenset(i.name for i in inputs if i.type in _SECRET_TYPES)
+    SECRET_INPUTS[action] = declared | frozenset(secret_aliases)
+
     def run(ctx: NodeContext, given: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = {}
         if extra:
             for key, factory in extra.items():
                 result[key] = factory(given)
-        result.update(_echo(given))
+        result.update(_echo(given, _hidden_inputs(ctx, action)))
         return result
 
     run.__name__ = action.replace("/", "_")
@@ -112,7 +146,9 @@ _echo_trigger(
     "Webhook",
     "Started by an HTTP call to the flow's webhook URL.",
     ("body:object", "method:string", "content_type:string", "triggered_at:string"),
+    inputs=_WEBHOOK_SECRETS,
     extra={"triggered_at": lambda _: _now_iso()},
+    secret_aliases=_WEBHOOK_ALIASES,
 )
 _echo_trigger(
     "trigger/web",
@@ -125,7 +161,9 @@ _echo_trigger(
         Input("fields", "object", description="field -> path/query/header/body mapping"),
         Input("keep_history", "boolean", default=False),
         Input("message_field", "string"),
+        *_WEBHOOK_SECRETS,
     ),
+    secret_aliases=_WEBHOOK_ALIASES,
 )
 _echo_trigger(
     "trigger/schedule",
@@ -166,19 +204,29 @@ _echo_trigger(
     "Email",
     "Started by an incoming email.",
     ("from:string", "to:string", "subject:string", "body:string"),
+    inputs=(_secret("password", "The mailbox password."),),
 )
 _echo_trigger(
     "trigger/git_poll",
     "Git Poll",
     "Started when a polled Git repository has new commits.",
     ("repository:string", "branch:string", "commit:string"),
+    inputs=(_secret("password", "A password or access token for the repository."),),
+    secret_aliases=("token",),
 )
 _echo_trigger(
     "trigger/database_row",
     "Database Row",
     "Started for each new row a poller finds.",
     ("row:object", "table:string"),
+    inputs=(_secret("connection", "The database's connection URL or DSN (it may hold a password)."),),
+    secret_aliases=("dsn", "password"),
 )
 _echo_trigger(
-    "trigger/queue", "Queue", "Started by a message on a queue.", ("message:object", "queue:string")
+    "trigger/queue",
+    "Queue",
+    "Started by a message on a queue.",
+    ("message:object", "queue:string"),
+    inputs=(_secret("broker_url", "The broker's URL (amqp:// or redis://; it may hold a password)."),),
+    secret_aliases=("queue_url", "password"),
 )

@@ -18,7 +18,7 @@ from flomation.core.models import Deployment
 from flomation.launch.config import poll_interval_seconds, split_inputs
 from flomation.launch.models import Trigger, TriggerKind, TriggerLease
 from flomation.launch.schedules import ScheduleError, next_fire_after, schedule_from_config
-from flomation.launch.services.secrets import secrets_encrypt
+from flomation.launch.services.secrets import secrets_encrypt, secrets_from_revision
 from flomation.lib import crypto
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,13 @@ def trigger_sync(*, deployment: Deployment, now: datetime | None = None) -> list
     organisation_id = deployment.workflow.organisation_id
     active: list[Trigger] = []
     for node in trigger_nodes(revision.flow):
-        config, secrets = split_inputs(node.inputs)
+        config, secrets = split_inputs(node.inputs, action=node.action)
+        secrets = secrets_from_revision(
+            organisation_id=organisation_id,
+            workflow_id=deployment.workflow_id,
+            node_id=node.node_id,
+            values=secrets,
+        )
         trigger = existing.pop(node.node_id, None) or Trigger(
             organisation_id=organisation_id,
             workflow_id=deployment.workflow_id,

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from flomation.core.api.schema import NamedEnumField
 from flomation.core.api.serializers.organisations import AccountSerializer
 from flomation.core.models import Deployment, Revision, Workflow, WorkflowState
+from flomation.executor.secret_inputs import flow_redact
 
 
 class WorkflowSerializer(serializers.ModelSerializer):
@@ -52,8 +55,17 @@ class RevisionSerializer(serializers.ModelSerializer):
 
 
 class RevisionDetailSerializer(RevisionSerializer):
+    flow = serializers.SerializerMethodField(
+        help_text="React Flow JSON. A trigger's secret inputs show only whether they are set (`set`) and "
+        'their reference ({"secret_ref": id} or ${secrets.NAME}), never a value.'
+    )
+
     class Meta(RevisionSerializer.Meta):
         fields = [*RevisionSerializer.Meta.fields, "flow"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_flow(self, revision: Revision) -> Any:
+        return flow_redact(revision.flow)
 
 
 class RevisionCreateSerializer(serializers.Serializer):
@@ -78,7 +90,11 @@ class ExportSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     revision = serializers.IntegerField(allow_null=True)
-    flow = serializers.JSONField()
+    flow = serializers.JSONField(help_text="the stored flow; trigger secrets are left out (unset)")
+    secrets_to_set = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="the trigger secret inputs left out: {node_id, input}; enter them again after importing",
+    )
 
 
 class FavouriteSerializer(serializers.Serializer):

@@ -155,6 +155,10 @@
     saving = Flo.api(boot.urls.flow, { method: "PUT", body: { flow: currentFlow(), base_revision: revision } })
       .then(function (body) {
         revision = body.revision;
+        if (body.secrets) {
+          var data = dfData();
+          FloInspector.applySecretMarkers(Object.keys(data).map(function (id) { return data[id].data.flo; }), body.secrets);
+        }
         errors = body.errors || [];
         applyErrors();
         refreshInspector();
@@ -185,7 +189,8 @@
   var draftKey = "flomation-draft-" + boot.workflow.id;
 
   function keepDraft() {
-    try { localStorage.setItem(draftKey, JSON.stringify({ base: revision, flow: currentFlow() })); } catch (e) { /* storage full or off */ }
+    var kept = FloInspector.withoutTypedSecrets(currentFlow(), specs);
+    try { localStorage.setItem(draftKey, JSON.stringify({ base: revision, flow: kept })); } catch (e) { /* storage full or off */ }
   }
 
   function forgetDraft() {

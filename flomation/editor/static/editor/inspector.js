@@ -27,7 +27,80 @@
     var entry = findInput(node, name);
     if (!entry) { entry = { name: name, type: type, value: value }; FloAdapter.config(node).inputs.push(entry); }
     entry.value = value;
+    delete entry.set; /* "set" is what the platform said when it sent the flow; a change replaces it */
     if (!entry.type) entry.type = type;
+  }
+
+  /* A trigger's secret is stored encrypted apart from the flow: the flow holds {secret_ref: id} (or a
+   * ${secrets.NAME} reference), and the platform never sends a value back, only whether one is set. */
+  function isSecretSet(value, entry) {
+    if (value && typeof value === "object") return !!value.secret_ref;
+    if (typeof value === "string") return value !== "";
+    return !!(entry && entry.set);
+  }
+
+  function envSecretPicker(id, current, options, onValue) {
+    var control = el("select", { id: id });
+    control.appendChild(el("option", { value: "", text: "Choose an environment secret" }));
+    (options.references.secrets || []).forEach(function (name) {
+      var ref = "${secrets." + name + "}";
+      var option = el("option", { value: ref, text: name });
+      if (current === ref) option.selected = true;
+      control.appendChild(option);
+    });
+    if (typeof current === "string" && current.indexOf("${secret") === 0 && !(options.references.secrets || []).some(function (n) { return "${secrets." + n + "}" === current; })) {
+      control.appendChild(el("option", { value: current, text: current, selected: true }));
+    }
+    control.addEventListener("change", function () { onValue(control.value); });
+    return control;
+  }
+
+  /* The write-only field of a trigger secret: "Set" / "Not set", Replace (a password field, or an
+   * environment secret) and Clear. The value typed is sent once and replaced by the stored reference. */
+  function storedSecretField(spec, current, entry, options, onValue, id) {
+    var box = el("div", { className: "secret-field", id: id, role: "group", "aria-label": spec.name, "data-input": spec.name });
+    var envRef = typeof current === "string" && /^\$\{secrets?\./.test(current);
+    var typed = typeof current === "string" && current !== "" && !envRef;
+    function draw(editing) {
+      box.innerHTML = "";
+      var set = isSecretSet(current, entry);
+      var status = envRef ? "Set: environment secret " + current : typed ? "Set: saved encrypted when this flow is saved" : set ? "Set" : "Not set";
+      box.appendChild(el("span", { className: "secret-status " + (set ? "is-set" : "not-set"), "data-secret-status": set ? "set" : "not-set", text: status }));
+      if (options.readOnly) return;
+      if (!editing) {
+        var replace = el("button", { type: "button", className: "button tiny", text: set ? "Replace" : "Set a value" });
+        replace.addEventListener("click", function () { draw(true); });
+        box.appendChild(replace);
+        if (set) {
+          var clear = el("button", { type: "button", className: "button tiny", text: "Clear" });
+          clear.addEventListener("click", function () { current = null; envRef = typed = false; if (entry) delete entry.set; onValue(null); draw(false); });
+          box.appendChild(clear);
+        }
+        return;
+      }
+      var field = el("input", { type: "password", autocomplete: "new-password", "aria-label": spec.name + " new value", placeholder: "New value" });
+      var apply = el("button", { type: "button", className: "button tiny", text: "Use this value" });
+      apply.addEventListener("click", function () {
+        if (!field.value) return;
+        current = field.value; typed = true; envRef = false;
+        onValue(field.value);
+        field.value = "";
+        draw(false);
+      });
+      var picker = envSecretPicker(id + "-env", envRef ? current : "", options, function (ref) {
+        if (!ref) return;
+        current = ref; envRef = true; typed = false;
+        onValue(ref);
+        draw(false);
+      });
+      picker.setAttribute("aria-label", spec.name + " environment secret");
+      var cancel = el("button", { type: "button", className: "button tiny", text: "Cancel" });
+      cancel.addEventListener("click", function () { draw(false); });
+      box.appendChild(el("div", { className: "secret-replace" }, [field, apply, el("span", { className: "muted small", text: "or" }), picker, cancel]));
+      field.focus();
+    }
+    draw(false);
+    return box;
   }
 
   function kvRows(value) {
@@ -81,6 +154,8 @@
         if (multiple) onValue(Array.prototype.filter.call(control.options, function (o) { return o.selected; }).map(function (o) { return o.value; }));
         else onValue(control.value);
       });
+    } else if ((type === "secret" || type === "credential") && options.storedSecrets) {
+      control = storedSecretField(spec, current, options.entryFor ? options.entryFor(spec.name) : null, options, onValue, id);
     } else if (type === "secret" || type === "credential") {
       control = el("select", { id: id });
       control.appendChild(el("option", { value: "", text: "Choose a secret" }));
@@ -90,7 +165,7 @@
         if (current === ref) option.selected = true;
         control.appendChild(option);
       });
-      if (current && !(options.references.secrets || []).some(function (n) { return "${secrets." + n + "}" === current; })) {
+      if (typeof current === "string" && current && !(options.references.secrets || []).some(function (n) { return "${secrets." + n + "}" === current; })) {
         control.appendChild(el("option", { value: current, text: current, selected: true }));
       }
       control.addEventListener("change", function () { onValue(control.value); });
@@ -117,8 +192,8 @@
       extra = refButton(control, options);
     }
     control.setAttribute("data-input", spec.name);
-    control.setAttribute("aria-label", spec.name);
-    if (options.readOnly) control.disabled = true;
+    if (!control.getAttribute("aria-label")) control.setAttribute("aria-label", spec.name);
+    if (options.readOnly && control.tagName !== "DIV") control.disabled = true;
     var label = el("label", { for: id }, [spec.label || spec.name, spec.required ? el("span", { className: "req", text: " *", title: "required" }) : null]);
     var row = el("div", { className: "prop type-" + type }, [label, el("div", { className: "prop-control" }, [control, options.readOnly ? null : extra])]);
     if (spec.description) row.appendChild(el("p", { className: "hint", text: spec.description }));
@@ -176,6 +251,11 @@
     nameInput.addEventListener("input", function () { cfg.name = nameInput.value || null; options.onChange(); });
     form.appendChild(el("div", { className: "prop" }, [el("label", { for: nameId, text: "Label" }), nameInput]));
     var declared = {};
+    var isTrigger = FloAdapter.actionOf(node).indexOf("trigger/") === 0;
+    options = Object.assign({}, options, {
+      storedSecrets: isTrigger,
+      entryFor: function (name) { return findInput(node, name); }
+    });
     (spec.inputs || []).forEach(function (input) {
       declared[input.name] = true;
       var entry = findInput(node, input.name);
@@ -186,8 +266,10 @@
     });
     (cfg.inputs || []).forEach(function (entry) {
       if (declared[entry.name]) return;
-      form.appendChild(fieldFor({ name: entry.name, type: entry.type || "string", description: "Not in this node's schema; kept from the flow file." }, entry.value, options, function (value) {
+      var kind = isTrigger && "set" in entry ? "secret" : entry.type || "string";
+      form.appendChild(fieldFor({ name: entry.name, type: kind, description: "Not in this node's schema; kept from the flow file." }, entry.value, options, function (value) {
         entry.value = value;
+        delete entry.set;
         options.onChange();
       }));
     });
@@ -199,5 +281,36 @@
     }
   }
 
-  global.FloInspector = { render: render };
+  /* After a save: each trigger secret typed in is replaced by the reference it was stored as, so the
+   * value does not stay in the page or go out again. `markers` is node id -> input -> stored value. */
+  function applySecretMarkers(nodes, markers) {
+    (nodes || []).forEach(function (node) {
+      var stored = (markers || {})[node.id];
+      if (!stored) return;
+      (FloAdapter.config(node).inputs || []).forEach(function (entry) {
+        if (!(entry.name in stored)) return;
+        var value = stored[entry.name];
+        if (typeof entry.value === "string" && entry.value !== "" && value && typeof value === "object") { entry.value = value; delete entry.set; }
+      });
+    });
+  }
+
+  /* A copy of a flow fit to keep in this browser: trigger secrets typed in and not saved yet are dropped. */
+  function withoutTypedSecrets(flow, specs) {
+    var copy = JSON.parse(JSON.stringify(flow));
+    (copy.nodes || []).forEach(function (node) {
+      var action = FloAdapter.actionOf(node);
+      if (action.indexOf("trigger/") !== 0) return;
+      var spec = (specs || {})[action] || { inputs: [] };
+      var secretNames = {};
+      (spec.inputs || []).forEach(function (i) { if (i.type === "secret" || i.type === "credential") secretNames[i.name] = true; });
+      (FloAdapter.config(node).inputs || []).forEach(function (entry) {
+        var secret = secretNames[entry.name] || entry.type === "secret" || entry.type === "credential" || "set" in entry;
+        if (secret && typeof entry.value === "string" && !/^\s*\$\{secrets?\./.test(entry.value)) entry.value = null;
+      });
+    });
+    return copy;
+  }
+
+  global.FloInspector = { render: render, applySecretMarkers: applySecretMarkers, withoutTypedSecrets: withoutTypedSecrets };
 })(window);
