@@ -153,6 +153,20 @@ class SecretAdmin(admin.ModelAdmin):
             obj.save(update_fields=["name", "environment"])
 
 
+@admin.register(m.FlowSecret)
+class FlowSecretAdmin(ReadOnlyAdmin):
+    """A trigger secret saved with a flow: which workflow, node and input, never the value."""
+
+    list_display = ["name", "node_id", "workflow", "created_at"]
+    search_fields = ["name", "node_id", "workflow__name", "workflow__organisation__name"]
+    list_filter = ["name", "created_at"]
+    fields = ["workflow", "node_id", "name", "created_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).defer("ciphertext").select_related("workflow")
+
+
 @admin.register(m.Queue)
 class QueueAdmin(admin.ModelAdmin):
     list_display = ["name", "organisation", "parent", "created_at"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flomation.executor.coerce import coerce, is_blank
 from flomation.executor.engine.errors import InputError
 from flomation.executor.masking import MASK
+from flomation.executor.secret_inputs import secret_input_names
 from flomation.executor.templates import MISSING, render_value, walk
 
 TYPE_CHECKING = False
@@ -93,10 +94,13 @@ _SECRET_TYPES = frozenset({"secret", "credential"})
 
 
 def _typed_secret(node: FlowNode, name: str) -> bool:
+    """An input typed secret in the flow or the node's declaration, or a trigger's secret by its name."""
     declared = node.spec.input_map.get(name) if node.spec is not None else None
-    return node.input_types.get(name) in _SECRET_TYPES or (
+    if node.input_types.get(name) in _SECRET_TYPES or (
         declared is not None and declared.type in _SECRET_TYPES
-    )
+    ):
+        return True
+    return node.action.startswith("trigger/") and name in secret_input_names(node.action)
 
 
 def make_resolver(ex: Execution, flat: dict[str, Any]) -> Callable[[Ref], Any]:
