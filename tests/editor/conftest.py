@@ -3,8 +3,12 @@ organisation; `browser_for(persona)` gives a Django test client carrying that pe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -14,6 +18,10 @@ from flomation.editor.gateway import workflows as wf
 from flomation.editor.starters import STARTERS
 from tests.core import factories as f
 from tests.core.conftest import identity_token
+from tests.support.servers import ROOT
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 @dataclass
@@ -62,3 +70,49 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
     outcome = yield
     report = outcome.get_result()
     setattr(item, "rep_" + report.when, report)
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[str]:
+    """`serve --role all` (web roles, the api loops and the built-in runner) against the test database."""
+    from tests.support.servers import serve
+
+    env = {
+        "FLOMATION_RUNNER_STATE_DIRECTORY": str(tmp_path / "runner"),
+        "FLOMATION_RUNNER_EXECUTION_DIRECTORY": str(tmp_path / "runner" / "workspace"),
+        "LOG_LEVEL": "INFO",
+    }
+    with serve("all", tmp_path=tmp_path, env=env, workers=2) as server:
+        yield server.url
+        (tmp_path / "server.log").write_text(server.log())
+
+
+@pytest.fixture
+def chrome(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Headless Chromium at 1440x900; a failing test leaves a screenshot and the page's HTML in test-artifacts/."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    profile = tempfile.mkdtemp(prefix="flomation-chrome-")
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
+        f"--user-data-dir={profile}", "--window-size=1440,900",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is None or report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            with contextlib.suppress(Exception):
+                driver.save_screenshot(str(ARTIFACTS / f"{request.node.name}.png"))
+                (ARTIFACTS / f"{request.node.name}.html").write_text(driver.page_source)
+        driver.quit()

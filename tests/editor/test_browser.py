@@ -7,21 +7,14 @@ and the `selenium` package; a failing test leaves a screenshot and the page's HT
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from flomation.core import models as m
 from tests.core import factories as f
 from tests.core.conftest import identity_token
-from tests.support.servers import ROOT, serve
-
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-ARTIFACTS = ROOT / "test-artifacts"
+from tests.editor.conftest import ARTIFACTS, CHROMEDRIVER, CHROMIUM
 
 pytestmark = [
     pytest.mark.skipif(
@@ -34,50 +27,10 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-
-@pytest.fixture
-def platform(tmp_path: Path) -> Iterator[str]:
-    env = {
-        "FLOMATION_RUNNER_STATE_DIRECTORY": str(tmp_path / "runner"),
-        "FLOMATION_RUNNER_EXECUTION_DIRECTORY": str(tmp_path / "runner" / "workspace"),
-        "LOG_LEVEL": "INFO",
-    }
-    with serve("all", tmp_path=tmp_path, env=env, workers=2) as server:
-        yield server.url
-        (tmp_path / "server.log").write_text(server.log())
-
-
-@pytest.fixture
-def chrome(request: pytest.FixtureRequest) -> Iterator[webdriver.Chrome]:
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    profile = tempfile.mkdtemp(prefix="flomation-chrome-")
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
-        f"--user-data-dir={profile}", "--window-size=1440,900",
-    ):  # fmt: skip
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        report = getattr(request.node, "rep_call", None)
-        if report is None or report.failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            with contextlib.suppress(Exception):
-                driver.save_screenshot(str(ARTIFACTS / f"{request.node.name}.png"))
-                (ARTIFACTS / f"{request.node.name}.html").write_text(driver.page_source)
-        driver.quit()
 
 
 def log_in(driver: webdriver.Chrome, base: str) -> m.Account:
@@ -194,7 +147,8 @@ def test_an_author_builds_a_three_node_flow_runs_it_and_sees_every_step_succeed(
 
     # The step inspector shows what the data node produced; replay walks the same steps.
     driver.find_element(By.CSS_SELECTOR, f'.drawflow-node[data-node-id="{upper}"]').click()
-    assert '"result"' in driver.find_element(By.ID, "step-detail").text
+    outputs = driver.find_elements(By.CSS_SELECTOR, "#step-detail .value-section")[1]
+    assert "result" in outputs.find_element(By.CSS_SELECTOR, "table.kv").text
     driver.find_element(By.ID, "mode-replay").click()
     progress = wait(driver).until(ec.presence_of_element_located((By.ID, "replay-progress")))
     total = int(progress.text.split("/")[1])

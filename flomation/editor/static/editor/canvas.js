@@ -295,7 +295,11 @@
     var body = document.getElementById("inspector-body");
     var d = selectedId && dfData()[selectedId];
     if (!d) { body.innerHTML = '<p class="muted">Select a node to edit its properties.</p>'; return; }
-    if (body.contains(document.activeElement) && body.getAttribute("data-for") === selectedId) return;
+    if (body.contains(document.activeElement) && body.getAttribute("data-for") === selectedId) {
+      // Keep the inputs the author is typing in; only the problems shown change.
+      FloInspector.showErrors(body, errors.filter(function (e) { return e.node_id === d.data.flo.id; }));
+      return;
+    }
     body.setAttribute("data-for", selectedId);
     var node = d.data.flo;
     var dfId = selectedId;
@@ -389,6 +393,40 @@
     return { x: (clientX - rect.x) / editor.zoom, y: (clientY - rect.y) / editor.zoom };
   }
 
+  var NODE_W = 220, NODE_H = 90, GAP = 50;
+
+  function overlaps(x, y) {
+    var data = dfData();
+    return Object.keys(data).some(function (id) {
+      var element = document.getElementById("node-" + id);
+      var w = element ? element.offsetWidth : NODE_W, h = element ? element.offsetHeight : NODE_H;
+      var d = data[id];
+      return x < d.pos_x + w + GAP / 2 && x + NODE_W + GAP / 2 > d.pos_x && y < d.pos_y + h + GAP / 2 && y + NODE_H + GAP / 2 > d.pos_y;
+    });
+  }
+
+  /* Where a clicked palette item goes: right of the selected node, else the centre of the visible canvas;
+   * moved down (then right) until it covers no other node. */
+  function freeSpot() {
+    var data = dfData(), x, y;
+    var selected = selectedId && data[selectedId];
+    if (selected) {
+      var element = document.getElementById("node-" + selectedId);
+      x = selected.pos_x + (element ? element.offsetWidth : NODE_W) + 80;
+      y = selected.pos_y;
+    } else {
+      var box = host.getBoundingClientRect();
+      var centre = toCanvas(box.x + box.width / 2, box.y + box.height / 2);
+      x = centre.x - NODE_W / 2;
+      y = centre.y - NODE_H / 2;
+    }
+    for (var tries = 0; tries < 40 && overlaps(x, y); tries++) {
+      y += NODE_H + GAP;
+      if (tries % 6 === 5) { x += NODE_W + GAP; y -= 6 * (NODE_H + GAP); }
+    }
+    return { x: x, y: y };
+  }
+
   function addNode(action, clientX, clientY) {
     if (readOnly) return;
     var spec = specs[action];
@@ -397,9 +435,7 @@
     var id = FloAdapter.newId(action, taken);
     var pos;
     if (clientX === undefined) {
-      var box = host.getBoundingClientRect();
-      var count = Object.keys(dfData()).length;
-      pos = toCanvas(box.x + 60 + (count % 3) * 250, box.y + 60 + (count % 4) * 110);
+      pos = freeSpot();
     } else {
       pos = toCanvas(clientX, clientY);
     }
@@ -415,27 +451,7 @@
 
   /* --- zoom and fit ----------------------------------------------------------------------- */
 
-  function fit() {
-    var ids = Object.keys(dfData());
-    if (!ids.length) return;
-    var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    ids.forEach(function (id) {
-      var d = dfData()[id], element = document.getElementById("node-" + id);
-      var w = element ? element.offsetWidth : 200, h = element ? element.offsetHeight : 80;
-      minX = Math.min(minX, d.pos_x); minY = Math.min(minY, d.pos_y);
-      maxX = Math.max(maxX, d.pos_x + w); maxY = Math.max(maxY, d.pos_y + h);
-    });
-    var pad = 60, width = host.clientWidth, height = host.clientHeight;
-    var zoom = Math.min((width - pad * 2) / (maxX - minX), (height - pad * 2) / (maxY - minY), 1.2);
-    zoom = Math.max(editor.zoom_min, Math.min(editor.zoom_max, zoom));
-    var cx = editor.precanvas.clientWidth / 2, cy = editor.precanvas.clientHeight / 2;
-    // The precanvas scales about its centre: screen = centre + (p - centre) * zoom + translate.
-    var tx = (width - (maxX - minX) * zoom) / 2 - cx - (minX - cx) * zoom;
-    var ty = (height - (maxY - minY) * zoom) / 2 - cy - (minY - cy) * zoom;
-    editor.zoom = zoom; editor.zoom_last_value = zoom;
-    editor.canvas_x = tx; editor.canvas_y = ty;
-    editor.precanvas.style.transform = "translate(" + tx + "px, " + ty + "px) scale(" + zoom + ")";
-  }
+  function fit() { FloAdapter.fitView(editor, host); }
 
   /* --- start ------------------------------------------------------------------------------ */
 
@@ -489,7 +505,8 @@
     updateUndoButtons();
     if (readOnly) setStatus(boot.workflow.archived ? "Archived: read only" : "Read only");
     Flo.api(boot.urls.flow).then(function (body) { errors = body.errors || []; applyErrors(); }, function () {});
-    setTimeout(fit, 50);
+    // After the nodes are drawn and the layout has settled, so their sizes are known.
+    requestAnimationFrame(function () { requestAnimationFrame(fit); });
     offerDraft();
     window.floCanvas = { editor: editor, currentFlow: currentFlow, save: save, flush: flush, addNode: addNode, isDirty: function () { return dirty || !!saving; }, revision: function () { return revision; } };
     if (window.FloRunDialog) FloRunDialog.setup(window.floCanvas, boot);

@@ -18,10 +18,27 @@
     });
   }
 
-  function renderNode(node, spec) {
+  function labelOf(node, spec) {
     var cfg = (node.data && node.data.config) || {};
-    return '<div class="flo-title">' + escapeHtml(cfg.name || (spec && spec.name) || FloAdapter.actionOf(node)) + "</div>" +
-      '<div class="flo-action">' + escapeHtml(FloAdapter.actionOf(node)) + '</div><div class="flo-badge" hidden></div>';
+    return cfg.name || (spec && spec.name) || FloAdapter.actionOf(node);
+  }
+
+  function nodeLabel(floId) {
+    var node = (boot.flow.nodes || []).filter(function (n) { return n.id === floId; })[0];
+    return node ? labelOf(node, specs[FloAdapter.actionOf(node)]) : floId;
+  }
+
+  function duration(ms) {
+    if (ms === null || ms === undefined) return "";
+    if (ms < 1000) return Math.round(ms) + " ms";
+    if (ms < 60000) return (ms < 10000 ? (ms / 1000).toFixed(1) : Math.round(ms / 1000)) + " s";
+    var minutes = Math.floor(ms / 60000), seconds = Math.round((ms % 60000) / 1000);
+    return minutes + " min" + (seconds ? " " + seconds + " s" : "");
+  }
+
+  function renderNode(node, spec) {
+    return '<div class="flo-title">' + escapeHtml(labelOf(node, spec)) + "</div>" +
+      '<div class="flo-action">' + escapeHtml(FloAdapter.actionOf(node)) + '</div><div class="flo-badge" style="visibility: hidden">&nbsp;</div>';
   }
 
   function nodeElement(floId) {
@@ -41,21 +58,19 @@
       if (step) element.classList.add("st-" + step.status);
       var badge = element.querySelector(".flo-badge");
       if (badge) {
-        badge.hidden = !step;
-        badge.textContent = step ? step.status + (step.duration_ms ? " · " + step.duration_ms + " ms" : "") : "";
+        // Visibility, not display: a node keeps its size as its badge appears, so the fitted view stays put.
+        badge.style.visibility = step ? "visible" : "hidden";
+        badge.textContent = step ? step.status + (step.duration_ms ? " · " + duration(step.duration_ms) : "") : "\u00a0";
       }
     });
-    document.querySelectorAll("#step-list li").forEach(function (li, index) {
-      li.hidden = index >= shown;
-      li.classList.toggle("current", index === shown - 1 && boot.mode === "replay");
-    });
+    renderStepRows(latest);
     renderLog();
   }
 
   function stepLine(step) {
     var time = step.at ? new Date(step.at).toLocaleTimeString() : "";
-    return time + "  " + step.node_id + " (" + (step.action || "") + ")  " + step.status +
-      (step.duration_ms ? "  " + step.duration_ms + " ms" : "") +
+    return time + "  " + nodeLabel(step.node_id) + " [" + step.node_id + "]  " + step.status +
+      (step.duration_ms ? "  " + duration(step.duration_ms) : "") +
       (step.attempt > 1 ? "  attempt " + step.attempt : "") +
       (step.iteration !== null && step.iteration !== undefined ? "  iteration " + step.iteration : "") +
       (step.error ? "\n    error: " + step.error : "");
@@ -69,41 +84,162 @@
     document.getElementById("log").textContent = lines.join("\n") || "Waiting for the first step…";
   }
 
-  function addStepRow(step, index) {
-    var li = document.createElement("li");
-    li.className = "step st-" + step.status;
-    var b = document.createElement("button");
-    b.type = "button";
-    b.innerHTML = '<span class="dot st-' + escapeHtml(step.status) + '"></span><strong>' + escapeHtml(step.node_id) +
-      "</strong> <span class='muted small'>" + escapeHtml(step.status) + (step.duration_ms ? " · " + step.duration_ms + " ms" : "") + "</span>";
-    b.addEventListener("click", function () { inspect(step.node_id, index); });
-    li.appendChild(b);
-    document.getElementById("step-list").appendChild(li);
+  /* One row per node, in the order the nodes first ran: its label, latest status, duration and attempt. */
+  function renderStepRows(latest) {
+    var list = document.getElementById("step-list");
+    var order = [];
+    steps.slice(0, shown).forEach(function (s) { if (order.indexOf(s.node_id) < 0) order.push(s.node_id); });
+    var current = boot.mode === "replay" && shown ? steps[shown - 1].node_id : null;
+    list.innerHTML = "";
+    order.forEach(function (nodeId) {
+      var step = latest[nodeId];
+      var li = document.createElement("li");
+      li.className = "step st-" + step.status + (nodeId === current ? " current" : "");
+      li.setAttribute("data-node-id", nodeId);
+      var b = document.createElement("button");
+      b.type = "button";
+      b.innerHTML = '<span class="dot st-' + escapeHtml(step.status) + '"></span><strong>' + escapeHtml(nodeLabel(nodeId)) + "</strong>" +
+        ' <span class="muted small">' + escapeHtml(step.status) + (step.duration_ms !== null && step.duration_ms !== undefined ? " · " + escapeHtml(duration(step.duration_ms)) : "") +
+        (step.attempt > 1 ? " · attempt " + escapeHtml(step.attempt) : "") + "</span>";
+      b.addEventListener("click", function () { inspect(nodeId); });
+      li.appendChild(b);
+      list.appendChild(li);
+    });
   }
 
-  function pretty(value) {
-    if (value === null || value === undefined) return "—";
-    return JSON.stringify(value, null, 2);
+  var LARGE = 2000; // characters: a longer string is shown as its size with a download link
+
+  function sizeOf(chars) {
+    return chars < 1024 ? chars + " B" : chars < 1048576 ? (chars / 1024).toFixed(1) + " KB" : (chars / 1048576).toFixed(1) + " MB";
+  }
+
+  function downloadLink(text, name) {
+    var a = document.createElement("a");
+    a.className = "download";
+    a.textContent = "Download (" + sizeOf(text.length) + ")";
+    a.download = name;
+    a.href = URL.createObjectURL(new Blob([text], { type: "application/octet-stream" }));
+    return a;
+  }
+
+  /* A value as a person reads it: scalars as text (long ones as a size and a download link), objects and
+   * arrays as a key/value table whose nested values fold open. */
+  function valueNode(value, name, depth) {
+    if (value === null || value === undefined) { var none = document.createElement("span"); none.className = "muted"; none.textContent = value === null ? "null" : "—"; return none; }
+    if (typeof value === "string" && value.length > LARGE) {
+      var big = document.createElement("span");
+      big.className = "large-value";
+      // Step events keep the first 4 KB of a long string and say how long it was.
+      var cut = /… \[truncated, (\d+) bytes total\]$/.exec(value);
+      var kept = cut ? value.slice(0, cut.index) : value;
+      big.appendChild(document.createTextNode("text of " + sizeOf(cut ? Number(cut[1]) : value.length) + " "));
+      var link = big.appendChild(downloadLink(kept, name + ".txt"));
+      if (cut) link.textContent = "Download the first " + sizeOf(kept.length) + " (all a step keeps)";
+      return big;
+    }
+    if (typeof value !== "object") {
+      var text = document.createElement("span");
+      text.className = "scalar " + typeof value;
+      text.textContent = typeof value === "string" ? value : JSON.stringify(value);
+      return text;
+    }
+    var keys = Object.keys(value);
+    var json = JSON.stringify(value, null, 2);
+    if (json.length > LARGE * 25) {
+      var huge = document.createElement("span");
+      huge.className = "large-value";
+      huge.appendChild(document.createTextNode((Array.isArray(value) ? "list of " + keys.length + " items, " : "object, ") + sizeOf(json.length) + " "));
+      huge.appendChild(downloadLink(json, name + ".json"));
+      return huge;
+    }
+    var details = document.createElement("details");
+    details.open = (depth || 0) < 2 && keys.length <= 20; // small values near the top read without a click
+    var summary = document.createElement("summary");
+    summary.textContent = Array.isArray(value) ? "list of " + keys.length : "{" + keys.length + " key" + (keys.length === 1 ? "" : "s") + "}";
+    details.appendChild(summary);
+    details.appendChild(valueTable(value, name, (depth || 0) + 1));
+    return details;
+  }
+
+  function valueTable(value, name, depth) {
+    var table = document.createElement("table");
+    table.className = "kv";
+    Object.keys(value).forEach(function (key) {
+      var row = table.insertRow();
+      var th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = key;
+      row.appendChild(th);
+      row.insertCell().appendChild(valueNode(value[key], name + "-" + key, depth || 0));
+    });
+    if (!Object.keys(value).length) table.insertRow().insertCell().textContent = Array.isArray(value) ? "empty list" : "empty";
+    return table;
+  }
+
+  function valueSection(title, value, name) {
+    var details = document.createElement("details");
+    details.open = true;
+    details.className = "value-section";
+    var summary = document.createElement("summary");
+    summary.textContent = title;
+    details.appendChild(summary);
+    if (value !== null && value !== undefined) {
+      var copy = document.createElement("button");
+      copy.type = "button";
+      copy.className = "button small copy-json";
+      copy.textContent = "Copy JSON";
+      copy.addEventListener("click", function () {
+        var text = JSON.stringify(value, null, 2);
+        var done = function () { copy.textContent = "Copied"; setTimeout(function () { copy.textContent = "Copy JSON"; }, 1500); };
+        if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, function () {});
+        else { var area = document.createElement("textarea"); area.value = text; document.body.appendChild(area); area.select(); document.execCommand("copy"); area.remove(); done(); }
+      });
+      summary.appendChild(copy);
+    }
+    details.appendChild(value && typeof value === "object" ? valueTable(value, name) : valueNode(value, name));
+    return details;
   }
 
   function inspect(nodeId, highlight) {
     var detail = document.getElementById("step-detail");
     var mine = [];
     steps.slice(0, shown).forEach(function (s, i) { if (s.node_id === nodeId) mine.push({ step: s, index: i }); });
-    if (!mine.length) { detail.innerHTML = "<p class='muted'>" + escapeHtml(nodeId) + " has not run" + (boot.mode === "replay" ? " by this step." : " yet.") + "</p>"; return; }
-    var html = "<h3>" + escapeHtml(nodeId) + "</h3>";
-    mine.forEach(function (m) {
+    detail.innerHTML = "";
+    var title = document.createElement("h3");
+    title.textContent = nodeLabel(nodeId);
+    detail.appendChild(title);
+    var sub = document.createElement("p");
+    sub.className = "muted small";
+    sub.innerHTML = "<code>" + escapeHtml(nodeId) + "</code>";
+    detail.appendChild(sub);
+    if (!mine.length) {
+      var none = document.createElement("p");
+      none.className = "muted";
+      none.textContent = "This node has not run" + (boot.mode === "replay" ? " by this step." : " yet.");
+      detail.appendChild(none);
+      return;
+    }
+    // A node's record: its finished events (a running event is followed by one), newest last.
+    var finished = mine.filter(function (m) { return m.step.status !== "running"; });
+    (finished.length ? finished : mine.slice(-1)).forEach(function (m) {
       var s = m.step;
-      html += '<article class="step-record' + (m.index === highlight ? " current" : "") + '">' +
-        "<p><span class='badge state-" + escapeHtml(s.status) + "'>" + escapeHtml(s.status) + "</span> " +
+      var article = document.createElement("article");
+      article.className = "step-record" + (m.index === highlight ? " current" : "");
+      article.innerHTML = "<p><span class='badge state-" + escapeHtml(s.status) + "'>" + escapeHtml(s.status) + "</span> " +
         "attempt " + escapeHtml(s.attempt) + (s.iteration !== null && s.iteration !== undefined ? " · iteration " + escapeHtml(s.iteration) : "") +
-        (s.duration_ms !== null && s.duration_ms !== undefined ? " · " + escapeHtml(s.duration_ms) + " ms" : "") + "</p>" +
-        (s.error ? "<p class='error-message'>" + escapeHtml(s.error) + "</p>" : "") +
-        (s.status === "running" ? "" : "<details open><summary>Inputs</summary><pre>" + escapeHtml(pretty(s.inputs)) + "</pre></details>" +
-        "<details open><summary>Outputs</summary><pre>" + escapeHtml(pretty(s.outputs)) + "</pre></details>") +
-        "</article>";
+        (s.duration_ms !== null && s.duration_ms !== undefined ? " · " + escapeHtml(duration(s.duration_ms)) : "") + "</p>";
+      if (s.error) {
+        var error = document.createElement("pre");
+        error.className = "error-message traceback";
+        error.textContent = s.error;
+        article.appendChild(error);
+      }
+      if (s.status !== "running") {
+        article.appendChild(valueSection("Inputs", s.inputs, nodeId + "-inputs"));
+        article.appendChild(valueSection("Outputs", s.outputs, nodeId + "-outputs"));
+      }
+      detail.appendChild(article);
     });
-    detail.innerHTML = html;
   }
 
   function setExecution(value) {
@@ -118,7 +254,6 @@
 
   function addStep(step) {
     steps.push(step);
-    addStepRow(step, steps.length - 1);
     if (boot.mode === "live") shown = steps.length;
     updateReplay();
     paint();
@@ -204,8 +339,16 @@
       element.setAttribute("data-node-id", floId);
       element.addEventListener("click", function () { inspect(floId); });
     });
+    // Nodes may have been moved anywhere since: show the whole graph, centred.
+    // The page settles as steps and logs fill in, so the view fits again whenever the canvas changes size,
+    // until the reader pans or zooms it themselves.
+    var autoFit = true;
+    var refit = function () { if (autoFit) FloAdapter.fitView(editor, host, { minZoom: editor.zoom_min }); };
+    ["mousedown", "wheel", "touchstart"].forEach(function (name) { host.addEventListener(name, function () { autoFit = false; }, { passive: true }); });
+    if (window.ResizeObserver) new ResizeObserver(refit).observe(host); else window.addEventListener("resize", refit);
+    requestAnimationFrame(function () { requestAnimationFrame(refit); });
     setExecution(execution);
-    boot.steps.forEach(function (s) { steps.push(s); addStepRow(s, steps.length - 1); });
+    boot.steps.forEach(function (s) { steps.push(s); });
     if (boot.mode === "replay") replay(); else { shown = steps.length; paint(); live(); }
     window.floRun = { steps: steps, editor: editor, go: go };
   }

@@ -193,7 +193,38 @@
     }
   }
 
+  /* Fits the whole graph in the canvas host and centres it. The zoom never goes below `minZoom` (default
+   * 0.6), where ports stay large enough to hit (12 px): a graph too big for that is centred at the minimum zoom
+   * and the author scrolls. Node sizes come from the drawn elements, positions from Drawflow's data. */
+  function fitView(editor, host, options) {
+    options = options || {};
+    var data = editor.drawflow.drawflow[editor.module].data;
+    var ids = Object.keys(data);
+    if (!ids.length || !host.clientWidth) return null;
+    var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    ids.forEach(function (id) {
+      var element = document.getElementById("node-" + id);
+      var w = element ? element.offsetWidth : 200, h = element ? element.offsetHeight : 80;
+      minX = Math.min(minX, data[id].pos_x); minY = Math.min(minY, data[id].pos_y);
+      maxX = Math.max(maxX, data[id].pos_x + w); maxY = Math.max(maxY, data[id].pos_y + h);
+    });
+    var pad = options.padding === undefined ? 48 : options.padding;
+    var width = host.clientWidth, height = host.clientHeight;
+    var zoom = Math.min((width - pad * 2) / (maxX - minX), (height - pad * 2) / (maxY - minY), options.maxZoom || 1);
+    zoom = Math.max(options.minZoom || 0.6, Math.min(editor.zoom_max, zoom));
+    // Drawflow scales its precanvas about the precanvas's centre: screen = c + (p - c) * zoom + translate.
+    var cx = editor.precanvas.clientWidth / 2, cy = editor.precanvas.clientHeight / 2;
+    var midX = (minX + maxX) / 2, midY = (minY + maxY) / 2;
+    var tx = width / 2 - cx - (midX - cx) * zoom;
+    var ty = height / 2 - cy - (midY - cy) * zoom;
+    editor.zoom = zoom; editor.zoom_last_value = zoom;
+    editor.canvas_x = tx; editor.canvas_y = ty;
+    editor.precanvas.style.transform = "translate(" + tx + "px, " + ty + "px) scale(" + zoom + ")";
+    return zoom;
+  }
+
   global.FloAdapter = {
+    fitView: fitView,
     CLASS: CLASS,
     actionOf: actionOf,
     classOf: classOf,

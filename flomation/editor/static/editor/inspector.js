@@ -229,6 +229,16 @@
     return row;
   }
 
+  /* Replaces the panel's problem list: called after every save, even while the author is typing in it. */
+  function showErrors(container, errors) {
+    var box = container.querySelector(".panel-errors");
+    if (!box) return;
+    box.innerHTML = "";
+    (errors || []).forEach(function (e) {
+      box.appendChild(el("p", { className: "error-message", role: "alert", text: (e.field ? e.field + ": " : "") + e.message }));
+    });
+  }
+
   /* Renders the panel for `node`. options: spec, references {secrets, variables}, errors [..],
    * readOnly, onChange(), onDelete(), pickReference(callback). */
   function render(container, node, options) {
@@ -239,9 +249,8 @@
     container.appendChild(el("p", { className: "muted small" }, [el("code", { text: FloAdapter.actionOf(node) }), " · id ", el("code", { text: node.id })]));
     if (spec.description) container.appendChild(el("p", { className: "hint", text: spec.description }));
     if (!options.spec) container.appendChild(el("p", { className: "error-message", text: "This node type is not in the catalogue; its settings are kept as they are." }));
-    (options.errors || []).forEach(function (e) {
-      container.appendChild(el("p", { className: "error-message", role: "alert", text: (e.field ? e.field + ": " : "") + e.message }));
-    });
+    container.appendChild(el("div", { className: "panel-errors" }));
+    showErrors(container, options.errors);
     var form = el("form", { className: "props", "aria-label": "Properties of " + node.id });
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     var nameId = "prop-name-" + (++uid);
@@ -312,5 +321,5 @@
     return copy;
   }
 
-  global.FloInspector = { render: render, applySecretMarkers: applySecretMarkers, withoutTypedSecrets: withoutTypedSecrets };
+  global.FloInspector = { render: render, showErrors: showErrors, applySecretMarkers: applySecretMarkers, withoutTypedSecrets: withoutTypedSecrets };
 })(window);
