@@ -188,7 +188,11 @@ CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", 2)
 
 # --- REST framework --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["flomation.identity.authentication.FlomationAuthentication"],
+    # A personal `flo_` API token is accepted wherever an identity token is (the schema, launch's API, ...).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "flomation.core.api.authentication.ApiTokenAuthentication",
+        "flomation.identity.authentication.FlomationAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,8 +15,37 @@ from flomation.core.permissions import membership_require
 from flomation.core.selectors import workflows as sel
 from flomation.core.selectors.environments import environment_by_id_or_name
 from flomation.core.services import deployments as svc
+from flomation.launch.selectors import triggers_for_workflow
+from flomation.launch.views.shapes import trigger_data, trigger_schema
 
 TAG = ["deployments"]
+
+
+class DeployedTriggerListView(WorkflowView):
+    """Where a deployed workflow can be triggered, for a CI job that has just deployed it."""
+
+    permissions = {"GET": "flow.view"}
+
+    @extend_schema(
+        tags=TAG,
+        parameters=[
+            OpenApiParameter("environment", OpenApiTypes.STR, description="id or name; default: all")
+        ],
+        responses=inline_serializer(
+            "DeployedTriggerList", {"results": trigger_schema("DeployedTrigger", many=True)}
+        ),
+        summary="The deployed workflow's triggers, with their URLs (never a secret)",
+    )
+    def get(self, request: Request, org_id: str, workflow_id: str) -> Response:
+        workflow = self.workflow(workflow_id)
+        name_or_id = request.query_params.get("environment")
+        environment = (
+            environment_by_id_or_name(organisation=self.organisation, value=name_or_id)
+            if name_or_id
+            else None
+        )
+        listed = triggers_for_workflow(workflow=workflow, environment=environment)
+        return Response({"results": [trigger_data(item) for item in listed]})
 
 
 class DeploymentListView(WorkflowView):

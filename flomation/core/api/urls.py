@@ -44,6 +44,11 @@ workflow_patterns = [
         name="revision-detail",
     ),
     path("<uuid:workflow_id>/deployments/", deployments.DeploymentListView.as_view(), name="deployment-list"),
+    path(
+        "<uuid:workflow_id>/triggers",
+        deployments.DeployedTriggerListView.as_view(),
+        name="deployed-trigger-list",
+    ),
     path("<uuid:workflow_id>/rollback", deployments.RollbackView.as_view(), name="deployment-rollback"),
     path("<uuid:workflow_id>/promote", deployments.PromoteView.as_view(), name="deployment-promote"),
     path("<uuid:workflow_id>/run", executions.RunNowView.as_view(), name="workflow-run"),
