@@ -11,13 +11,11 @@ from flomation.core import models as m
 from flomation.core.services.flow_secrets import flow_secret_reveal
 from flomation.core.services.workflows import workflow_save
 from tests.core import factories as f
-from tests.editor.test_browser import (  # noqa: F401 - chrome and platform are fixtures
+from tests.editor.test_browser import (
     CHROMEDRIVER,
     CHROMIUM,
     By,
-    chrome,
     log_in,
-    platform,
     screenshot,
     script_errors,
     select_node,
