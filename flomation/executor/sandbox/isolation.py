@@ -212,6 +212,7 @@ def bwrap_command(
         "flomation",
         "--die-with-parent",
         "--new-session",
+        "--as-pid-1",
     ]
     uid = workspace.uid
     if uid is None:  # not root: a user namespace maps the script to our own user, with no capabilities
@@ -399,13 +400,20 @@ class RunIsolation:
             processes, self._processes = self._processes, []
             workspace, self.workspace = self.workspace, None
         for process in processes:
-            kill(process)
+            kill(process, grace=1.0)  # an idle worker ends by itself when its stdin closes
         if workspace is not None:
             workspace.close()
 
 
-def kill(process: subprocess.Popen[bytes]) -> None:
-    """Kills a sandbox (bubblewrap's death takes its whole PID namespace with it) and reaps it."""
+def kill(process: subprocess.Popen[bytes], grace: float = 0.0) -> None:
+    """Kills a sandbox (bubblewrap's death takes its whole PID namespace with it) and reaps it. With
+    ``grace``, closing its stdin first asks it to end by itself (a worker that is done exits at once, and
+    its CPU time is then accounted to this process's children like any other)."""
+    if grace > 0 and process.stdin is not None and process.poll() is None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(grace)
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, 9)

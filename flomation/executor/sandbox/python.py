@@ -10,7 +10,6 @@ it and its workspace becomes that run's ``/work``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import struct
@@ -96,7 +95,8 @@ def _key(settings: ExecutorSettings) -> tuple[Any, ...]:
     )
 
 
-def _new_spare(settings: ExecutorSettings) -> Spare:
+def boot_worker(settings: ExecutorSettings) -> Spare:
+    """A new worker in a new workspace, booting (its first message says it is ready)."""
     workspace = isolation.Workspace(settings)
     try:
         return _spawn(settings, workspace), workspace
@@ -119,24 +119,55 @@ def _discard_spares() -> None:
         _discard(spare)
 
 
+def _refill(settings: ExecutorSettings, key: tuple[Any, ...]) -> None:
+    """Boots the spare for ``key`` (in a helper thread: never on a node's critical path)."""
+    try:
+        spare = boot_worker(settings)
+    except (OSError, NodeError):
+        return  # the next run reports why a worker cannot start
+    with _SPARES_LOCK:
+        extra = _SPARES.get(key)
+        _SPARES[key] = spare
+    if extra is not None:
+        _discard(extra)
+
+
+def _refill_soon(settings: ExecutorSettings, key: tuple[Any, ...]) -> None:
+    global _ATEXIT
+    if not _ATEXIT:
+        import atexit
+
+        atexit.register(_discard_spares)
+        _ATEXIT = True
+    threading.Thread(target=_refill, args=(settings, key), name="flomation-python-spare", daemon=True).start()
+
+
 def _take_spare(settings: ExecutorSettings) -> Spare | None:
     """The booted spare for these settings (if alive), leaving a new one booting in its place."""
-    global _ATEXIT
     key = _key(settings)
     with _SPARES_LOCK:
-        if not _ATEXIT:
-            import atexit
-
-            atexit.register(_discard_spares)
-            _ATEXIT = True
         spare = _SPARES.pop(key, None)
-        if settings.python_prestart:
-            with contextlib.suppress(OSError, NodeError):  # the run itself reports why a worker cannot start
-                _SPARES[key] = _new_spare(settings)
+    if settings.python_prestart:
+        _refill_soon(settings, key)
     if spare is not None and spare[0].poll() is not None:
         _discard(spare)
         spare = None
     return spare
+
+
+def prestart(settings: ExecutorSettings) -> bool:
+    """Boots a spare worker now, so that even a process's first run finds one ready (the runner's warm
+    pool calls it once at start). False when scripts cannot run here (the runs will say why)."""
+    try:
+        isolation.require(settings)
+    except NodeError:
+        return False
+    key = _key(settings)
+    with _SPARES_LOCK:
+        ready = key in _SPARES
+    if not ready:
+        _refill_soon(settings, key)
+    return True
 
 
 def discard_spares() -> None:
@@ -239,10 +270,11 @@ class PythonSandbox:
                     raise NodeError("the Python sandbox sent a malformed reply")
                 return reply
 
-    def _kill(self) -> None:
+    def _kill(self, grace: float = 0.0) -> None:
         process, self._process = self._process, None
         if process is not None:
-            isolation.kill(process)
+            isolation.kill(process, grace)
 
     def close(self) -> None:
-        self._kill()
+        """The run is over: the idle worker is asked to exit (killed if it does not within a second)."""
+        self._kill(grace=1.0)

@@ -12,19 +12,16 @@ process limit).
 
 from __future__ import annotations
 
-import ast
-import io
+import _ast
 import json
-import linecache
 import os
 import resource
+import signal
 import struct
 import sys
-import traceback
-import types
 
-# Modules most scripts use, loaded while the worker boots (off the critical path in the warm pool).
-_PRELOAD = ("base64", "collections", "csv", "datetime", "decimal", "hashlib", "math", "re", "uuid")
+# Boot imports are kept to what the protocol needs (a booted worker per run is CPU every run pays): a
+# script's own imports are cached for the rest of its run, and tracebacks load their modules on error.
 
 
 def _limit(config: dict) -> None:
@@ -40,6 +37,9 @@ def _limit(config: dict) -> None:
     for which, value in limits:
         hard = value + 1 if which == resource.RLIMIT_CPU else value  # SIGXCPU first, then SIGKILL
         resource.setrlimit(which, (value, hard))
+    # As its PID namespace's init the worker would ignore SIGXCPU's default action: end with the status the
+    # parent reads as "over its CPU time limit".
+    signal.signal(signal.SIGXCPU, lambda *_: os._exit(128 + signal.SIGXCPU))
 
 
 def _drop_to(uid: int) -> None:
@@ -91,11 +91,12 @@ _compiled: dict[str, object] = {}
 def _compile(source: str) -> object:
     code = _compiled.get(source)
     if code is None:
-        tree = ast.parse(source, filename="<script>")
-        wrapper = ast.parse("def __flomation_main(inputs, outputs):\n    pass\n")
+        tree = compile(source, "<script>", "exec", _ast.PyCF_ONLY_AST)
+        wrapper = compile(
+            "def __flomation_main(inputs, outputs):\n    pass\n", "<script>", "exec", _ast.PyCF_ONLY_AST
+        )
         if tree.body:
             wrapper.body[0].body = tree.body
-        ast.fix_missing_locations(wrapper)
         code = compile(wrapper, "<script>", "exec")
         if len(_compiled) > 256:
             _compiled.clear()
@@ -103,18 +104,34 @@ def _compile(source: str) -> object:
     return code
 
 
+class _Logs:
+    """What print() writes during a script (io.StringIO without importing io at boot)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
 def _run(request: dict) -> dict:
-    logs = io.StringIO()
+    logs = _Logs()
     outputs: dict = {}
     real_out, real_err = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = logs
     source = request["code"]
     try:
         code = _compile(source)
-        linecache.cache["<script>"] = (len(source), None, source.splitlines(True), "<script>")
         # A real module named __main__, as for any script: dataclasses, pickle and `if __name__ ==
         # "__main__"` look the script's module up in sys.modules.
-        module = types.ModuleType("__main__")
+        module = type(sys)("__main__")
         sys.modules["__main__"] = module
         namespace = module.__dict__
         exec(code, namespace)
@@ -133,6 +150,10 @@ def _run(request: dict) -> dict:
             "logs": logs.getvalue(),
         }
     except BaseException as exc:
+        import linecache
+        import traceback
+
+        linecache.cache["<script>"] = (len(source), None, source.splitlines(True), "<script>")
         frames = traceback.extract_tb(exc.__traceback__)
         script_frames = [frame for frame in frames if frame.filename != __file__]
         detail = "".join(traceback.format_list(script_frames)) + "".join(
@@ -154,8 +175,6 @@ def main() -> None:
         import site
 
         site.addsitedir(config["packages"])
-    for name in _PRELOAD:
-        __import__(name)
     os.chdir(config["work"])
     if config.get("uid") is not None and os.getuid() == 0:
         _drop_to(config["uid"])
