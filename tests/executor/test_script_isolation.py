@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import tempfile
 import threading
 import time
 import urllib.request
@@ -18,7 +19,6 @@ import pytest
 from conftest import chain, node, outputs_of, run
 
 from flomation.executor import ExecutorSettings
-from flomation.executor.sandbox import isolation
 
 ROOT = Path(__file__).resolve().parents[2]
 QUIET = ExecutorSettings(log=lambda *a: None)
@@ -106,7 +106,7 @@ def test_a_script_cannot_read_another_runs_workspace_while_it_runs():
     workspaces: list[str] = []
 
     def victims_workspace() -> bool:
-        root = Path(isolation.tempfile.gettempdir())
+        root = Path(tempfile.gettempdir())
         workspaces[:] = [str(p.parent) for p in root.glob("flomation-work-*/secret.txt")]
         return bool(workspaces)
 
