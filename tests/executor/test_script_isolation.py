@@ -355,14 +355,19 @@ def test_a_script_over_its_cpu_budget_is_stopped():
 # --- where the kernel cannot isolate -----------------------------------------------------------------
 
 
-def test_scripts_are_refused_with_the_reason_when_the_sandbox_cannot_run():
+def test_scripts_are_refused_with_the_reason_when_the_sandbox_cannot_run(caplog):
     settings = QUIET.replace(script_bwrap="/nonexistent/bwrap")
-    result = run_py("return 1", settings=settings)
+    with caplog.at_level("WARNING", logger="flomation.executor.sandbox"):
+        result, _ = run(chain(py("return 1")), settings=settings, context={"organisation_id": "org-7"})
     assert result.status == "failed"
-    assert (
-        "run only inside a kernel sandbox" in result.error
-        and "FLOMATION_SCRIPT_ISOLATION=process" in result.error
-    )
+    assert "run only inside a kernel sandbox" in result.error
+    assert "bubblewrap (/nonexistent/bwrap) is not installed" in result.error
+    assert "FLOMATION_SCRIPT_ISOLATION=process" in result.error
+    refusals = [record.getMessage() for record in caplog.records if "refused" in record.getMessage()]
+    assert refusals == [
+        "script node n of organisation org-7 refused: no kernel sandbox "
+        "(bubblewrap (/nonexistent/bwrap) is not installed)"
+    ]
     assert bash("echo hi", settings=settings).error == result.error
 
 

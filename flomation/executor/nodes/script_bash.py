@@ -54,7 +54,7 @@ def run_bash(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     script = inputs["script"]
     if len(script.encode("utf-8")) > MAX_SCRIPT_BYTES:
         raise NodeError(f"the script is longer than {MAX_SCRIPT_BYTES} bytes; split it into several nodes")
-    isolation.require(settings)
+    isolation.require(settings, ctx)
     timeout = max(1, min(300, inputs["timeout_seconds"]))
     run = ctx.resource("isolation", lambda: isolation.RunIsolation(settings))
     workspace = run.ensure_workspace()

@@ -45,6 +45,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from flomation.executor.engine.context import NodeContext
     from flomation.executor.settings import ExecutorSettings
 
 logger = logging.getLogger("flomation.executor.sandbox")
@@ -253,8 +254,9 @@ def _probe(settings: ExecutorSettings) -> str | None:
         workspace.close()
 
 
-def require(settings: ExecutorSettings) -> None:
-    """Raises IsolationUnavailable with what to do when scripts cannot run under the configured isolation."""
+def require(settings: ExecutorSettings, ctx: NodeContext | None = None) -> None:
+    """Raises IsolationUnavailable with what to do when scripts cannot run under the configured isolation;
+    each refusal is logged with the node and its organisation."""
     mode = settings.script_isolation
     if mode not in MODES:
         raise NodeError(f"script_isolation must be one of {', '.join(MODES)}, got {mode!r}")
@@ -264,16 +266,22 @@ def require(settings: ExecutorSettings) -> None:
     with _PROBE_LOCK:
         if key not in _PROBES:
             _PROBES[key] = _probe(settings)
-            if _PROBES[key] is not None:
-                logger.warning("script nodes are refused on this host: %s", _PROBES[key])
         reason = _PROBES[key]
-    if reason is not None:
-        raise IsolationUnavailable(
-            "script nodes run only inside a kernel sandbox (bubblewrap with namespaces), which is not "
-            f"available here: {reason}. Install it (apt-get install bubblewrap) on a kernel that allows "
-            "user namespaces, or set FLOMATION_SCRIPT_ISOLATION=process to run scripts without namespaces "
-            "(weaker: a script then sees the host's files and network as its uid does)"
+    if reason is None:
+        return
+    if ctx is not None:
+        logger.warning(
+            "script node %s of organisation %s refused: no kernel sandbox (%s)",
+            ctx.node_id,
+            ctx.context.get("organisation_id") or "-",
+            reason,
         )
+    raise IsolationUnavailable(
+        "script nodes run only inside a kernel sandbox (bubblewrap with namespaces), which is not "
+        f"available here: {reason}. Install it (apt-get install bubblewrap) on a kernel that allows "
+        "user namespaces, or set FLOMATION_SCRIPT_ISOLATION=process to run scripts without namespaces "
+        "(weaker: a script then sees the host's files and network as its uid does)"
+    )
 
 
 # --- one run's sandboxes ------------------------------------------------------------------------------

@@ -184,7 +184,7 @@ class PythonSandbox:
         self.status: dict[str, Any] = {}
 
     def _start(self, ctx: NodeContext) -> None:
-        isolation.require(self._settings)
+        isolation.require(self._settings, ctx)
         process = None
         if self._run.workspace is None:
             spare = _take_spare(self._settings)
