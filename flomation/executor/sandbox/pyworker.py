@@ -13,15 +13,45 @@ process limit).
 from __future__ import annotations
 
 import _ast
-import json
+import _json
+import _signal
 import os
 import resource
-import signal
-import struct
 import sys
 
-# Boot imports are kept to what the protocol needs (a booted worker per run is CPU every run pays): a
-# script's own imports are cached for the rest of its run, and tracebacks load their modules on error.
+# Boot imports are kept to C modules (a booted worker per run is CPU every run pays; `json`, `re`, `enum` and
+# `signal` would cost more than the rest of the boot together): the JSON codec is the one `json` itself uses.
+# A script's own imports are cached for the rest of its run, and tracebacks load their modules on error.
+
+
+class _Decoding:
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+
+    @staticmethod
+    def parse_constant(name: str) -> float:
+        return {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[name]
+
+
+_scan = _json.make_scanner(_Decoding())
+
+
+def _loads(data: bytes) -> object:
+    text = data.decode("utf-8").strip()
+    value, end = _scan(text, 0)
+    if end != len(text):
+        raise ValueError("extra data after the JSON value")
+    return value
+
+
+def _dumps(value: object) -> str:
+    """json.dumps(value, default=str, ensure_ascii=False); a fresh encoder each time (its circular-reference
+    markers would outlive a failed call)."""
+    encode = _json.make_encoder({}, str, _json.encode_basestring, None, ": ", ", ", False, False, True)
+    return "".join(encode(value, 0))
 
 
 def _limit(config: dict) -> None:
@@ -39,7 +69,7 @@ def _limit(config: dict) -> None:
         resource.setrlimit(which, (value, hard))
     # As its PID namespace's init the worker would ignore SIGXCPU's default action: end with the status the
     # parent reads as "over its CPU time limit".
-    signal.signal(signal.SIGXCPU, lambda *_: os._exit(128 + signal.SIGXCPU))
+    _signal.signal(_signal.SIGXCPU, lambda *_: os._exit(128 + _signal.SIGXCPU))
 
 
 def _drop_to(uid: int) -> None:
@@ -75,11 +105,11 @@ def _read_exact(fd: int, size: int) -> bytes | None:
 
 
 def _send(fd: int, message: dict, max_bytes: int) -> None:
-    data = json.dumps(message, default=str, ensure_ascii=False).encode("utf-8")
+    data = _dumps(message).encode("utf-8")
     if len(data) > max_bytes:
         error = f"the script's outputs are {len(data)} bytes, more than the limit of {max_bytes} bytes"
-        data = json.dumps({"ok": False, "error": error, "logs": message.get("logs", "")[-4096:]}).encode()
-    view = memoryview(struct.pack(">I", len(data)) + data)
+        data = _dumps({"ok": False, "error": error, "logs": message.get("logs", "")[-4096:]}).encode()
+    view = memoryview(len(data).to_bytes(4, "big") + data)
     while view:
         written = os.write(fd, view)
         view = view[written:]
@@ -170,7 +200,7 @@ def _run(request: dict) -> dict:
 
 
 def main() -> None:
-    config = json.loads(sys.argv[1])
+    config = _loads(sys.argv[1].encode())
     if config.get("packages"):
         import site
 
@@ -186,13 +216,13 @@ def main() -> None:
         header = _read_exact(requests, 4)
         if header is None:
             return
-        (size,) = struct.unpack(">I", header)
+        size = int.from_bytes(header, "big")
         body = _read_exact(requests, size)
         if body is None:
             return
         try:
-            request = json.loads(body)
-        except ValueError:
+            request = _loads(body)
+        except (ValueError, StopIteration):
             _send(
                 replies,
                 {"ok": False, "error": "the sandbox received a malformed request", "logs": ""},
@@ -202,7 +232,7 @@ def main() -> None:
         reply = _run(request)
         try:
             _send(replies, reply, max_bytes)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             _send(
                 replies,
                 {"ok": False, "error": f"the script's outputs are not JSON: {exc}", "logs": ""},
