@@ -385,3 +385,19 @@ def test_the_operator_can_opt_into_plain_processes_where_namespaces_are_missing(
     assert result.status == "succeeded", result.error
     assert outputs_of(result, "b")["stdout"] == "kept"
     assert not os.path.exists(outputs_of(result, "a")["result"]["result"])  # removed after the run
+
+
+# --- the warm worker ------------------------------------------------------------------------------------
+
+
+def test_a_booted_worker_waits_for_the_next_run_and_outlives_the_thread_that_booted_it():
+    from flomation.executor.sandbox import python as sandbox
+
+    sandbox.discard_spares()
+    assert sandbox.prestart(QUIET)  # boots in a helper thread that ends at once
+    time.sleep(1.0)
+    spare_process, spare_workspace = sandbox._SPARES[sandbox._key(QUIET)]
+    assert spare_process.poll() is None
+    result = run_py("open('/work/note.txt', 'w').write('x')\nimport os\nreturn sorted(os.listdir('/work'))")
+    assert outputs_of(result)["result"] == {"result": ["note.txt"]}
+    assert spare_process.poll() is not None and not os.path.exists(spare_workspace.path)  # that run took it

@@ -43,6 +43,7 @@ from flomation.executor.sandbox.workspace import Workspace, is_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from flomation.executor.engine.context import NodeContext
@@ -210,17 +211,58 @@ def spawn(
         )
     seccomp_fd = _seccomp_pipe()
     try:
-        return subprocess.Popen(
-            bwrap_command(settings, workspace, command, environ, seccomp_fd, extra_mounts),
-            stdin=stdin,
-            stdout=stdout,
-            stderr=stderr,
-            pass_fds=(seccomp_fd,),
-            close_fds=True,
-            start_new_session=True,
+        return _from_long_lived_thread(
+            lambda: subprocess.Popen(
+                bwrap_command(settings, workspace, command, environ, seccomp_fd, extra_mounts),
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                pass_fds=(seccomp_fd,),
+                close_fds=True,
+                start_new_session=True,
+            )
         )
     finally:
         os.close(seccomp_fd)
+
+
+_PARENT_QUEUE: Any = None
+_PARENT_LOCK = threading.Lock()
+
+
+def _from_long_lived_thread(start: Callable[[], subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    """Runs ``start`` in a thread that lives as long as the process. bubblewrap's --die-with-parent is the
+    kernel's parent-death signal, which fires when the *thread* that started it ends: a sandbox started by a
+    helper thread (a node with its own timeout, the spare's booting thread) would die with that thread."""
+    global _PARENT_QUEUE
+    if threading.current_thread() is threading.main_thread():
+        return start()
+    import queue
+
+    with _PARENT_LOCK:
+        if _PARENT_QUEUE is None:
+            _PARENT_QUEUE = queue.SimpleQueue()
+            threading.Thread(
+                target=_parent_loop, args=(_PARENT_QUEUE,), name="flomation-sandboxes", daemon=True
+            ).start()
+    box: dict[str, Any] = {}
+    done = threading.Event()
+    _PARENT_QUEUE.put((start, box, done))
+    done.wait()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _parent_loop(requests: Any) -> None:
+    while True:
+        start, box, done = requests.get()
+        try:
+            box["value"] = start()
+        except BaseException as error:  # handed back to the caller
+            box["error"] = error
+        finally:
+            done.set()
 
 
 def work_path(settings: ExecutorSettings, workspace: Workspace) -> str:
