@@ -83,3 +83,14 @@ def test_a_failed_install_keeps_the_previous_packages(settings, tmp_path):
         call_command("install_script_packages")
     assert (directory / "kept.txt").read_text() == "previous set"
     assert not (tmp_path / "script-packages.new").exists()
+
+
+def test_a_runner_without_django_installs_the_same_way(tmp_path, capsys):
+    from flomation.executor.sandbox.packages import main
+
+    directory = tmp_path / "packages"
+    assert main([str(directory), "six==1.17.0"]) == 0
+    assert "script packages in" in capsys.readouterr().out and (directory / "six.py").is_file()
+    assert main([str(directory), "--index-url=http://127.0.0.1:9/"]) == 1
+    assert "is not a package requirement" in capsys.readouterr().err
+    assert (directory / "six.py").is_file()

@@ -86,3 +86,27 @@ def install(
     staging.rename(target)
     shutil.rmtree(previous, ignore_errors=True)
     return installed(target)
+
+
+def main(arguments: list[str] | None = None) -> int:
+    """``python -m flomation.executor.sandbox.packages DIRECTORY [REQUIREMENT ...]``: the same install on a
+    runner's machine, where Django (and so manage.py) may not be installed."""
+    arguments = sys.argv[1:] if arguments is None else arguments
+    if not arguments or arguments[0].startswith("-"):
+        print(
+            "usage: python -m flomation.executor.sandbox.packages DIRECTORY [REQUIREMENT ...]",
+            file=sys.stderr,
+        )
+        return 64
+    try:
+        packages = install(arguments[1:], arguments[0])
+    except PackageError as error:
+        print(error, file=sys.stderr)
+        return 1
+    listed = ", ".join(f"{item['name']} {item['version']}" for item in packages) or "none"
+    print(f"script packages in {arguments[0]}: {listed}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
