@@ -129,10 +129,10 @@ def cpu_now() -> float:
 def python_chain(count: int, repeats: int) -> None:
     flow = fib_flow(count)
     modes = {
-        "sandbox started inside the run (CLI, or the first run of a process)": QUIET.replace(
+        "isolated worker started inside the run (CLI, or no spare waiting)": QUIET.replace(
             python_prestart=False
         ),
-        "sandbox pre-booted by the previous run (runner warm pool)": QUIET,
+        "isolated worker pre-booted (runner warm pool)": QUIET,
     }
     print(f"  {count} script/python nodes, each computing a recursive fib(22) and passing a number on:")
     for label, settings in modes.items():
@@ -158,6 +158,34 @@ def python_chain(count: int, repeats: int) -> None:
             f" fib(22) {work_cpu * 1000:.2f} ms -> overhead per node {(cpu - count * work_cpu) / count * 1000:.3f} ms"
             "  [target <= 1.25 ms]"
         )
+
+
+def isolated_worker_start(repeats: int) -> None:
+    """One Python worker from nothing to ready inside its kernel sandbox (bubblewrap, own namespaces, own uid
+    when root, the worker's boot imports): what a run pays when no spare is waiting."""
+    import struct
+
+    from flomation.executor.sandbox import isolation
+    from flomation.executor.sandbox.python import boot_worker, discard_spares
+
+    discard_spares()
+    settings = QUIET.replace(python_prestart=False)
+    isolation.require(settings)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        process, workspace = boot_worker(settings)
+        (size,) = struct.unpack(">I", process.stdout.read(4))
+        ready = json.loads(process.stdout.read(size))
+        times.append(time.perf_counter() - started)
+        assert ready.get("ready"), ready
+        isolation.kill(process)
+        workspace.close()
+    mode = "own uid per run" if os.geteuid() == 0 else "user namespace"
+    print(
+        f"  cold start of one isolated worker ({settings.script_isolation}, {mode}): median"
+        f" {statistics.median(times) * 1000:.1f} ms (min {min(times) * 1000:.1f})"
+    )
 
 
 def cold_start(repeats: int) -> None:
@@ -226,6 +254,7 @@ def main() -> None:
     engine_overhead("1,000-node flow", wide_flow(1000), 1001, repeats=10)
     print("Warm Python sandbox:")
     python_chain(40, repeats=9)
+    isolated_worker_start(repeats=20)
     print("CLI cold start:")
     cold_start(repeats=20)
 

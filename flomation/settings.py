@@ -57,6 +57,18 @@ RUNNER_SETTINGS_OK = bool(
     RUNNER_CONFIG or (RUNNER_API_URL and RUNNER_REGISTRATION_CODE) or "api" in FLOMATION_ROLES
 )
 
+# --- script nodes ----------------------------------------------------------------------------------
+# Packages every script sandbox may import (read-only), installed by `manage.py install_script_packages`.
+SCRIPT_REQUIREMENTS = env.list("FLOMATION_SCRIPT_REQUIREMENTS", [])
+SCRIPT_PACKAGES_DIR = env.path("FLOMATION_SCRIPT_PACKAGES_DIR", VAR_DIR / "script-packages")
+# The executor imports no Django and reads its sandbox settings from the environment: a runner started in
+# this process (role all or runner) finds the packages where the command installed them.
+if not os.environ.get("FLOMATION_SCRIPT_PACKAGES_DIR"):
+    os.environ["FLOMATION_SCRIPT_PACKAGES_DIR"] = str(SCRIPT_PACKAGES_DIR)
+# How scripts are isolated: "namespaces" (bubblewrap; refused where it cannot run) or "process" (plain
+# processes, for hosts without namespaces; weaker). Read by the executor from the environment.
+SCRIPT_ISOLATION = env.choice("FLOMATION_SCRIPT_ISOLATION", "namespaces", ["namespaces", "process"])
+
 # --- apps ------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
     # First, so that its runserver (with --role and the roles' loops) overrides staticfiles' one.

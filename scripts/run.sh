@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements.txt
+scripts/script-sandbox.sh
 
 if [ ! -f .env ]; then
   umask 077

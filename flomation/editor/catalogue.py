@@ -19,7 +19,8 @@ DEFAULT_HANDLES = {4: ["true-branch", "false-branch"], 5: ["loop", "output"], 6:
 
 @functools.cache
 def manifest() -> dict[str, Any]:
-    """{"version", "nodes": [...], "categories": {category: [action ids]}}; empty nodes if unavailable."""
+    """{"version", "nodes": [...], "categories": {category: [action ids]}, "scripts": {isolation,
+    python_packages}}; empty nodes if unavailable."""
     try:
         from flomation.executor import manifest as executor_manifest
 
@@ -36,7 +37,12 @@ def manifest() -> dict[str, Any]:
     categories: dict[str, list[str]] = {}
     for node in sorted(nodes, key=lambda n: (str(n.get("category", "")), str(n.get("name", "")))):
         categories.setdefault(str(node.get("category") or "other"), []).append(node["action"])
-    return {"version": data.get("version", ""), "nodes": nodes, "categories": categories}
+    return {
+        "version": data.get("version", ""),
+        "nodes": nodes,
+        "categories": categories,
+        "scripts": data.get("scripts", {}),
+    }
 
 
 def validate(flow: dict[str, Any]) -> list[dict[str, Any]]:

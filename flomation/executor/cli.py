@@ -32,7 +32,7 @@ EXIT_CODES = {
 USAGE = """\
 usage: flomation-executor run --flow FILE [--trigger-data FILE] [--context FILE] [--entry NODE]
                               [--checkpoint FILE] [--state FILE] [--secrets FILE]
-                              [--timeout SECONDS] [--allow-shell]
+                              [--timeout SECONDS] [--no-shell]
        flomation-executor validate --flow FILE
        flomation-executor manifest
        flomation-executor --version
@@ -56,7 +56,8 @@ _OPTIONS = {
         "--state": True,
         "--secrets": True,
         "--timeout": True,
-        "--allow-shell": False,
+        "--no-shell": False,
+        "--allow-shell": False,  # kept for existing scripts: bash is allowed unless --no-shell
     },
     "validate": {"--flow": True},
     "manifest": {},
@@ -224,7 +225,7 @@ def command_run(options: dict[str, Any]) -> int:
         out.flush()
 
     settings = ExecutorSettings(
-        allow_shell=bool(options.get("--allow-shell")),
+        allow_shell=not options.get("--no-shell"),
         flow_timeout_seconds=timeout,
         log=_stderr_log,
         python_prestart=False,  # one run per process: a spare sandbox would only be thrown away

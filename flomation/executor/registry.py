@@ -269,4 +269,17 @@ def manifest() -> dict[str, Any]:
             "7": "await",
         },
         "nodes": [specs[action].to_manifest() for action in sorted(specs)],
+        "scripts": _scripts(),
+    }
+
+
+def _scripts() -> dict[str, Any]:
+    """What script nodes can use here: the isolation mode and the operator's packages (name, version)."""
+    from flomation.executor.sandbox.packages import installed
+    from flomation.executor.settings import ExecutorSettings
+
+    settings = ExecutorSettings()
+    return {
+        "isolation": settings.script_isolation,
+        "python_packages": installed(settings.script_packages_dir),
     }

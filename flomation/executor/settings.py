@@ -1,6 +1,12 @@
-"""Run-time limits and switches for the engine (the runner's configuration maps onto these)."""
+"""Run-time limits and switches for the engine (the runner's configuration maps onto these).
+
+The script sandbox's settings that an operator sets per host default to environment variables
+(``FLOMATION_SCRIPT_*``, see ``_ENVIRON``); a value passed to ExecutorSettings wins.
+"""
 
 from __future__ import annotations
+
+import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -8,8 +14,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 _FIELDS = {
-    # script/bash runs only when True: it is not sandboxed beyond a temporary directory.
-    "allow_shell": False,
+    # script/bash runs only when True (it runs in the same kernel sandbox as Python).
+    "allow_shell": True,
     # The executor's hard cap for any loop (a node's own max_iterations stops it normally;
     # reaching this cap fails the loop node).
     "max_loop_iterations": 10_000,
@@ -28,6 +34,22 @@ _FIELDS = {
     "python_prestart": True,
     # Interpreter for the Python sandbox (defaults to the one running the engine).
     "python_executable": None,
+    # How scripts are isolated: "namespaces" (bubblewrap; scripts are refused where it cannot run) or
+    # "process" (the operator's explicit opt-in to plain processes where the kernel has no namespaces).
+    "script_isolation": "namespaces",
+    # The bubblewrap program.
+    "script_bwrap": "bwrap",
+    # When the executor runs as root each run gets its own uid from this range (never a real user's).
+    "script_uid_base": 1_500_000_000,
+    "script_uid_count": 10_000,
+    # Where runs' workspaces (/work) are created (None: the system's temporary directory).
+    "script_workspace_root": None,
+    # The operator's read-only script packages (a directory `manage.py install_script_packages` fills).
+    "script_packages_dir": None,
+    # Per sandbox: processes (RLIMIT_NPROC), largest file written (MB), largest result a script returns (MB).
+    "script_max_processes": 64,
+    "script_max_file_mb": 256,
+    "script_max_output_mb": 32,
     # web/request: the ceiling for a node's timeout_seconds.
     "http_max_timeout_seconds": 300.0,
     # A template miss fails the node instead of rendering "".
@@ -37,6 +59,28 @@ _FIELDS = {
     # Log sink: log(level, message, fields). None: the standard logging module.
     "log": None,
 }
+
+
+# setting -> (environment variable, type)
+_ENVIRON = {
+    "script_isolation": ("FLOMATION_SCRIPT_ISOLATION", str),
+    "script_bwrap": ("FLOMATION_SCRIPT_BWRAP", str),
+    "script_uid_base": ("FLOMATION_SCRIPT_UID_BASE", int),
+    "script_uid_count": ("FLOMATION_SCRIPT_UID_COUNT", int),
+    "script_workspace_root": ("FLOMATION_SCRIPT_WORKSPACE_ROOT", str),
+    "script_packages_dir": ("FLOMATION_SCRIPT_PACKAGES_DIR", str),
+}
+
+
+def _from_environ(name: str, default: Any) -> Any:
+    variable, kind = _ENVIRON[name]
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{variable}={raw!r} is not valid: expected {kind.__name__}") from None
 
 
 class ExecutorSettings:
@@ -54,6 +98,15 @@ class ExecutorSettings:
     python_cpu_seconds: int
     python_prestart: bool
     python_executable: str | None
+    script_isolation: str
+    script_bwrap: str
+    script_uid_base: int
+    script_uid_count: int
+    script_workspace_root: str | None
+    script_packages_dir: str | None
+    script_max_processes: int
+    script_max_file_mb: int
+    script_max_output_mb: int
     http_max_timeout_seconds: float
     strict_templates: bool
     max_event_string_bytes: int
@@ -64,6 +117,8 @@ class ExecutorSettings:
         if unknown:
             raise TypeError(f"unknown executor setting(s): {', '.join(sorted(unknown))}")
         for name, default in _FIELDS.items():
+            if name not in values and name in _ENVIRON:
+                default = _from_environ(name, default)
             setattr(self, name, values.get(name, default))
 
     def replace(self, **values: Any) -> ExecutorSettings:

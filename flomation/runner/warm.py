@@ -33,6 +33,14 @@ def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str]) -> Non
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process stops
     from flomation.executor import run_flow  # imported once: the point of a warm process
 
+    try:  # a booted, isolated Python worker waits for this process's first script node
+        from flomation.executor import ExecutorSettings
+        from flomation.executor.sandbox.python import prestart
+
+        prestart(ExecutorSettings())
+    except Exception:
+        logger.exception("could not boot a Python script worker ahead of the first run")
+
     client = None
     home = os.getcwd()
     conn.send(("ready",))

@@ -1,6 +1,6 @@
-"""script/python: CPython in a locked-down worker process, warm for the whole run.
+"""script/python: CPython in the run's kernel sandbox, one worker warm for the whole run.
 
-See docs/executor.md ("What a Python script can reach") for the exact boundary.
+See docs/executor.md ("Script isolation") for the exact boundary.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     "script/python",
     name="Run Python",
     category="script",
-    description="Run Python 3 in a sandboxed worker (no files, network or processes; time and memory limits).",
+    description=(
+        "Run Python 3 with its whole standard library in a kernel sandbox: /work is the run's workspace, "
+        "no network, no view of the host; time, CPU, memory and process limits."
+    ),
     inputs=(
         Input("code", "code", required=True, description="`inputs` and `outputs` are dicts; `return` works."),
         Input("version", "string", description="Kept for Flomation flows; the runner's Python 3 is used."),
@@ -46,7 +49,7 @@ def run_python(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     code = inputs["code"]
     check_code(code)
     declared = declared_outputs(inputs)
-    sandbox = ctx.resource("python_sandbox", lambda: PythonSandbox(ctx.settings))
+    sandbox = ctx.resource("python_sandbox", lambda: PythonSandbox(ctx))
     started = time.perf_counter()
     reply = sandbox.run(ctx, code, script_inputs(inputs), timeout_for(ctx, inputs))
     duration = int((time.perf_counter() - started) * 1000)

@@ -1,209 +1,102 @@
-"""The Python sandbox worker. Runs as ``python -I -S -B pyworker.py MEMORY_MB CPU_SECONDS``.
+"""The Python script worker. Runs as ``python -I -S -B pyworker.py CONFIG_JSON`` inside the run's sandbox.
 
-Standard library only. It preloads the modules scripts may import, then locks itself down
-(resource limits, an unprivileged uid when started as root, a seccomp filter that refuses opening
-files, sockets, new processes and signals to other processes), then serves requests: 4-byte
-big-endian length + JSON, one request and one reply at a time over stdin/stdout.
+Standard library only. It sets its resource limits (before any script code runs: hard limits cannot be raised
+again), puts the operator's script packages on ``sys.path``, moves its request pipes off the standard
+descriptors (which then point at ``/dev/null``, so a script or a child process cannot write into the
+protocol), and serves requests: 4-byte big-endian length + JSON, one request and one reply at a time.
+
+The boundary is the sandbox around this process (see isolation.py), not this file: a script may import any
+module of the standard library, open files (only ``/work`` is writable) and start processes (within the
+process limit).
 """
 
 from __future__ import annotations
 
-import ast
-import base64
-import bisect
-import builtins
-import collections
-import copy
-import csv
-import ctypes
-import datetime
-import functools
-import heapq
-import io
-import itertools
-import json
-import linecache
-import math
-import operator
+import _ast
+import _json
+import _signal
 import os
-import random
-import re
 import resource
-import statistics
-import string
-import struct
 import sys
-import textwrap
-import time
-import traceback
-import unicodedata
 
-ALLOWED_MODULES = frozenset(
-    {
-        "base64",
-        "bisect",
-        "collections",
-        "copy",
-        "csv",
-        "datetime",
-        "functools",
-        "heapq",
-        "itertools",
-        "json",
-        "math",
-        "operator",
-        "random",
-        "re",
-        "statistics",
-        "string",
-        "textwrap",
-        "time",
-        "unicodedata",
-        "decimal",
-        "fractions",
-        "collections.abc",
-    }
-)
-_PRELOADED = (
-    base64,
-    bisect,
-    collections,
-    copy,
-    csv,
-    datetime,
-    functools,
-    heapq,
-    itertools,
-    math,
-    operator,
-    random,
-    re,
-    statistics,
-    string,
-    textwrap,
-    time,
-    unicodedata,
-)
-REMOVED_BUILTINS = ("open", "input", "breakpoint", "help", "exit", "quit", "copyright", "credits", "license")
-MAX_REPLY_BYTES = 1 << 20
-_real_import = builtins.__import__
-
-# x86_64 and aarch64 syscall numbers refused with EPERM once the worker is locked down, by purpose.
-_DENY = {
-    0xC000003E: (  # x86_64
-        *(2, 85, 257, 437, 303, 304),  # open, creat, openat, openat2, name/open_by_handle_at
-        *(41, 42, 43, 49, 50, 53, 288),  # socket, connect, accept, bind, listen, socketpair, accept4
-        *(56, 57, 58, 59, 322, 435),  # clone, fork, vfork, execve, execveat, clone3
-        *(62, 200, 234, 101, 310, 311),  # kill, tkill, tgkill, ptrace, process_vm_readv/writev
-        # file system changes, mounts, namespaces, keys, bpf, perf, io_uring, pidfd
-        *(76, 82, 83, 84, 86, 87, 88, 90, 92, 133, 259, 263, 264, 265, 266, 268, 316),
-        *(161, 165, 166, 272, 308, 321, 298, 323, 425, 434, 438, 248, 249, 250),
-    ),
-    0xC00000B7: (  # aarch64
-        *(56, 437, 265),  # openat, openat2, open_by_handle_at
-        *(198, 199, 200, 201, 202, 203, 242),  # socket, socketpair, bind, listen, accept, connect, accept4
-        *(220, 221, 281, 435),  # clone, execve, execveat, clone3
-        *(129, 130, 131, 117, 270, 271),  # kill, tkill, tgkill, ptrace, process_vm_readv/writev
-        # file system changes, mounts, namespaces, keys, bpf, perf, io_uring, pidfd
-        *(33, 34, 35, 36, 37, 38, 45, 53, 54, 276, 51, 40, 39, 97, 268, 280, 241, 282),
-        *(425, 434, 438, 217, 218, 219),
-    ),
-}
+# Boot imports are kept to C modules (a booted worker per run is CPU every run pays; `json`, `re`, `enum` and
+# `signal` would cost more than the rest of the boot together): the JSON codec is the one `json` itself uses.
+# A script's own imports are cached for the rest of its run, and tracebacks load their modules on error.
 
 
-def _install_seccomp() -> bool:
-    """A deny-list filter; returns True when installed."""
-    machine = os.uname().machine
-    arch = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}.get(machine)
-    if arch is None:
-        return False
-    deny = _DENY[arch]
-    errno_eperm = 0x00050000 | 1
-    allow = 0x7FFF0000
-    program = [(0x20, 0, 0, 4), (0x15, 1, 0, arch), (0x06, 0, 0, errno_eperm), (0x20, 0, 0, 0)]
-    if arch == 0xC000003E:
-        program.append((0x35, 0, 1, 0x40000000))  # x32 syscalls: refuse
-        program.append((0x06, 0, 0, errno_eperm))
-    for number in deny:
-        program.append((0x15, 0, 1, number))
-        program.append((0x06, 0, 0, errno_eperm))
-    program.append((0x06, 0, 0, allow))
+class _Decoding:
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
 
-    class SockFilter(ctypes.Structure):
-        _fields_ = [
-            ("code", ctypes.c_ushort),
-            ("jt", ctypes.c_ubyte),
-            ("jf", ctypes.c_ubyte),
-            ("k", ctypes.c_uint),
-        ]
-
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
-
-    filters = (SockFilter * len(program))(*[SockFilter(*item) for item in program])
-    fprog = SockFprog(len(program), filters)
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
-        return False
-    # seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW): without the flag the kernel
-    # also turns on speculative-store-bypass mitigation, which makes pure Python ~2x slower.
-    number = {0xC000003E: 317, 0xC00000B7: 277}[arch]
-    if libc.syscall(number, 1, 4, ctypes.byref(fprog)) == 0:
-        return True
-    return libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+    @staticmethod
+    def parse_constant(name: str) -> float:
+        return {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[name]
 
 
-def _lock_down(memory_mb: int, cpu_seconds: int) -> dict:
+_scan = _json.make_scanner(_Decoding())
+
+
+def _loads(data: bytes) -> object:
+    text = data.decode("utf-8").strip()
+    value, end = _scan(text, 0)
+    if end != len(text):
+        raise ValueError("extra data after the JSON value")
+    return value
+
+
+def _dumps(value: object) -> str:
+    """json.dumps(value, default=str, ensure_ascii=False); a fresh encoder each time (its circular-reference
+    markers would outlive a failed call)."""
+    encode = _json.make_encoder({}, str, _json.encode_basestring, None, ": ", ", ", False, False, True)
+    return "".join(encode(value, 0))
+
+
+def _limit(config: dict) -> None:
     limits = [
-        (resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1)),
-        (resource.RLIMIT_FSIZE, (0, 0)),
-        (resource.RLIMIT_CORE, (0, 0)),
-        (resource.RLIMIT_NPROC, (0, 0)),
-        (resource.RLIMIT_NOFILE, (3, 3)),
+        (resource.RLIMIT_CPU, config["cpu_seconds"]),
+        (resource.RLIMIT_NPROC, config["max_processes"]),
+        (resource.RLIMIT_FSIZE, config["max_file_mb"] << 20),
+        (resource.RLIMIT_NOFILE, 256),
+        (resource.RLIMIT_CORE, 0),
     ]
-    if memory_mb > 0:
-        limits.append((resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20)))
+    if config["memory_mb"] > 0:
+        limits.append((resource.RLIMIT_AS, config["memory_mb"] << 20))
     for which, value in limits:
-        try:  # noqa: SIM105 - contextlib would be one more import in a worker that starts per run
-            resource.setrlimit(which, value)
-        except (ValueError, OSError):
-            pass
-    dropped = False
-    if os.getuid() == 0:
-        try:
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-            dropped = True
-        except OSError:
-            dropped = False
-    try:
-        seccomp = _install_seccomp()
-    except Exception:
-        seccomp = False
-    return {"seccomp": seccomp, "uid": os.getuid(), "dropped_root": dropped}
+        hard = value + 1 if which == resource.RLIMIT_CPU else value  # SIGXCPU first, then SIGKILL
+        resource.setrlimit(which, (value, hard))
+    # As its PID namespace's init the worker would ignore SIGXCPU's default action: end with the status the
+    # parent reads as "over its CPU time limit".
+    _signal.signal(_signal.SIGXCPU, lambda *_: os._exit(128 + _signal.SIGXCPU))
 
 
-def _guarded_import(
-    name: str, globals: dict | None = None, locals: dict | None = None, fromlist: tuple = (), level: int = 0
-) -> object:  # noqa: A002
-    if level != 0 or name not in ALLOWED_MODULES:
-        raise ImportError(f"module '{name}' is not available in the sandbox")
-    return _real_import(name, globals, locals, fromlist, level)
+def _drop_to(uid: int) -> None:
+    """Process mode as root: become the run's uid, with no way back (setresuid from root clears the
+    capabilities; no_new_privs keeps set-uid programs from restoring any)."""
+    import ctypes
+
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    ctypes.CDLL(None).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
 
 
-def _safe_builtins() -> dict:
-    table = dict(builtins.__dict__)
-    for name in REMOVED_BUILTINS:
-        table.pop(name, None)
-    table["__import__"] = _guarded_import
-    return table
+def _detach_pipes() -> tuple[int, int]:
+    """The request and reply pipes on private descriptors; 0, 1 and 2 on /dev/null."""
+    requests, replies = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    return requests, replies
 
 
-def _read_exact(size: int) -> bytes | None:
+def _read_exact(fd: int, size: int) -> bytes | None:
     chunks = []
     while size:
-        chunk = os.read(0, size)
+        chunk = os.read(fd, min(size, 1 << 20))
         if not chunk:
             return None
         chunks.append(chunk)
@@ -211,62 +104,72 @@ def _read_exact(size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _send(message: dict) -> None:
-    data = json.dumps(message, default=str, ensure_ascii=False).encode("utf-8")
-    if len(data) > MAX_REPLY_BYTES:
-        data = json.dumps(
-            {
-                "ok": False,
-                "error": f"the script's outputs are larger than {MAX_REPLY_BYTES} bytes",
-                "logs": "",
-            }
-        ).encode("utf-8")
-    payload = struct.pack(">I", len(data)) + data
-    while payload:
-        written = os.write(1, payload)
-        payload = payload[written:]
+def _send(fd: int, message: dict, max_bytes: int) -> None:
+    data = _dumps(message).encode("utf-8")
+    if len(data) > max_bytes:
+        error = f"the script's outputs are {len(data)} bytes, more than the limit of {max_bytes} bytes"
+        data = _dumps({"ok": False, "error": error, "logs": message.get("logs", "")[-4096:]}).encode()
+    view = memoryview(len(data).to_bytes(4, "big") + data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
-_compiled = {}
+_compiled: dict[str, object] = {}
 
 
 def _compile(source: str) -> object:
     code = _compiled.get(source)
     if code is None:
-        tree = ast.parse(source, filename="<script>")
-        wrapper = ast.parse("def __flomation_main(inputs, outputs):\n    pass\n")
+        tree = compile(source, "<script>", "exec", _ast.PyCF_ONLY_AST)
+        wrapper = compile(
+            "def __flomation_main(inputs, outputs):\n    pass\n", "<script>", "exec", _ast.PyCF_ONLY_AST
+        )
         if tree.body:
             wrapper.body[0].body = tree.body
-        ast.fix_missing_locations(wrapper)
         code = compile(wrapper, "<script>", "exec")
-        linecache.cache["<script>"] = (len(source), None, source.splitlines(True), "<script>")
         if len(_compiled) > 256:
             _compiled.clear()
         _compiled[source] = code
     return code
 
 
-def _run(request: dict, builtins_table: dict) -> dict:
-    logs = io.StringIO()
-    outputs = {}
+class _Logs:
+    """What print() writes during a script (io.StringIO without importing io at boot)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
+def _run(request: dict) -> dict:
+    logs = _Logs()
+    outputs: dict = {}
     real_out, real_err = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = logs
+    source = request["code"]
     try:
-        code = _compile(request["code"])
-        linecache.cache["<script>"] = (
-            len(request["code"]),
-            None,
-            request["code"].splitlines(True),
-            "<script>",
-        )
-        namespace = {"__builtins__": builtins_table, "__name__": "__flomation__"}
+        code = _compile(source)
+        # A real module named __main__, as for any script: dataclasses, pickle and `if __name__ ==
+        # "__main__"` look the script's module up in sys.modules.
+        module = type(sys)("__main__")
+        sys.modules["__main__"] = module
+        namespace = module.__dict__
         exec(code, namespace)
         result = namespace["__flomation_main"](request.get("inputs") or {}, outputs)
         if isinstance(result, dict):
             outputs.update(result)
         elif result is not None:
             outputs["result"] = result
-        json.dumps(outputs, default=str)
         return {"ok": True, "outputs": outputs, "logs": logs.getvalue()}
     except SyntaxError as exc:
         return {"ok": False, "error": f"SyntaxError: {exc.msg} (line {exc.lineno})", "logs": logs.getvalue()}
@@ -277,12 +180,19 @@ def _run(request: dict, builtins_table: dict) -> dict:
             "logs": logs.getvalue(),
         }
     except BaseException as exc:
-        frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
-        detail = "".join(line for line in frames if "pyworker.py" not in line)
+        import linecache
+        import traceback
+
+        linecache.cache["<script>"] = (len(source), None, source.splitlines(True), "<script>")
+        frames = traceback.extract_tb(exc.__traceback__)
+        script_frames = [frame for frame in frames if frame.filename != __file__]
+        detail = "".join(traceback.format_list(script_frames)) + "".join(
+            traceback.format_exception_only(type(exc), exc)
+        )
         return {
             "ok": False,
             "error": f"{type(exc).__name__}: {exc}",
-            "traceback": detail,
+            "traceback": "Traceback (most recent call last):\n" + detail,
             "logs": logs.getvalue(),
         }
     finally:
@@ -290,28 +200,47 @@ def _run(request: dict, builtins_table: dict) -> dict:
 
 
 def main() -> None:
-    memory_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 128
-    cpu_seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 300
-    import decimal  # noqa: F401 - preloaded for scripts
-    import fractions  # noqa: F401 - preloaded for scripts
+    config = _loads(sys.argv[1].encode())
+    if config.get("packages"):
+        import site
 
-    builtins_table = _safe_builtins()
-    status = _lock_down(memory_mb, cpu_seconds)
-    _send({"ready": True, **status})
+        site.addsitedir(config["packages"])
+    os.chdir(config["work"])
+    if config.get("uid") is not None and os.getuid() == 0:
+        _drop_to(config["uid"])
+    requests, replies = _detach_pipes()
+    _limit(config)
+    max_bytes = config["max_output_mb"] << 20
+    _send(replies, {"ready": True, "uid": os.getuid(), "pid": os.getpid()}, max_bytes)
     while True:
-        header = _read_exact(4)
+        header = _read_exact(requests, 4)
         if header is None:
             return
-        (size,) = struct.unpack(">I", header)
-        body = _read_exact(size)
+        size = int.from_bytes(header, "big")
+        body = _read_exact(requests, size)
         if body is None:
             return
         try:
-            request = json.loads(body)
-        except ValueError:
-            _send({"ok": False, "error": "the sandbox received a malformed request", "logs": ""})
+            request = _loads(body)
+        except (ValueError, StopIteration):
+            _send(
+                replies,
+                {"ok": False, "error": "the sandbox received a malformed request", "logs": ""},
+                max_bytes,
+            )
             continue
-        _send(_run(request, builtins_table))
+        reply = _run(request)
+        try:
+            _send(replies, reply, max_bytes)
+        except (TypeError, ValueError, RecursionError) as exc:
+            _send(
+                replies,
+                {"ok": False, "error": f"the script's outputs are not JSON: {exc}", "logs": ""},
+                max_bytes,
+            )
+        except MemoryError:
+            error = "MemoryError: the script's outputs do not fit in its memory limit"
+            _send(replies, {"ok": False, "error": error, "logs": ""}, max_bytes)
 
 
 if __name__ == "__main__":
