@@ -347,6 +347,71 @@ def test_a_script_spinning_forever_is_stopped_at_its_timeout():
     assert time.monotonic() - started < 8
 
 
+def descendants(root: int) -> set[int]:
+    """Every live process under `root` (by parent pid)."""
+    parents: dict[int, int] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            parents[int(pid)] = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize(("action", "field", "code"), [
+    ("script/bash", "script", "while :; do :; done"),
+    ("script/python", "code", "while True:\n    pass"),
+])  # fmt: skip
+def test_a_killed_executor_leaves_no_script_running(tmp_path, action, field, code):
+    """A runner killed with SIGKILL (the OOM killer, kill -9) must not leave its scripts spinning on the host."""
+    import signal
+    import subprocess
+    import sys
+
+    flow_file = tmp_path / "flow.json"
+    flow_file.write_text(json.dumps(chain(node("n", action, {field: code, "timeout": 120}))))
+    executor = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flomation.executor",
+            "run",
+            "--flow",
+            str(flow_file),
+            "--state",
+            str(tmp_path / "s"),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+        uid_of(pid) not in (None, os.geteuid()) for pid in descendants(executor.pid)
+    ):
+        time.sleep(0.1)
+    sandboxed = descendants(executor.pid)
+    assert sandboxed, "the script never started"
+    time.sleep(0.5)
+    executor.send_signal(signal.SIGKILL)
+    executor.wait(10)
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in sandboxed) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in sandboxed if alive(pid)] == []
+
+
 def test_a_script_over_its_cpu_budget_is_stopped():
     result = run_py("while True:\n    pass", settings=QUIET.replace(python_cpu_seconds=1), timeout_seconds=60)
     assert result.status == "failed" and "CPU time limit" in result.error

@@ -131,7 +131,6 @@ def bwrap_command(
         "flomation",
         "--die-with-parent",
         "--new-session",
-        "--as-pid-1",
     ]
     uid = workspace.uid
     if uid is None:  # not root: a user namespace maps the script to our own user, with no capabilities
