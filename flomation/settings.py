@@ -10,8 +10,11 @@ import contextlib
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from flomation import __version__
 from flomation.config import Env
+from flomation.lib.egress import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env(BASE_DIR)
@@ -68,6 +71,18 @@ if not os.environ.get("FLOMATION_SCRIPT_PACKAGES_DIR"):
 # How scripts are isolated: "namespaces" (bubblewrap; refused where it cannot run) or "process" (plain
 # processes, for hosts without namespaces; weaker). Read by the executor from the environment.
 SCRIPT_ISOLATION = env.choice("FLOMATION_SCRIPT_ISOLATION", "namespaces", ["namespaces", "process"])
+
+# --- egress policy ---------------------------------------------------------------------------------
+# Flows on the shared runners and launch's pollers reach public addresses only. Ranges listed here (CIDR,
+# comma-separated) are allowed for every organisation (per organisation: the admin's "egress allowed
+# ranges"); local sockets and file paths, and the platform's own database and API, need their own switches.
+EGRESS_ALLOW = env.list("FLOMATION_EGRESS_ALLOW", [])
+try:
+    parse_networks(EGRESS_ALLOW, where="FLOMATION_EGRESS_ALLOW")
+except ValueError as _error:
+    raise ImproperlyConfigured(str(_error)) from None
+EGRESS_ALLOW_LOCAL = env.bool("FLOMATION_EGRESS_ALLOW_LOCAL", False)
+EGRESS_ALLOW_PLATFORM = env.bool("FLOMATION_EGRESS_ALLOW_PLATFORM", False)
 
 # --- apps ------------------------------------------------------------------------------------------
 INSTALLED_APPS = [

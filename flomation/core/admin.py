@@ -39,7 +39,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(m.Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "accept_shared_runners", "created_at"]
+    list_display = ["name", "slug", "accept_shared_runners", "egress_allow", "created_at"]
     search_fields = ["name", "slug", "id"]
     list_filter = ["accept_shared_runners", "created_at"]
     readonly_fields = ["id", "created_at"]

@@ -32,7 +32,7 @@ EXIT_CODES = {
 USAGE = """\
 usage: flomation-executor run --flow FILE [--trigger-data FILE] [--context FILE] [--entry NODE]
                               [--checkpoint FILE] [--state FILE] [--secrets FILE]
-                              [--timeout SECONDS] [--no-shell]
+                              [--timeout SECONDS] [--no-shell] [--allow-egress RANGES]
        flomation-executor validate --flow FILE
        flomation-executor manifest
        flomation-executor --version
@@ -41,6 +41,9 @@ run       run the flow: one __NODE__:{json} event per line on stdout, logs on st
           the result in --state (default ./state.json)
 validate  check the flow; print {"valid": ..., "errors": [...]} and exit 0 or 64
 manifest  print the node catalogue as JSON
+
+egress    outbound connections reach public addresses only; --allow-egress 10.0.0.0/8,127.0.0.1/32
+          allows more ranges. FLOMATION_EGRESS_POLICY (JSON, set by the runner) is the whole policy.
 
 exit codes: 0 succeeded, 1 failed, 2 cancelled, 3 suspended, 64 usage error or invalid flow,
             70 internal error
@@ -58,6 +61,7 @@ _OPTIONS = {
         "--timeout": True,
         "--no-shell": False,
         "--allow-shell": False,  # kept for existing scripts: bash is allowed unless --no-shell
+        "--allow-egress": True,
     },
     "validate": {"--flow": True},
     "manifest": {},
@@ -225,6 +229,7 @@ def command_run(options: dict[str, Any]) -> int:
         out.flush()
 
     settings = ExecutorSettings(
+        egress=_egress_policy(options),
         allow_shell=not options.get("--no-shell"),
         flow_timeout_seconds=timeout,
         log=_stderr_log,
@@ -250,6 +255,21 @@ def command_run(options: dict[str, Any]) -> int:
     if result.error:
         _stderr_log("error", "the run did not succeed", {"status": result.status, "error": result.error})
     return EXIT_CODES.get(result.status, EXIT_FAILED)
+
+
+def _egress_policy(options: dict[str, Any]) -> Any:
+    """The runner's policy from FLOMATION_EGRESS_POLICY, else the strict default plus --allow-egress."""
+    from flomation.lib.egress import EgressPolicy
+
+    raw = os.environ.get("FLOMATION_EGRESS_POLICY", "")
+    try:
+        policy = EgressPolicy.from_dict(json.loads(raw)) if raw else EgressPolicy()
+    except (ValueError, TypeError, KeyError) as exc:
+        raise UsageError(f"FLOMATION_EGRESS_POLICY is not a valid egress policy: {exc}") from None
+    try:
+        return policy.with_allowed(options.get("--allow-egress"))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def command_validate(options: dict[str, Any]) -> int:

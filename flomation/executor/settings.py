@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from flomation.lib.egress import EgressPolicy
+
 _FIELDS = {
     # script/bash runs only when True (it runs in the same kernel sandbox as Python).
     "allow_shell": True,
@@ -52,6 +54,9 @@ _FIELDS = {
     "script_max_output_mb": 32,
     # web/request: the ceiling for a node's timeout_seconds.
     "http_max_timeout_seconds": 300.0,
+    # What outbound connections may reach (flomation.lib.egress.EgressPolicy). None: the strict default
+    # (public addresses only); the runner passes the platform's and organisation's policy, or its own.
+    "egress": None,
     # A template miss fails the node instead of rendering "".
     "strict_templates": False,
     # Strings longer than this (UTF-8 bytes) are cut in events.
@@ -108,6 +113,7 @@ class ExecutorSettings:
     script_max_file_mb: int
     script_max_output_mb: int
     http_max_timeout_seconds: float
+    egress: EgressPolicy | None
     strict_templates: bool
     max_event_string_bytes: int
     log: Callable[[str, str, dict[str, Any]], None] | None

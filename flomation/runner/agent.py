@@ -64,6 +64,7 @@ class Agent:
         self._executors: list[Executor] = []
         self._set_aside: list[Job] = []  # taken by a slot as the agent stopped: given back, not run
         self.reporter: Reporter | None = None
+        self._own_egress = config.egress_policy.to_dict()
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -181,6 +182,9 @@ class Agent:
                 continue
             delay = self.config.checkin_timeout
             jobs = [Job.from_claim(data) for data in answer.get("executions") or []]
+            for job in jobs:
+                if job.egress is None:  # not from the shared queue: this runner's own policy
+                    job.egress = self._own_egress
             with self._active_lock:
                 self._active.update((job.id, job) for job in jobs)
             self._hand_over(list(jobs))

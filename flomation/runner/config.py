@@ -4,13 +4,21 @@
       "runner": {"url": ..., "registration_code": ..., "name": ..., "checkin_timeout": 5,
                  "certificate": "flomation-runner.pem"},
       "execution": {"max_concurrent_executors": 5, "execution_directory": ..., "executable_name": ...,
-                    "state_directory": "./", "prefetch": 5}
+                    "state_directory": "./", "prefetch": 5},
+      "egress": {"allow": ["10.20.0.0/16"], "allow_local": false, "allow_platform": false}
     }
 
 An environment variable wins over the file. A relative `certificate` lives in `state_directory`. An empty
 `executable_name` means the warm pool (executor processes that import the engine once); a command there
 means a fresh subprocess per execution. `prefetch` (not in the seed's file; default: 16 per slot) caps how
 many claimed executions may wait for a slot, so that a slot that finishes starts the next at once.
+
+`egress` is this runner's own egress policy, used for executions of its organisation's queues (a dedicated
+runner on a customer's network): `allow` lists address ranges its flows may reach besides public ones
+(comma-separated in FLOMATION_RUNNER_EGRESS_ALLOW), `allow_local` lets them use unix sockets and file paths,
+`allow_platform` lets them reach the platform's API at `runner.url`. With no `egress` section the strict
+default applies. Executions from the platform's shared queue always run under the policy the platform sends
+with them (the platform's and the organisation's), whatever this file says.
 """
 
 from __future__ import annotations
@@ -23,6 +31,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from flomation.lib.egress import EgressPolicy, Endpoint, parse_networks
 
 
 class ConfigError(ValueError):
@@ -41,6 +52,9 @@ _KEYS: tuple[tuple[str, str, str], ...] = (
     ("execution", "executable_name", "FLOMATION_RUNNER_EXECUTABLE_NAME"),
     ("execution", "state_directory", "FLOMATION_RUNNER_STATE_DIRECTORY"),
     ("execution", "prefetch", "FLOMATION_RUNNER_PREFETCH"),
+    ("egress", "allow", "FLOMATION_RUNNER_EGRESS_ALLOW"),
+    ("egress", "allow_local", "FLOMATION_RUNNER_EGRESS_ALLOW_LOCAL"),
+    ("egress", "allow_platform", "FLOMATION_RUNNER_EGRESS_ALLOW_PLATFORM"),
 )
 ENVIRONMENT_VARIABLES = tuple(variable for _, _, variable in _KEYS)
 
@@ -57,6 +71,22 @@ class RunnerConfig:
     executable_name: str = ""
     state_directory: str = "./"
     prefetch: int | None = None
+    egress_allow: tuple[str, ...] = ()
+    egress_allow_local: bool = False
+    egress_allow_platform: bool = False
+
+    @property
+    def egress_policy(self) -> EgressPolicy:
+        """This runner's own policy (for executions not from the shared queue); the API it talks to is
+        one of the platform's endpoints."""
+        parts = urlsplit(self.api_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return EgressPolicy.build(
+            allow=self.egress_allow,
+            allow_local=self.egress_allow_local,
+            allow_platform=self.egress_allow_platform,
+            platform=[Endpoint(parts.hostname or "", port, "the platform's API")],
+        )
 
     @property
     def claim_ahead(self) -> int:
@@ -146,4 +176,24 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
             values[key] = str(values[key])
     if "state_directory" in values:
         values["state_directory"] = str(values["state_directory"])
+    if "allow" in values:
+        try:
+            networks = parse_networks(values.pop("allow"), where=sources["allow"])
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        values["egress_allow"] = tuple(str(network) for network in networks)
+    for key in ("allow_local", "allow_platform"):
+        if key in values:
+            values[f"egress_{key}"] = _flag(values.pop(key), sources[key])
     return RunnerConfig(**values)
+
+
+def _flag(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{where} must be true or false, got {value!r}")

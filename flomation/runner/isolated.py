@@ -8,6 +8,7 @@ in executor.log in the workspace, and its tail in a failure message), the exit c
 (0 succeeded, 1 failed, 2 cancelled, 3 suspended). Cancellation sends SIGTERM, then SIGKILL after
 CANCEL_GRACE seconds. Secrets the flow refers to (`${secrets.X}`, `${env.X}`) are fetched with signed calls
 first and passed in the child's environment only (FLOMATION_SECRET_X, FLOMATION_ENV_X), never on disk.
+The execution's egress policy goes in FLOMATION_EGRESS_POLICY (JSON).
 No Django.
 """
 
@@ -54,6 +55,7 @@ class SubprocessExecutor:
     def _environment(self, job: Job) -> dict[str, str]:
         environ = {key: value for key, value in os.environ.items() if not key.startswith("FLOMATION_SECRET_")}
         environ["FLOMATION_EXECUTION_ID"] = job.id
+        environ["FLOMATION_EGRESS_POLICY"] = json.dumps(job.egress or {})
         if self._secrets_for is None:
             return environ
         provider = self._secrets_for(job)

@@ -22,6 +22,9 @@ class Job:
     entry: str | None = None
     checkpoint: Any = None
     resume_data: Any = None
+    # The egress policy (EgressPolicy.to_dict()) the executor applies: the platform's and organisation's for
+    # work from the shared queue (sent with the claim), else the runner's own from its configuration.
+    egress: dict[str, Any] | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     lost: bool = False
     _sequence: int = 0
@@ -39,6 +42,7 @@ class Job:
             entry=data.get("entry") or None,
             checkpoint=data.get("checkpoint"),
             resume_data=data.get("resume_data"),
+            egress=data.get("egress") if isinstance(data.get("egress"), dict) else None,
         )
 
     @property

@@ -31,7 +31,8 @@ def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str]) -> Non
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process stops
-    from flomation.executor import run_flow  # imported once: the point of a warm process
+    from flomation.executor import ExecutorSettings, run_flow  # imported once: the point of a warm process
+    from flomation.lib.egress import EgressPolicy
 
     try:  # a booted, isolated Python worker waits for this process's first script node
         from flomation.executor import ExecutorSettings
@@ -70,6 +71,7 @@ def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str]) -> Non
                 secrets=ApiSecretProvider(client, job["id"], job["lease_token"]),
                 on_event=on_event,
                 cancel=cancel,
+                settings=ExecutorSettings(egress=EgressPolicy.from_dict(job.get("egress"))),
             )
             state = result.to_state()
         except Exception as error:  # the engine reports node errors itself; this is an engine bug
@@ -147,6 +149,7 @@ class WarmExecutor:
             "context": job.context,
             "entry": job.entry,
             "checkpoint": job.resume_checkpoint,
+            "egress": job.egress,
         }
         try:
             self._conn.send(("run", payload))

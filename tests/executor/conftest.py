@@ -12,6 +12,7 @@ import pytest
 
 from flomation.executor import ExecutorSettings, RunResult, run_flow
 from flomation.executor.registry import lookup
+from flomation.lib.egress import EgressPolicy
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -89,9 +90,16 @@ class Recorder:
         return [e["id"] for e in self.events if e["status"] == "success"]
 
 
+# The loopback test servers are reached the way an operator would allow a range: through the policy.
+# Tests of the egress policy itself pass their own settings (the strict default).
+LOOPBACK_ALLOWED = EgressPolicy.build(allow=["127.0.0.0/8"])
+
+
 def run(flow_: dict[str, Any], **kwargs: Any) -> tuple[RunResult, Recorder]:
     recorder = Recorder()
-    kwargs.setdefault("settings", ExecutorSettings(log=lambda level, message, fields: None))
+    kwargs.setdefault(
+        "settings", ExecutorSettings(log=lambda level, message, fields: None, egress=LOOPBACK_ALLOWED)
+    )
     result = run_flow(flow_, on_event=recorder, **kwargs)
     return result, recorder
 

@@ -104,6 +104,15 @@ def live_world(transactional_db: None) -> World:
     return World()
 
 
+@pytest.fixture
+def local_servers_allowed(settings) -> None:
+    """Pollers may reach servers on loopback, local repositories and the test database server: allowed
+    the way an operator would allow them (platform-wide settings)."""
+    settings.EGRESS_ALLOW = ["127.0.0.0/8"]
+    settings.EGRESS_ALLOW_LOCAL = True
+    settings.EGRESS_ALLOW_PLATFORM = True
+
+
 @pytest.fixture(autouse=True)
 def launch_urls(settings) -> None:
     settings.ROOT_URLCONF = "tests.launch.urls"

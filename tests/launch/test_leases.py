@@ -137,7 +137,9 @@ def test_a_paused_schedule_is_not_leased_or_fired(world):
     assert not TriggerLease.objects.exists() and world.executions() == []
 
 
-def test_a_failing_poller_shows_its_error_and_waits_before_the_next_try(world, tmp_path):
+def test_a_failing_poller_shows_its_error_and_waits_before_the_next_try(
+    world, tmp_path, local_servers_allowed
+):
     world.deploy(
         trigger_node(
             "trigger/git_poll", {"url": str(tmp_path / "missing.git"), "branch": "main", "interval": 30}

@@ -19,6 +19,9 @@ from tests.launch.servers import GitRepository, dovecot, port_open
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
+# The servers polled here run on this machine; the egress policy's own tests use the strict default.
+pytestmark = pytest.mark.usefixtures("local_servers_allowed")
+
 
 def poll(world) -> int:
     return poller_run(trigger=world.trigger(), now=NOW)

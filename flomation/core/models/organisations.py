@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -23,12 +24,34 @@ class Account(models.Model):
         return self.email
 
 
+def validate_egress_range(value: str) -> None:
+    from flomation.lib.egress import parse_networks
+
+    try:
+        parse_networks([value])
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
 class Organisation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     accept_shared_runners = models.BooleanField(
         default=True, help_text="Executions may run on the platform's shared runners."
+    )
+    # Set by operators in the admin only (no API writes it): private ranges this organisation's flows on
+    # the shared runners and its pollers may reach, on top of the platform-wide FLOMATION_EGRESS_ALLOW.
+    egress_allow = ArrayField(
+        models.CharField(max_length=64, validators=[validate_egress_range]),
+        default=list,
+        blank=True,
+        verbose_name="egress allowed ranges",
+        help_text=(
+            "Address ranges (CIDR, comma-separated, e.g. 10.20.0.0/16) this organisation's flows on the "
+            "shared runners and its pollers may reach besides public addresses. Loopback, private and "
+            "link-local ranges are refused unless listed here or platform-wide."
+        ),
     )
     created_by = models.ForeignKey(Account, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from flomation.executor.engine.execution import Execution
     from flomation.executor.graph import FlowNode
     from flomation.executor.settings import ExecutorSettings
+    from flomation.lib.egress import EgressDenied, EgressPolicy
 
 _POLL = 0.05
 
@@ -102,6 +103,25 @@ class NodeContext:
     @property
     def secrets(self) -> Any:
         return self._execution.secrets
+
+    @property
+    def egress(self) -> EgressPolicy:
+        """The policy every outbound connection of this node goes through (strict unless configured)."""
+        policy = self._execution.settings.egress
+        if policy is None:
+            from flomation.lib.egress import EgressPolicy
+
+            policy = EgressPolicy()
+        return policy
+
+    def egress_refused(self, error: EgressDenied) -> None:
+        """Logs a refused connection once, with the organisation and this node (never a secret)."""
+        from flomation.lib.egress import refusal_logged
+
+        context = self._execution.context
+        execution = context.get("execution_id")
+        source = f"execution {execution} node {self.node.id}" if execution else f"node {self.node.id}"
+        refusal_logged(error, organisation=context.get("organisation_id") or "(none)", source=source)
 
     def resource(self, name: str, factory: Callable[[], Any]) -> Any:
         """A per-run object (sandbox process, HTTP session) created on first use, closed at the end."""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 MAX_RESPONSE_BYTES = 1 << 20
 MAX_RETRIES = 10
+MAX_REDIRECTS = 10
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
@@ -37,9 +38,10 @@ def _headers(raw: Any) -> dict[str, str]:
 
 
 def _session(ctx: NodeContext) -> Any:
-    import requests
+    """The run's HTTP session: every connection it opens is checked and pinned by the egress policy."""
+    from flomation.lib.egress_http import egress_session
 
-    return ctx.resource("http_session", requests.Session)
+    return ctx.resource("http_session", lambda: egress_session(ctx.egress))
 
 
 @node(
@@ -87,11 +89,29 @@ def _session(ctx: NodeContext) -> Any:
     ),
 )
 def request(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
-    import requests
+    from flomation.lib.egress import EgressDenied
 
     url = inputs["url"].strip()
     if not url.lower().startswith(("http://", "https://")):
         raise NodeError(f"input 'url' must start with http:// or https:// (got '{url[:80]}')")
+    try:
+        return _request(ctx, inputs, url)
+    except EgressDenied as refused:
+        ctx.egress_refused(refused)
+        raise NodeError(str(refused)) from None
+
+
+def _request(ctx: NodeContext, inputs: dict[str, Any], url: str) -> dict[str, Any]:
+    import contextlib
+
+    import requests
+
+    from flomation.lib.egress_http import HTTP_SCHEMES
+
+    # A clear refusal before anything is sent; a name that does not resolve fails (and is retried) as a
+    # connection error below.
+    with contextlib.suppress(OSError):
+        ctx.egress.check_url(url, schemes=HTTP_SCHEMES)
     headers = _headers(inputs.get("headers"))
     params = [(k, to_str(v)) for k, v in (inputs.get("query") or [])]
     kwargs: dict[str, Any] = {}
@@ -134,11 +154,13 @@ def request(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
             headers=headers,
             params=params or None,
             timeout=ctx.remaining(timeout),
-            allow_redirects=inputs["follow_redirects"],
+            allow_redirects=False,
             verify=inputs["verify_tls"],
             stream=True,
             **kwargs,
         )
+        if inputs["follow_redirects"]:
+            reply = _follow(ctx, session, reply, timeout, inputs["verify_tls"])
         chunks, size = [], 0
         for chunk in reply.iter_content(65536):
             chunks.append(chunk)
@@ -185,6 +207,44 @@ def request(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         "error": "" if success else f"the server answered HTTP {reply.status_code}",
         "elapsed_ms": int((time.monotonic() - started) * 1000),
     }
+
+
+def _follow(ctx: NodeContext, session: Any, reply: Any, timeout: float, verify: bool) -> Any:
+    """Follows redirects one hop at a time: each hop's URL is checked by the egress policy before it is
+    requested (and its connection checked and pinned again by the session). Like requests' own handling,
+    303 (and 301/302 after a POST) become GET without a body, and credentials are dropped when the host
+    changes."""
+    from urllib.parse import urljoin
+
+    from requests.cookies import extract_cookies_to_jar
+
+    from flomation.lib.egress_http import HTTP_SCHEMES
+
+    hops = 0
+    while reply.is_redirect:
+        hops += 1
+        target = urljoin(reply.url, session.get_redirect_target(reply) or "")
+        reply.close()  # the redirect's own body is never read
+        if hops > MAX_REDIRECTS:
+            raise NodeError(f"the request was redirected more than {MAX_REDIRECTS} times")
+        if not target.lower().startswith(("http://", "https://")):
+            raise NodeError(f"the server redirected to a URL that is not http(s): '{target[:80]}'")
+        ctx.egress.check_url(target, schemes=HTTP_SCHEMES)
+        request = reply.request.copy()
+        request.url = target
+        session.rebuild_method(request, reply)
+        if reply.status_code not in (307, 308) or request.method == "GET":
+            request.body = None
+            for name in ("Content-Length", "Content-Type", "Transfer-Encoding"):
+                request.headers.pop(name, None)
+        request.headers.pop("Cookie", None)
+        extract_cookies_to_jar(session.cookies, reply.request, reply.raw)
+        request.prepare_cookies(session.cookies)
+        session.rebuild_auth(request, reply)
+        reply = session.send(
+            request, stream=True, timeout=ctx.remaining(timeout), verify=verify, allow_redirects=False
+        )
+    return reply
 
 
 def _pause(ctx: NodeContext, inputs: dict[str, Any], attempt: int) -> bool:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from flomation.launch.models import Trigger
+from flomation.lib.egress import EgressPolicy
 
 
 class PollError(Exception):
@@ -50,6 +51,13 @@ _REGISTRY = {
     "email": "flomation.launch.pollers.email.EmailPoller",
     "queue": "flomation.launch.pollers.queue.QueuePoller",
 }
+
+
+def egress_policy_for(trigger: Trigger) -> EgressPolicy:
+    """The policy a poller's connections go through: the platform's plus the trigger's organisation's."""
+    from flomation.core.services.egress import organisation_egress_policy
+
+    return organisation_egress_policy(organisation_id=trigger.organisation_id)
 
 
 def poller_for(kind: str) -> Poller:

@@ -18,7 +18,8 @@ from psycopg.rows import dict_row
 
 from flomation.launch.config import as_bool, as_int, first
 from flomation.launch.models import Trigger
-from flomation.launch.pollers import PollError, PollEvent, PollResult
+from flomation.launch.pollers import PollError, PollEvent, PollResult, egress_policy_for
+from flomation.lib.egress import postgres_params_checked
 
 
 def _to_json(value: Any) -> Any:
@@ -67,7 +68,16 @@ class DatabaseRowPoller:
         batch = as_int(config.get("batch_size"), 100, minimum=1, maximum=1000)
         source = sql.Identifier(schema, str(table))
         ordering = sql.Identifier(str(column))
-        with psycopg.connect(dsn, connect_timeout=10, autocommit=True, row_factory=dict_row) as conn:
+        try:
+            parsed = psycopg.conninfo.conninfo_to_dict(dsn)
+        except psycopg.Error:
+            raise PollError(
+                "the connection string is not valid: use postgresql://user@host:port/database or "
+                "host=... dbname=... key=value pairs"
+            ) from None
+        # Every host checked and pinned to its checked address; sockets and files refused unless allowed.
+        params = {**postgres_params_checked(parsed, egress_policy_for(trigger)), "connect_timeout": "10"}
+        with psycopg.connect(**params, autocommit=True, row_factory=dict_row) as conn:
             conn.read_only = True
             if cursor is None and not as_bool(config.get("include_existing")):
                 row = conn.execute(

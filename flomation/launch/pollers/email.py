@@ -14,18 +14,42 @@ import email
 import email.policy
 import imaplib
 import re
+import socket
 from datetime import datetime
 from typing import Any
 
 from flomation.launch.config import as_bool, as_int, first
 from flomation.launch.models import Trigger
-from flomation.launch.pollers import PollError, PollEvent, PollResult
+from flomation.launch.pollers import PollError, PollEvent, PollResult, egress_policy_for
+from flomation.lib.egress import connect as egress_connect
 
 IMAP_TIMEOUT = 30
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 
 
-def _connect(config: dict[str, Any], secrets: dict[str, Any]) -> imaplib.IMAP4:
+class _PinnedIMAP(imaplib.IMAP4):
+    """IMAP connected to the addresses the egress policy checked (not to the name again)."""
+
+    addresses: list[str] = []
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return egress_connect(self.addresses, self.port, timeout=timeout)
+
+
+class _PinnedIMAPSSL(_PinnedIMAP, imaplib.IMAP4_SSL):
+    """Over TLS, the certificate is checked against the name (IMAP4_SSL wraps the pinned socket)."""
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        sock = _PinnedIMAP._create_socket(self, timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _client(cls: type[_PinnedIMAP], host: str, port: int, addresses: list[str]) -> imaplib.IMAP4:
+    pinned = type(cls.__name__, (cls,), {"addresses": addresses})
+    return pinned(host, port, timeout=IMAP_TIMEOUT)
+
+
+def _connect(trigger: Trigger, config: dict[str, Any], secrets: dict[str, Any]) -> imaplib.IMAP4:
     host = str(first(config, "host", "imap_host", default=""))
     username = str(first(config, "username", "user", default=""))
     password = str(secrets.get("password", ""))
@@ -34,10 +58,11 @@ def _connect(config: dict[str, Any], secrets: dict[str, Any]) -> imaplib.IMAP4:
     security = str(first(config, "security", "encryption", default="ssl")).lower()
     port = as_int(config.get("port"), 993 if security == "ssl" else 143, minimum=1, maximum=65535)
     try:
+        addresses = egress_policy_for(trigger).check_host(host, port)
         if security == "ssl":
-            client: imaplib.IMAP4 = imaplib.IMAP4_SSL(host, port, timeout=IMAP_TIMEOUT)
+            client: imaplib.IMAP4 = _client(_PinnedIMAPSSL, host, port, addresses)
         else:
-            client = imaplib.IMAP4(host, port, timeout=IMAP_TIMEOUT)
+            client = _client(_PinnedIMAP, host, port, addresses)
             if security == "starttls":
                 client.starttls()
         client.login(username, password)
@@ -93,7 +118,7 @@ class EmailPoller:
     ) -> PollResult:
         mailbox = str(first(config, "mailbox", "folder", default="INBOX"))
         batch = as_int(config.get("batch_size"), 25, minimum=1, maximum=500)
-        client = _connect(config, secrets)
+        client = _connect(trigger, config, secrets)
         try:
             status, _ = client.select(f'"{mailbox}"', readonly=True)
             if status != "OK":

@@ -18,16 +18,23 @@ from django.conf import settings
 
 from flomation.launch.config import first
 from flomation.launch.models import Trigger
-from flomation.launch.pollers import PollError, PollEvent, PollResult
+from flomation.launch.pollers import PollError, PollEvent, PollResult, egress_policy_for
+from flomation.lib.egress import git_url_checked
 
 GIT_TIMEOUT = 120
 MAX_COMMITS = 100
 _FIELD, _RECORD = "\x1f", "\x1e"
 _CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
+# git must not follow HTTP redirects: only the URL's own host has passed the egress check.
+_NO_REDIRECTS = {
+    "GIT_CONFIG_COUNT": "1",
+    "GIT_CONFIG_KEY_0": "http.followRedirects",
+    "GIT_CONFIG_VALUE_0": "false",
+}
 
 
 def _git(*args: str, cwd: Path | None = None) -> str:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C", **_NO_REDIRECTS}
     try:
         done = subprocess.run(
             ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False
@@ -50,6 +57,7 @@ class GitPoller:
         branch = str(first(config, "branch", default="main"))
         if not url:
             raise PollError("set the repository url to poll")
+        git_url_checked(url, egress_policy_for(trigger))  # the host checked; local paths refused
         listing = _git("ls-remote", "--heads", url, f"refs/heads/{branch}")
         head = next(
             (line.split()[0] for line in listing.splitlines() if line.endswith(f"refs/heads/{branch}")), None

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from kombu import Connection
 from kombu.simple import SimpleQueue
 
 from flomation.launch.config import as_int, first
 from flomation.launch.models import Trigger
-from flomation.launch.pollers import PollError, PollEvent, PollResult
+from flomation.launch.pollers import PollError, PollEvent, PollResult, egress_policy_for
+from flomation.lib.egress import EgressPolicy
 
 
 def _body(message: Any) -> Any:
@@ -32,6 +34,38 @@ def _body(message: Any) -> Any:
             return text
 
 
+# Brokers reached over the network, with their default ports. Other kombu transports (redis+socket://,
+# filesystem://, memory://, ...) work on this machine: refused unless local connections are allowed.
+_BROKERS = {"amqp": 5672, "pyamqp": 5672, "amqps": 5671, "redis": 6379, "rediss": 6379}
+_TLS = {"amqps", "rediss"}
+
+
+def _checked_url(url: str, policy: EgressPolicy) -> str:
+    """The broker URL (or `;`-separated failover URLs) with every host checked; plain connections are
+    pinned to the checked address (TLS ones keep the name, which their certificate is checked against)."""
+    checked = []
+    for piece in (part.strip() for part in url.split(";")):
+        if not piece:
+            continue
+        parts = urlsplit(piece)
+        scheme = parts.scheme.lower()
+        if scheme not in _BROKERS:
+            policy.check_path(
+                f"{scheme or 'a scheme-less'}:// broker", what="a broker transport on this machine"
+            )
+            checked.append(piece)
+            continue
+        host, port, addresses = policy.check_url(piece, schemes=_BROKERS)
+        if scheme in _TLS or not addresses:
+            checked.append(piece)
+            continue
+        address = f"[{addresses[0]}]" if ":" in addresses[0] else addresses[0]
+        credentials = parts.netloc.rpartition("@")[0]
+        netloc = f"{credentials}@{address}:{port}" if "@" in parts.netloc else f"{address}:{port}"
+        checked.append(urlunsplit(parts._replace(netloc=netloc)))
+    return ";".join(checked)
+
+
 class QueuePoller:
     def poll(
         self, *, trigger: Trigger, config: dict[str, Any], secrets: dict[str, Any], cursor: Any, now: datetime
@@ -41,6 +75,7 @@ class QueuePoller:
         if not url or not name:
             raise PollError("set the broker url (amqp://... or redis://...) and the queue name")
         batch = as_int(config.get("batch_size"), 50, minimum=1, maximum=1000)
+        url = _checked_url(url, egress_policy_for(trigger))
         connection = Connection(url, connect_timeout=10, transport_options={"max_retries": 1})
         try:
             connection.ensure_connection(max_retries=1)

@@ -17,6 +17,7 @@ from flomation.launch.pollers import PollResult, poller_for
 from flomation.launch.schedules import ScheduleError, latest_due, next_fire_after, schedule_from_config
 from flomation.launch.services.gateway import execution_gateway
 from flomation.launch.services.secrets import scrub, trigger_secrets
+from flomation.lib.egress import EgressDenied
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +36,19 @@ def timed_trigger_run(*, trigger: Trigger, owner: str, now: datetime) -> bool:
         return poller_run(trigger=trigger, now=now) > 0
     except Exception as error:
         secrets = _safe_secrets(trigger)
-        message = scrub(f"{type(error).__name__}: {error}", secrets)[:2000]
-        logger.warning("trigger %s (%s) failed: %s", trigger.public_id, trigger.kind, message)
+        if isinstance(error, EgressDenied):
+            message = scrub(str(error), secrets)[:2000]
+            logger.warning(
+                "organisation %s, trigger %s (%s, node %s): %s",
+                trigger.organisation_id,
+                trigger.public_id,
+                trigger.kind,
+                trigger.node_id,
+                message,
+            )
+        else:
+            message = scrub(f"{type(error).__name__}: {error}", secrets)[:2000]
+            logger.warning("trigger %s (%s) failed: %s", trigger.public_id, trigger.kind, message)
         retry = poll_interval_seconds(trigger.config) if trigger.kind != TriggerKind.SCHEDULE else 60
         Trigger.objects.filter(id=trigger.id).update(
             last_error=message,

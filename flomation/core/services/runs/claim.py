@@ -19,6 +19,7 @@ from flomation.core.models import (
     Runner,
     Workflow,
 )
+from flomation.core.services.egress import egress_policy
 from flomation.core.services.runs.common import lease_seconds
 
 
@@ -81,8 +82,12 @@ bookkeeping AS (
 SELECT c.id, c.lease_token, c.attempt, c.claimed_at, c.trigger_type, c.trigger_data::text, c.entry_node,
        c.checkpoint::text, c.resume_data::text, c.workflow_id, c.organisation_id, c.environment_id,
        rv.number, rv.flow::text, w.name, author.id, author.email, triggerer.email, env.name,
-       pg_notify('flomation_x_' || replace(c.id::text, '-', ''), '')
+       pg_notify('flomation_x_' || replace(c.id::text, '-', ''), ''),
+       org.egress_allow,
+       EXISTS (SELECT 1 FROM {runner} r JOIN {queue} rq ON rq.id = r.queue_id
+                WHERE r.id = %(runner)s AND rq.organisation_id IS NULL)
   FROM claimed c
+  JOIN {organisation} org ON org.id = c.organisation_id
   JOIN {revision} rv ON rv.id = c.revision_id
   JOIN {workflow} w ON w.id = c.workflow_id
   LEFT JOIN {account} author ON author.id = rv.author_id
@@ -134,7 +139,7 @@ def _job(row: tuple[Any, ...], runner_id: uuid.UUID) -> dict[str, Any]:
     (
         execution_id, lease_token, attempt, claimed_at, trigger_type, trigger_data, entry_node, checkpoint,
         resume_data, workflow_id, organisation_id, environment_id, revision_number, flow, workflow_name,
-        author_id, author_email, triggerer_email, environment_name, _notified,
+        author_id, author_email, triggerer_email, environment_name, _notified, egress_allow, shared_runner,
     ) = row  # fmt: skip
     context = {
         "flow_id": str(workflow_id),
@@ -153,7 +158,7 @@ def _job(row: tuple[Any, ...], runner_id: uuid.UUID) -> dict[str, Any]:
         "environment_id": str(environment_id or ""),
         "api_url": settings.API_URL,
     }
-    return {
+    job = {
         "id": str(execution_id),
         "lease_token": str(lease_token),
         "lease_seconds": lease_seconds(),
@@ -165,3 +170,8 @@ def _job(row: tuple[Any, ...], runner_id: uuid.UUID) -> dict[str, Any]:
         "checkpoint": _json(checkpoint),
         "resume_data": _json(resume_data),
     }
+    if shared_runner:
+        # The platform's runners apply the platform's and the organisation's policy; a dedicated runner
+        # (on an organisation's queue, on that organisation's network) applies its own configuration's.
+        job["egress"] = egress_policy(organisation_ranges=egress_allow or []).to_dict()
+    return job
