@@ -400,7 +400,7 @@ def postgres_params_checked(params: Mapping[str, str], policy: EgressPolicy) -> 
         raise EgressDenied(
             "the connection string", "listing a different number of hosts, addresses and ports"
         )
-    out_hosts, out_addrs, out_ports, sockets = [], [], [], []
+    targets = []
     for index in range(count):
         host = hosts[index] if hosts else ""
         given = hostaddrs[index] if hostaddrs else ""
@@ -409,11 +409,16 @@ def postgres_params_checked(params: Mapping[str, str], policy: EgressPolicy) -> 
         except ValueError:
             raise EgressDenied(host or "the connection string", "given a port that is not a number") from None
         if given:
-            addresses = [policy.check_address(host or given, given, port)]
+            policy.check_address(host or given, given, port)
         elif not host or host.startswith(("/", "@")):
-            socket_dir = host or "the default socket directory"
-            policy.check_path(socket_dir, what="a unix socket")
-            sockets.append(host)
+            policy.check_path(host or "the default socket directory", what="a unix socket")
+        targets.append((host, given, port))
+    # Local targets are refused above before any name is resolved; now every name is resolved and checked.
+    out_hosts, out_addrs, out_ports = [], [], []
+    for host, given, port in targets:
+        if given:
+            addresses = [str(ipaddress.ip_address(given))]
+        elif not host or host.startswith(("/", "@")):  # allowed: a unix socket
             out_hosts.append(host)
             out_addrs.append("")
             out_ports.append(str(port))
@@ -475,12 +480,14 @@ def git_url_checked(url: str, policy: EgressPolicy) -> None:
             return
         policy.check_url(text, schemes=GIT_SCHEMES)
         return
-    colon, slash = text.find(":"), text.find("/")
-    if colon > 1 and (slash < 0 or colon < slash):  # scp-like [user@]host:path, over ssh
-        policy.check_host(text[:colon].rsplit("@", 1)[-1].strip("[]"), 22)
+    scp = _GIT_SCP.match(text)
+    if scp:  # scp-like [user@]host:path, over ssh
+        policy.check_host(scp.group(1).strip("[]"), 22)
         return
     policy.check_path(shown, what="a local repository")
 
 
 _GIT_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
+# [user@]host:path with the colon before any slash (a one-letter "host" is a Windows drive: a local path).
+_GIT_SCP = re.compile(r"^(?:[^@/]*@)?(\[[^\]/]*\]|[^:/\[]{2,}):")
 _URL_CREDENTIALS = re.compile(r"(://)[^/@\s]+@")
