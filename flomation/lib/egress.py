@@ -110,14 +110,13 @@ def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
 
 def address_refusal(ip: IPAddress) -> str | None:
     """Why the default policy refuses `ip` ("a loopback address", ...), or None for a public address."""
-    for candidate in (ip, _embedded_ipv4(ip)):
-        if candidate is None:
-            continue
+    candidates = [candidate for candidate in (_embedded_ipv4(ip), ip) if candidate is not None]
+    for candidate in candidates:
         for network, reason in _BLOCKED:
             if candidate.version == network.version and candidate in network:
                 return reason
-        if not candidate.is_global:
-            return "a non-public address"
+    if any(not candidate.is_global for candidate in candidates):
+        return "a non-public address"
     return None
 
 
