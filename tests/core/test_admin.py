@@ -33,3 +33,33 @@ def test_every_admin_list_and_change_page_opens(cast, admin_client):
         row = model.objects.first()
         if row is not None:
             assert admin_client.get(f"{base}{row.pk}/change/").status_code == 200, base
+
+
+def test_an_operator_sets_an_organisations_egress_ranges_in_the_admin(cast, admin_client):
+    url = f"/admin/core/organisation/{cast.organisation.id}/change/"
+    form = {
+        "name": cast.organisation.name,
+        "slug": cast.organisation.slug,
+        "accept_shared_runners": "on",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "created_by": str(cast.owner.id),
+    }
+    refused = admin_client.post(url, {**form, "egress_allow": "10.20.0.0/16,intranet"})
+    assert (
+        refused.status_code == 200
+        and "egress allowed ranges: &#x27;intranet&#x27; is not an address range" in refused.content.decode()
+    )
+    saved = admin_client.post(url, {**form, "egress_allow": "10.20.0.0/16,fd00::/8"})
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    cast.organisation.refresh_from_db()
+    assert cast.organisation.egress_allow == ["10.20.0.0/16", "fd00::/8"]
+
+
+def test_an_organisations_owner_can_neither_see_nor_set_its_egress_ranges(cast, as_):
+    response = as_("owner").patch(
+        cast.url(), {"egress_allow": ["0.0.0.0/0"], "name": "Acme 2"}, format="json"
+    )
+    assert response.status_code == 200 and "egress_allow" not in response.json()
+    cast.organisation.refresh_from_db()
+    assert cast.organisation.name == "Acme 2" and cast.organisation.egress_allow == []

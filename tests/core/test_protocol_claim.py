@@ -238,3 +238,31 @@ def test_a_runner_reads_secrets_only_of_an_execution_it_holds(shared_runner):
     lookup = {"runner": shared_runner, "execution_id": job["id"], "kind": "secret", "name": "API_KEY"}
     assert runs.execution_lookup_value(lease_token=job["lease_token"], **lookup) == "s3cret"
     assert runs.execution_lookup_value(lease_token=str(uuid.uuid4()), **lookup) is None
+
+
+def test_a_shared_runner_receives_the_platform_and_organisation_egress_policy(shared_runner, settings):
+    settings.EGRESS_ALLOW = ["10.0.0.0/8"]
+    settings.API_URL = "https://flomation.example.com"
+    organisation = f.make_organisation()
+    organisation.egress_allow = ["192.168.7.0/24"]
+    organisation.save()
+    f.run(f.make_workflow(organisation, f.three_node_flow()))
+    (job,) = runs.execution_claim(runner=shared_runner, limit=1)
+    policy = job["egress"]
+    assert policy["allow"] == ["10.0.0.0/8", "192.168.7.0/24"]
+    assert policy["allow_local"] is False and policy["allow_platform"] is False
+    assert {"host": "flomation.example.com", "port": 443, "what": "the platform's own API"} in policy[
+        "platform"
+    ]
+    assert any(endpoint["what"] == "the platform's own database" for endpoint in policy["platform"])
+    assert "egress" not in job["context"]  # flows never see the policy through ${flow.*}
+
+
+def test_a_dedicated_runner_receives_no_policy_and_applies_its_own(shared_runner):
+    organisation = f.make_organisation()
+    organisation.egress_allow = ["192.168.7.0/24"]
+    organisation.save()
+    queue, code = f.make_queue(organisation)
+    f.run(f.make_workflow(organisation, f.three_node_flow(), queue=queue))
+    (job,) = runs.execution_claim(runner=f.register(code), limit=1)
+    assert "egress" not in job

@@ -20,6 +20,12 @@ def test_a_malformed_value_stops_start_up_naming_the_variable():
     assert "DEBUG='maybe' is not valid: expected true or false" in result.stderr
 
 
+def test_a_malformed_egress_range_stops_start_up_naming_the_variable():
+    result = manage("check", env={"FLOMATION_EGRESS_ALLOW": "10.0.0.0/8,internal-net"})
+    assert result.returncode != 0
+    assert "FLOMATION_EGRESS_ALLOW: 'internal-net' is not an address range" in result.stderr
+
+
 def test_an_unknown_role_is_refused_with_the_valid_choices():
     result = manage("check", env={"FLOMATION_ROLES": "api,bogus"})
     assert result.returncode != 0

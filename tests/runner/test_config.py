@@ -106,3 +106,42 @@ def test_the_runner_and_executor_import_no_django_and_no_database_driver():
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_dedicated_runners_egress_policy_comes_from_its_configuration(tmp_path):
+    path = write(
+        tmp_path,
+        {
+            "runner": {"url": "https://api.example.com:8443"},
+            "egress": {"allow": ["10.20.0.0/16"], "allow_local": True},
+        },
+    )
+    policy = load_config(path, environ={}).egress_policy
+    assert [str(network) for network in policy.allow] == ["10.20.0.0/16"]
+    assert policy.allow_local is True and policy.allow_platform is False
+    assert [(e.host, e.port) for e in policy.platform] == [("api.example.com", 8443)]
+    from_env = load_config(
+        path, environ={"FLOMATION_RUNNER_EGRESS_ALLOW": "192.168.0.0/16, fd00::/8"}
+    ).egress_policy
+    assert [str(network) for network in from_env.allow] == ["192.168.0.0/16", "fd00::/8"]
+
+
+def test_without_an_egress_section_a_dedicated_runner_is_strict(tmp_path):
+    policy = load_config(write(tmp_path, {"runner": {"url": "http://a"}}), environ={}).egress_policy
+    assert policy.allow == () and policy.allow_local is False
+
+
+def test_a_malformed_egress_range_names_where_it_came_from(tmp_path):
+    path = write(tmp_path, {"runner": {"url": "http://a"}, "egress": {"allow": ["10.0.0.0/33"]}})
+    with pytest.raises(
+        ConfigError, match=r"egress\.allow in .*config\.json: '10\.0\.0\.0/33' is not an address range"
+    ):
+        load_config(path, environ={})
+    with pytest.raises(ConfigError, match="FLOMATION_RUNNER_EGRESS_ALLOW_LOCAL must be true or false"):
+        load_config(
+            path,
+            environ={
+                "FLOMATION_RUNNER_EGRESS_ALLOW": "10.0.0.0/8",
+                "FLOMATION_RUNNER_EGRESS_ALLOW_LOCAL": "maybe",
+            },
+        )

@@ -24,11 +24,11 @@ class Account(models.Model):
         return self.email
 
 
-def validate_egress_range(value: str) -> None:
+def validate_egress_ranges(value: list[str]) -> None:
     from flomation.lib.egress import parse_networks
 
     try:
-        parse_networks([value])
+        parse_networks(value, where="egress allowed ranges")
     except ValueError as error:
         raise ValidationError(str(error)) from None
 
@@ -43,9 +43,10 @@ class Organisation(models.Model):
     # Set by operators in the admin only (no API writes it): private ranges this organisation's flows on
     # the shared runners and its pollers may reach, on top of the platform-wide FLOMATION_EGRESS_ALLOW.
     egress_allow = ArrayField(
-        models.CharField(max_length=64, validators=[validate_egress_range]),
+        models.CharField(max_length=64),
         default=list,
         blank=True,
+        validators=[validate_egress_ranges],
         verbose_name="egress allowed ranges",
         help_text=(
             "Address ranges (CIDR, comma-separated, e.g. 10.20.0.0/16) this organisation's flows on the "
