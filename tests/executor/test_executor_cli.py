@@ -188,3 +188,21 @@ def test_the_executor_imports_nothing_from_django_or_other_apps(tmp_path):
         text=True,
     )
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_the_command_refuses_loopback_unless_a_range_is_allowed(tmp_path, http_server):
+    http_server.routes["/ping"] = (200, {}, {"pong": True})
+    flow = tmp_path / "flow.json"
+    flow.write_text(json.dumps(chain(node("w", "web/request", {"url": http_server.url + "/ping"}))))
+    refused = cli("run", "--flow", str(flow), cwd=tmp_path)
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert refused.returncode == 1 and "egress refused: 127.0.0.1 is a loopback address" in state["error"]
+    assert http_server.requests == []
+    allowed = cli("run", "--flow", str(flow), "--allow-egress", "127.0.0.1/32", cwd=tmp_path)
+    assert allowed.returncode == 0, allowed.stderr
+    policy = json.dumps({"allow": ["127.0.0.0/8"]})
+    from_runner = cli("run", "--flow", str(flow), cwd=tmp_path, env={"FLOMATION_EGRESS_POLICY": policy})
+    assert from_runner.returncode == 0, from_runner.stderr
+    assert len(http_server.requests) == 2
+    bad = cli("run", "--flow", str(flow), "--allow-egress", "intranet", cwd=tmp_path)
+    assert bad.returncode == 64 and "'intranet' is not an address range" in bad.stderr
