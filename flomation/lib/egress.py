@@ -459,25 +459,36 @@ def _split(value: str) -> list[str]:
 
 # Git transports that reach the network (and their default ports); anything else (file://, a local path,
 # `ext::` and other remote helpers) runs locally.
-GIT_SCHEMES = {"https": 443, "http": 80, "ssh": 22, "git+ssh": 22, "ssh+git": 22, "git": 9418}
+GIT_SCHEMES = {
+    "https": 443,
+    "http": 80,
+    "ssh": 22,
+    "git+ssh": 22,
+    "ssh+git": 22,
+    "git": 9418,
+    "ftp": 21,
+    "ftps": 990,
+}
 
 
 def git_url_checked(url: str, policy: EgressPolicy) -> None:
-    """Checks the host of a repository URL: https/http/ssh/git URLs and scp-like `user@host:path`.
+    """Checks the host of a repository URL: https/http/ssh/git/ftp URLs and scp-like `user@host:path`.
 
-    `file://`, local paths and remote helpers (`transport::address`, `fd://`, ...) run on this machine:
-    refused unless local access is allowed."""
+    `file://` URLs and local paths are refused unless local access is allowed; remote helpers
+    (`transport::address`) and other transports (`fd://`, ...) run a program on this machine and are
+    always refused."""
     text = url.strip()
     shown = _short(_URL_CREDENTIALS.sub(r"\1", text))
     if _GIT_HELPER.match(text):
-        policy.check_path(shown, what="a git remote helper")
-        return
+        raise EgressDenied(shown, "a git remote helper (it runs a program on this machine)")
     if "://" in text:
         scheme = text.split("://", 1)[0].lower()
-        if scheme not in GIT_SCHEMES:
-            policy.check_path(shown, what=f"a {scheme or 'local'} repository")
-            return
-        policy.check_url(text, schemes=GIT_SCHEMES)
+        if scheme == "file":
+            policy.check_path(shown, what="a local repository")
+        elif scheme in GIT_SCHEMES:
+            policy.check_url(text, schemes=GIT_SCHEMES)
+        else:
+            raise EgressDenied(shown, f"a {scheme or 'scheme-less'} repository URL (not a network transport)")
         return
     scp = _GIT_SCP.match(text)
     if scp:  # scp-like [user@]host:path, over ssh

@@ -42,7 +42,7 @@ class _Pinned:
             addresses = self.egress_policy.check_host(self._dns_host, self.port)
         except OSError as error:
             raise NameResolutionError(self.host, self, socket.gaierror(str(error))) from error  # type: ignore[arg-type]
-        last: Exception | None = None
+        last: Exception | None = NewConnectionError(self, f"no address to connect to for {self.host}")  # type: ignore[arg-type]
         for address in addresses:
             try:
                 return urllib3_connection.create_connection(
@@ -59,7 +59,6 @@ class _Pinned:
             except OSError as error:
                 last = NewConnectionError(self, f"Failed to establish a new connection: {error}")  # type: ignore[arg-type]
                 last.__cause__ = error
-        assert last is not None
         raise last
 
 

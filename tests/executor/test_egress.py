@@ -14,7 +14,14 @@ import pytest
 from conftest import _Handler, chain, node, outputs_of, run, run_node
 
 from flomation.executor import ExecutorSettings
-from flomation.lib.egress import EgressDenied, EgressPolicy, Endpoint, address_refusal, git_url_checked
+from flomation.lib.egress import (
+    EgressDenied,
+    EgressPolicy,
+    Endpoint,
+    address_refusal,
+    git_url_checked,
+    mysql_params_checked,
+)
 
 
 def settings_with(policy: EgressPolicy) -> ExecutorSettings:
@@ -199,14 +206,45 @@ def test_an_ipv4_range_allows_its_ipv6_mapped_form_too():
         policy.check_host("10.21.0.1", 80)
 
 
-@pytest.mark.parametrize(
-    "url",
-    ["file:///etc", "/srv/repo.git", "./repo", "ext::sh -c id", "fd::17", "C:/repo", "testgit://x"],
-)
-def test_local_repositories_and_helpers_are_refused_unless_allowed(url):
-    with pytest.raises(EgressDenied, match="on this machine"):
+@pytest.mark.parametrize("url", ["file:///etc", "/srv/repo.git", "./repo", "C:/repo", "repo"])
+def test_local_repositories_are_refused_unless_allowed(url):
+    with pytest.raises(EgressDenied, match="a local repository on this machine"):
         git_url_checked(url, EgressPolicy())
     git_url_checked(url, EgressPolicy(allow_local=True))
+
+
+@pytest.mark.parametrize("url", ["ext::sh -c id", "fd::17", "testgit://x/y"])
+def test_git_helpers_and_unknown_transports_are_always_refused(url):
+    with pytest.raises(EgressDenied):
+        git_url_checked(url, EgressPolicy(allow_local=True))
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://169.254.169.254/repo.git", "https://127.0.0.1/r.git", "git@10.0.0.1:r.git", "git://[::1]/r"],
+)
+def test_git_network_urls_have_their_host_checked(url):
+    with pytest.raises(EgressDenied, match="address"):
+        git_url_checked(url, EgressPolicy(allow_local=True))
+
+
+def test_mysql_sockets_and_localhost_are_refused_and_hosts_pinned():
+    strict = EgressPolicy()
+    for params in (
+        {"unix_socket": "/run/mysqld/mysqld.sock"},
+        {"host": "localhost"},
+        {"host": "/tmp/m.sock"},
+    ):
+        with pytest.raises(EgressDenied, match="unix socket"):
+            mysql_params_checked(params, strict)
+    with pytest.raises(EgressDenied, match="loopback"):
+        mysql_params_checked({"host": "127.0.0.1", "port": 3306}, strict)
+    allowed = EgressPolicy.build(allow=["127.0.0.0/8"])
+    assert mysql_params_checked({"host": "127.0.0.1", "user": "u"}, allowed) == {
+        "host": "127.0.0.1",
+        "port": 3306,
+        "user": "u",
+    }
 
 
 def test_the_policy_survives_the_trip_to_the_runner_and_back():

@@ -216,14 +216,14 @@ def _follow(ctx: NodeContext, session: Any, reply: Any, timeout: float, verify: 
     changes."""
     from urllib.parse import urljoin
 
-    from requests.cookies import extract_cookies_to_jar
+    from requests.utils import requote_uri
 
     from flomation.lib.egress_http import HTTP_SCHEMES
 
     hops = 0
     while reply.is_redirect:
         hops += 1
-        target = urljoin(reply.url, session.get_redirect_target(reply) or "")
+        target = requote_uri(urljoin(reply.url, session.get_redirect_target(reply) or ""))
         reply.close()  # the redirect's own body is never read
         if hops > MAX_REDIRECTS:
             raise NodeError(f"the request was redirected more than {MAX_REDIRECTS} times")
@@ -238,8 +238,7 @@ def _follow(ctx: NodeContext, session: Any, reply: Any, timeout: float, verify: 
             for name in ("Content-Length", "Content-Type", "Transfer-Encoding"):
                 request.headers.pop(name, None)
         request.headers.pop("Cookie", None)
-        extract_cookies_to_jar(session.cookies, reply.request, reply.raw)
-        request.prepare_cookies(session.cookies)
+        request.prepare_cookies(session.cookies)  # send() stored the reply's cookies in the session
         session.rebuild_auth(request, reply)
         reply = session.send(
             request, stream=True, timeout=ctx.remaining(timeout), verify=verify, allow_redirects=False

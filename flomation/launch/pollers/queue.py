@@ -19,7 +19,7 @@ from kombu.simple import SimpleQueue
 from flomation.launch.config import as_int, first
 from flomation.launch.models import Trigger
 from flomation.launch.pollers import PollError, PollEvent, PollResult, egress_policy_for
-from flomation.lib.egress import EgressPolicy
+from flomation.lib.egress import EgressDenied, EgressPolicy
 
 
 def _body(message: Any) -> Any:
@@ -38,6 +38,7 @@ def _body(message: Any) -> Any:
 # filesystem://, memory://, ...) work on this machine: refused unless local connections are allowed.
 _BROKERS = {"amqp": 5672, "pyamqp": 5672, "amqps": 5671, "redis": 6379, "rediss": 6379}
 _TLS = {"amqps", "rediss"}
+_LOCAL = {"redis+socket", "socket", "filesystem", "memory"}
 
 
 def _checked_url(url: str, policy: EgressPolicy) -> str:
@@ -49,12 +50,12 @@ def _checked_url(url: str, policy: EgressPolicy) -> str:
             continue
         parts = urlsplit(piece)
         scheme = parts.scheme.lower()
-        if scheme not in _BROKERS:
-            policy.check_path(
-                f"{scheme or 'a scheme-less'}:// broker", what="a broker transport on this machine"
-            )
+        if scheme in _LOCAL:
+            policy.check_path(f"a {scheme}:// broker", what="a broker transport on this machine")
             checked.append(piece)
             continue
+        if scheme not in _BROKERS:
+            raise EgressDenied(f"a {scheme or 'scheme-less'}:// broker", "not a transport this check knows")
         host, port, addresses = policy.check_url(piece, schemes=_BROKERS)
         if scheme in _TLS or not addresses:
             checked.append(piece)
