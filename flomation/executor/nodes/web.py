@@ -39,7 +39,7 @@ def _headers(raw: Any) -> dict[str, str]:
 
 def _session(ctx: NodeContext) -> Any:
     """The run's HTTP session: every connection it opens is checked and pinned by the egress policy."""
-    from flomation.lib.egress_http import egress_session
+    from flomation.lib.egress.http import egress_session
 
     return ctx.resource("http_session", lambda: egress_session(ctx.egress))
 
@@ -106,7 +106,7 @@ def _request(ctx: NodeContext, inputs: dict[str, Any], url: str) -> dict[str, An
 
     import requests
 
-    from flomation.lib.egress_http import HTTP_SCHEMES
+    from flomation.lib.egress.http import HTTP_SCHEMES
 
     # A clear refusal before anything is sent; a name that does not resolve fails (and is retried) as a
     # connection error below.
@@ -218,7 +218,7 @@ def _follow(ctx: NodeContext, session: Any, reply: Any, timeout: float, verify: 
 
     from requests.utils import requote_uri
 
-    from flomation.lib.egress_http import HTTP_SCHEMES
+    from flomation.lib.egress.http import HTTP_SCHEMES
 
     hops = 0
     while reply.is_redirect:
