@@ -35,7 +35,6 @@ def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str]) -> Non
     from flomation.lib.egress import EgressPolicy
 
     try:  # a booted, isolated Python worker waits for this process's first script node
-        from flomation.executor import ExecutorSettings
         from flomation.executor.sandbox.python import prestart
 
         prestart(ExecutorSettings())
