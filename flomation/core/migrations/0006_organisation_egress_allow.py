@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_workflow_notifications'),
+        ('core', '0005_move_trigger_secrets'),
     ]
 
     operations = [
