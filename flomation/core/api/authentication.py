@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from flomation.core.models import ApiToken
@@ -35,3 +36,16 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="flomation"'
+
+
+# Declared beside the class so that every schema that lists it (identity's, launch's too) can describe it.
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "flomation.core.api.authentication.ApiTokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token, `flo_...`, created under /organisations/{id}/tokens/.",
+        }

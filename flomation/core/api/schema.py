@@ -1,5 +1,5 @@
-"""OpenAPI pieces drf-spectacular cannot guess: the API token scheme and named enums (identity's
-token scheme is registered by identity, flomation.identity.schema).
+"""OpenAPI pieces drf-spectacular cannot guess: named enums (the API token scheme is declared beside its
+authentication class; identity's token scheme by identity, flomation.identity.schema).
 
 Imported by flomation.core.api.urls so the extensions are registered before a schema is generated.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import include, path
-from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
@@ -36,18 +36,6 @@ class NamedEnumFieldExtension(OpenApiSerializerFieldExtension):
         )
         auto_schema.registry.register_on_missing(component)
         return component.ref
-
-
-class ApiTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "flomation.core.api.authentication.ApiTokenAuthentication"
-    name = "apiToken"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A personal API token, `flo_...`, created under /organisations/{id}/tokens/.",
-        }
 
 
 # The urlconf the schema is generated from: the REST API only (identity and the runner protocol
