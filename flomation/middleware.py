@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.urls import Resolver404, get_resolver
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -46,3 +47,25 @@ class StatelessViewMiddleware:
         if not response.streaming and not response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))
         return response
+
+
+NUL_IN_ADDRESS = (
+    "The address contains a NUL character (%00), which no path or parameter here can hold; remove it."
+)
+
+
+class RefuseNulInAddressMiddleware:
+    """Answers 400 to a request whose path or query string holds a NUL character (%00), for every role.
+
+    PostgreSQL cannot store or compare text with NUL, so a search term or a name carrying one would fail
+    in the database (500) wherever a view forgot to check. Bodies are checked by the API's parsers and
+    serializers, which know their format.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if "\x00" in request.path or b"\x00" in unquote_to_bytes(request.META.get("QUERY_STRING", "")):
+            return JsonResponse({"detail": NUL_IN_ADDRESS}, status=400)
+        return self.get_response(request)

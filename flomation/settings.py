@@ -107,6 +107,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL character (%00) in a path or query string is refused with 400 before any view reads it.
+    "flomation.middleware.RefuseNulInAddressMiddleware",
     # Views marked @stateless (webhook ingress) are answered here, without the session/auth/CSRF chain.
     "flomation.middleware.StatelessViewMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -214,6 +216,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", 2)
 
 # --- REST framework --------------------------------------------------------------------------------
+# The most rows one page of an API list may ask for (`?limit=`); more is refused with 400.
+API_MAX_PAGE_SIZE = env.int("FLOMATION_API_MAX_PAGE_SIZE", 1000)
+if API_MAX_PAGE_SIZE < 1:
+    raise ImproperlyConfigured(
+        f"FLOMATION_API_MAX_PAGE_SIZE={API_MAX_PAGE_SIZE} is not valid: expected 1 or more."
+    )
 REST_FRAMEWORK = {
     # A personal `flo_` API token is accepted wherever an identity token is (the schema, launch's API, ...).
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -222,7 +230,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "flomation.core.api.pagination.BoundedLimitOffsetPagination",
+    # DRF's parsers, refusing text with a NUL character (PostgreSQL cannot store it) with 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "flomation.core.api.parsers.JSONParser",
+        "flomation.core.api.parsers.FormParser",
+        "flomation.core.api.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
 }

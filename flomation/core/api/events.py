@@ -19,11 +19,11 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
 from flomation.core.api.executions import ExecutionView
+from flomation.core.api.params import whole_number
 from flomation.core.api.serializers.executions import StepSerializer
 from flomation.core.models import ExecutionState
 from flomation.core.selectors.executions import execution_steps_after, execution_stream_state
@@ -112,11 +112,7 @@ def _cursor(request: Request) -> int | None:
     raw = request.headers.get("Last-Event-ID") or request.query_params.get("after")
     if raw in (None, ""):
         return None
-    if not str(raw).isdigit():
-        raise exceptions.ValidationError(
-            {"after": "Give the id of the last event received (a whole number)."}
-        )
-    return int(raw)
+    return whole_number(str(raw), name="after")
 
 
 class ExecutionEventsView(ExecutionView):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
@@ -12,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from flomation.core.api.base import OrganisationView, validated
+from flomation.core.api.params import query_datetime, query_int
 from flomation.core.api.serializers import executions as s
 from flomation.core.api.workflows import WorkflowView
 from flomation.core.models import Execution, ExecutionState
@@ -116,12 +116,11 @@ class ExecutionListView(ExecutionView):
                     "status": f"Unknown status {', '.join(unknown)}; choose from {', '.join(ExecutionState.values)}."
                 }
             )
-        dates = {}
-        for name in ("created_after", "created_before"):
-            if params.get(name):
-                dates[name] = parse_datetime(params[name])
-                if dates[name] is None:
-                    raise exceptions.ValidationError({name: "Give an ISO 8601 date and time."})
+        dates = {
+            name: moment
+            for name in ("created_after", "created_before")
+            if (moment := query_datetime(params, name)) is not None
+        }
         rows = sel.execution_list(
             organisation=self.organisation,
             workflow_id=params.get("workflow") or None,
@@ -150,11 +149,8 @@ class StepListView(ExecutionView):
         parameters=[OpenApiParameter("after", int, description="only steps with a greater id")],
     )
     def get(self, request: Request, org_id: str, execution_id: str) -> Response:
-        after = request.query_params.get("after")
-        if after is not None and not after.isdigit():
-            raise exceptions.ValidationError({"after": "Give a step id (a whole number)."})
         rows = sel.execution_steps(
-            execution=self.execution(execution_id), after=int(after) if after else None
+            execution=self.execution(execution_id), after=query_int(request.query_params, "after")
         )
         return self.paginate(rows, s.StepSerializer)
 

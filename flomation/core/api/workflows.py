@@ -9,14 +9,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from flomation.core.api.base import OrganisationView, validated
+from flomation.core.api.params import column_range, query_int
 from flomation.core.api.serializers import workflows as s
-from flomation.core.models import WorkflowState
+from flomation.core.models import Revision, WorkflowState
 from flomation.core.selectors import workflows as sel
 from flomation.core.selectors.queues import queue_usable
 from flomation.core.services import workflows as svc
 from flomation.executor.secret_inputs import flow_unset_secrets
 
 TAG = ["workflows"]
+REVISION_MAX = column_range(Revision, "number")[1]
 
 
 class WorkflowView(OrganisationView):
@@ -162,12 +164,8 @@ class WorkflowExportView(WorkflowView):
         parameters=[OpenApiParameter("revision", int, description="default: latest")],
     )
     def get(self, request: Request, org_id: str, workflow_id: str) -> Response:
-        number = request.query_params.get("revision")
-        if number is not None and not number.isdigit():
-            return Response({"detail": "revision must be a number."}, status=status.HTTP_400_BAD_REQUEST)
-        document = svc.workflow_export(
-            workflow=self.workflow(workflow_id), revision_number=int(number) if number else None
-        )
+        number = query_int(request.query_params, "revision", minimum=1, maximum=REVISION_MAX)
+        document = svc.workflow_export(workflow=self.workflow(workflow_id), revision_number=number)
         return Response(document)
 
 

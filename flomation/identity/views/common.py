@@ -33,11 +33,17 @@ def client_address(request: HttpRequest) -> str | None:
 
 
 def _origin(url: str) -> str | None:
-    parts = urlsplit(url)
+    """scheme://host:port of an http(s) URL; None for anything else, a malformed URL included (a port
+    that is not a number, `http://a:abc/`, or a broken IPv6 address)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
         return None
     default_port = 443 if parts.scheme == "https" else 80
-    return f"{parts.scheme}://{parts.hostname.lower()}:{parts.port or default_port}"
+    return f"{parts.scheme}://{parts.hostname.lower()}:{port or default_port}"
 
 
 def redirect_allowed(url: str) -> bool:
@@ -45,7 +51,10 @@ def redirect_allowed(url: str) -> bool:
     login/logout redirect's origin). Everything else is refused: never an open redirect."""
     if not url or any(ch in url for ch in "\\\r\n\t\x00") or url != url.strip():
         return False
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: not a URL, so not an allowed one
+        return False
     if not parts.scheme and not parts.netloc:
         return url.startswith("/") and not url.startswith("//")
     origin = _origin(url)

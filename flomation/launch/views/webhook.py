@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,7 +27,10 @@ from flomation.launch.models import Trigger, TriggerKind
 from flomation.launch.services.gateway import Outcome, Replayed, execution_gateway
 from flomation.launch.services.secrets import trigger_secrets
 from flomation.launch.webhooks import authenticate, cors_origin_allowed, request_headers
+from flomation.lib.text import holds_nul
 from flomation.middleware import stateless
+
+logger = logging.getLogger(__name__)
 
 WEBHOOK_KINDS = frozenset({TriggerKind.WEBHOOK, TriggerKind.WEB, TriggerKind.OTHER})
 _HOP_BY_HOP = frozenset({"connection", "transfer-encoding", "content-length", "keep-alive", "upgrade"})
@@ -81,9 +85,16 @@ def _handle(request: HttpRequest, trigger: Trigger, settings: WebhookSettings, o
         raise Refused(401, auth.error, {"WWW-Authenticate": auth.challenge} if auth.challenge else None)
     key = idempotency_key(request)
     content_type = request.content_type or ""
+    parsed_body = _parse_body(body, content_type)
+    if holds_nul(parsed_body):
+        logger.warning(
+            "webhook %s (organisation %s) refused: a NUL character in the body", trigger.public_id,
+            trigger.organisation_id,
+        )  # fmt: skip
+        raise Refused(400, "the body contains a NUL character (\\u0000), which cannot be stored; remove it")
     trigger_data = {
         "__node_id": trigger.node_id,
-        "body": _parse_body(body, content_type),
+        "body": parsed_body,
         "method": request.method,
         "content_type": content_type,
         "triggered_at": now_iso(),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from flomation.core.api.serializers.fields import column_integer
 from flomation.core.models import Environment, Secret, Variable
 
 
@@ -13,7 +14,7 @@ class EnvironmentSerializer(serializers.ModelSerializer):
 
 class EnvironmentWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=64, required=False)
-    position = serializers.IntegerField(min_value=0, required=False)
+    position = column_integer(Environment, "position", min_value=0, required=False)
 
 
 class VariableSerializer(serializers.ModelSerializer):

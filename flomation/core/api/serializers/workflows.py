@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from flomation.core.api.schema import NamedEnumField
+from flomation.core.api.serializers.fields import column_integer
 from flomation.core.api.serializers.organisations import AccountSerializer
 from flomation.core.models import Deployment, Revision, Workflow, WorkflowState
 from flomation.executor.secret_inputs import flow_redact
@@ -120,7 +121,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
 class DeploySerializer(serializers.Serializer):
     environment = serializers.CharField(help_text="environment id or name")
-    revision = serializers.IntegerField(required=False, min_value=1, help_text="default: the latest revision")
+    revision = column_integer(
+        Revision, "number", min_value=1, required=False, help_text="default: the latest revision"
+    )
     version_tag = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     activate = serializers.BooleanField(default=True, help_text="make a draft workflow active")
@@ -133,7 +136,9 @@ class CiDeploySerializer(DeploySerializer):
 
 class RollbackSerializer(serializers.Serializer):
     environment = serializers.CharField(help_text="environment id or name")
-    revision = serializers.IntegerField(required=False, min_value=1, help_text="default: the previous one")
+    revision = column_integer(
+        Revision, "number", min_value=1, required=False, help_text="default: the previous one"
+    )
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -1,0 +1,55 @@
+"""A redirect_url that is not even a URL (a port that is no number, an unclosed IPv6 bracket) is treated as
+any other disallowed redirect, over real HTTP: dropped from the login page, or replaced by the default
+destination for a visitor already logged in. Parsing it once answered 500."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from flomation.identity.testing import session_token
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MALFORMED = ["http://a:abc/", "https://editor.example.test:99999/", "http://[::1/"]
+
+
+@pytest.mark.parametrize("redirect_url", MALFORMED)
+def test_the_login_page_drops_a_malformed_redirect_url(live_server, settings, redirect_url):
+    settings.AUTH_ALLOWED_REDIRECTS = ["https://editor.example.test"]
+    response = requests.get(
+        live_server.url + "/identity/authenticate", params={"redirect_url": redirect_url}, timeout=10
+    )
+    assert response.status_code == 200
+    assert 'name="redirect_url" value=""' in response.text
+    assert redirect_url not in response.text
+
+
+@pytest.mark.parametrize("redirect_url", MALFORMED)
+def test_a_logged_in_visitor_with_a_malformed_redirect_url_goes_to_the_default(
+    live_server, settings, redirect_url
+):
+    settings.AUTH_ALLOWED_REDIRECTS = ["https://editor.example.test"]
+    response = requests.get(
+        live_server.url + "/identity/authenticate",
+        params={"redirect_url": redirect_url},
+        cookies={settings.AUTH_COOKIE_NAME: session_token()},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == settings.AUTH_LOGIN_REDIRECT
+
+
+def test_a_login_form_posted_with_a_malformed_redirect_url_still_asks_for_the_password(live_server):
+    browser = requests.Session()
+    page = browser.get(live_server.url + "/identity/authenticate", timeout=10)
+    token = page.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = browser.post(
+        live_server.url + "/identity/authenticate",
+        data={"csrfmiddlewaretoken": token, "email": "someone@example.test", "redirect_url": "http://a:abc/"},
+        headers={"Referer": live_server.url + "/identity/authenticate"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert "http://a:abc/" not in response.text
