@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from flomation.lib.buffering_worker import TIMEOUT_VARIABLE
 from flomation.loops import LoopSupervisor
 from flomation.roles import default_port, enabled_roles, loop_callables
 
@@ -55,7 +56,10 @@ class Command(BaseCommand):
         supervisor.install_signal_handlers(on_stop=stop_web)
         if web:
             call_command("collectstatic", interactive=False, verbosity=0)
-            gunicorn = subprocess.Popen(self._gunicorn_command(bind, options), env={**os.environ})
+            gunicorn = subprocess.Popen(
+                self._gunicorn_command(bind, options),
+                env={**os.environ, TIMEOUT_VARIABLE: str(settings.REQUEST_BODY_TIMEOUT)},
+            )
         self.stdout.write(
             f"Flomation {settings.FLOMATION_VERSION}: roles {', '.join(sorted(roles))}"
             + (f", listening on {bind}" if web else ", no web role")
@@ -83,7 +87,8 @@ class Command(BaseCommand):
             sys.executable, "-m", "gunicorn", "flomation.wsgi:application",
             "--bind", bind,
             "--workers", str(options["workers"] or settings.WEB_WORKERS),
-            "--worker-class", "gthread",
+            # gthread, with each request read in full before a thread takes it (slow clients hold no thread).
+            "--worker-class", "flomation.lib.buffering_worker.ThreadWorker",
             "--threads", str(options["threads"] or settings.WEB_THREADS),
             "--graceful-timeout", "3",
             "--timeout", "120",
