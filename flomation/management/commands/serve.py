@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from flomation.lib.buffering_worker import TIMEOUT_VARIABLE
 from flomation.loops import LoopSupervisor
-from flomation.roles import default_port, enabled_roles, loop_callables
+from flomation.roles import default_port, enabled_roles, loop_callables, served_url_set
 
 logger = logging.getLogger("flomation.serve")
 
@@ -66,6 +66,7 @@ class Command(BaseCommand):
         # A stop only sets the flag: the ordered stop below runs in the main thread.
         supervisor.install_signal_handlers()
         if web:
+            served_url_set(bind)
             call_command("collectstatic", interactive=False, verbosity=0)
             gunicorn = subprocess.Popen(
                 self._gunicorn_command(bind, options),
