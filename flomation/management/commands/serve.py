@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from flomation.db import embedded_handles_prune
 from flomation.lib.buffering_worker import TIMEOUT_VARIABLE
 from flomation.loops import LoopSupervisor
 from flomation.roles import default_port, enabled_roles, loop_callables, served_url_set
@@ -29,8 +30,8 @@ from flomation.roles import default_port, enabled_roles, loop_callables, served_
 logger = logging.getLogger("flomation.serve")
 
 STOP_SECONDS = 4.5
-LOOPS_STOP_SECONDS = 1.5
-WEB_GRACEFUL_SECONDS = 2
+LOOPS_STOP_SECONDS = 1.0
+WEB_GRACEFUL_SECONDS = 3
 PR_SET_PDEATHSIG = 1
 
 
@@ -117,6 +118,8 @@ class Command(BaseCommand):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(gunicorn.pid, signal.SIGKILL)
             gunicorn.wait()
+        if settings.DATABASES["default"]["ENGINE"] == "flomation.db":
+            embedded_handles_prune()  # a worker killed past its grace period left its handle behind
 
     def _gunicorn_command(self, bind: str, options: dict[str, Any]) -> list[str]:
         return [
