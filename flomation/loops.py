@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from django.db import close_old_connections, connections
@@ -78,9 +79,14 @@ class LoopSupervisor:
     def shutdown(self, timeout: float = 4.0) -> bool:
         """Asks every loop to stop and waits; returns True if all stopped within the timeout."""
         self.stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
-        return not any(thread.is_alive() for thread in self._threads)
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not self.running_names()
+
+    def running_names(self) -> list[str]:
+        """The loops whose thread has not ended yet."""
+        return [thread.name for thread in self._threads if thread.is_alive()]
 
     def install_signal_handlers(self, on_stop: Callable[[], None] | None = None) -> None:
         def handler(signum: int, _frame: object) -> None:

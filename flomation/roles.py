@@ -99,3 +99,33 @@ def loop_callables(names: Iterable[str]) -> list[tuple[str, Callable[[threading.
             target = getattr(importlib.import_module(module_name), attr)
             found.append((f"{role.name}:{attr}", target))
     return found
+
+
+_served_url: str | None = None
+
+
+def served_url_set(bind: str) -> None:
+    """Records the address this process's web server listens on (`host:port`), for loops in the same
+    process that call its own web roles (the built-in runner talks to this process's API)."""
+    global _served_url
+    _served_url = local_url(bind)
+
+
+def served_url() -> str | None:
+    """`http://host:port` of this process's own web server, if it runs one; None otherwise."""
+    return _served_url
+
+
+def local_url(bind: str) -> str | None:
+    """A URL this box reaches `bind` at: a wildcard address becomes loopback; a unix socket has none."""
+    if not bind or bind.startswith(("unix:", "fd://")):
+        return None
+    host, _, port = bind.rpartition(":")
+    if not port.isdigit():
+        return None
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0", "*"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"

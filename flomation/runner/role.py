@@ -3,8 +3,9 @@
 With FLOMATION_RUNNER_CONFIG, or FLOMATION_API and FLOMATION_REGISTRATION_CODE, the agent runs exactly as
 `flomation-runner` would. With neither, and the api role in the same deployment (role `all`, the one-box
 install), it enrols itself into the platform-wide shared queue with no manual step: it reads the shared
-queue's registration code through core's services and talks to the local API over HTTP at API_URL (or
-FLOMATION_API), keeping its key and state under VAR_DIR/runner. The agent package itself imports no Django.
+queue's registration code through core's services and talks over HTTP to the API this very process serves
+(at its bind address; at API_URL when it serves none; FLOMATION_API wins when set), keeping its key and
+state under VAR_DIR/runner. The agent package itself imports no Django.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import threading
 from django.conf import settings
 from django.db import connection
 
-from flomation.roles import Role
+from flomation.roles import Role, served_url
 from flomation.runner.agent import run_agent
 from flomation.runner.config import ConfigError, RunnerConfig, load_config
 
@@ -53,7 +54,10 @@ def runner_config(stop: threading.Event) -> RunnerConfig | None:
                 return None
             delay = min(delay * 2, 30.0)
     state = settings.VAR_DIR / "runner"
-    environ["FLOMATION_API"] = settings.RUNNER_API_URL or settings.API_URL
+    # This process's own API when it serves one (`serve --bind` / FLOMATION_BIND), not the public URL, which
+    # may name another port or, on a shared box, another install's server.
+    own_api = served_url() if "api" in settings.FLOMATION_ROLES else None
+    environ["FLOMATION_API"] = settings.RUNNER_API_URL or own_api or settings.API_URL
     environ["FLOMATION_REGISTRATION_CODE"] = code
     environ.setdefault("FLOMATION_RUNNER_NAME", f"{socket.gethostname()} (built-in)")
     environ.setdefault("FLOMATION_RUNNER_STATE_DIRECTORY", str(state))

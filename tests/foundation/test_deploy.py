@@ -53,3 +53,24 @@ def test_the_nginx_sample_proxies_the_editor_over_tls_with_unbuffered_event_stre
     assert "listen 443 ssl;" in conf and "return 301 https://$host$request_uri;" in conf
     assert re.search(r"proxy_set_header X-Forwarded-Proto \$scheme;", conf)
     assert "proxy_buffering off;" in conf
+
+
+def test_launch_has_a_site_of_its_own_outside_the_platforms_cookie_domain():
+    common = (ROOT / "deploy" / "env" / "common.env").read_text()
+    launch_host = re.search(r"^LAUNCH_URL=https://([^/\s]+)$", common, re.MULTILINE).group(1)
+    cookie_domain = re.search(r"^AUTH_COOKIE_DOMAIN=(\S+)$", common, re.MULTILINE).group(1)
+    editor_host = re.search(r"^EDITOR_URL=https://([^/\s]+)$", common, re.MULTILINE).group(1)
+    assert launch_host != editor_host and not launch_host.endswith(cookie_domain)
+    assert f"ALLOWED_HOSTS={launch_host}\n" in (ROOT / "deploy" / "env" / "launch.env").read_text()
+    for role in ROLES:
+        assert f"LAUNCH_URL=https://{launch_host}\n" in (ROOT / "deploy" / "env" / f"{role}.env").read_text()
+    conf = (ROOT / "deploy" / "nginx-editor.conf").read_text()
+    assert re.search(
+        rf"server_name {re.escape(launch_host)};[^}}]*proxy_pass http://127.0.0.1:8081;", conf, re.S
+    )
+
+
+def test_the_nginx_sample_buffers_requests_and_drops_clients_that_stall():
+    conf = (ROOT / "deploy" / "nginx-editor.conf").read_text()
+    assert "proxy_request_buffering on;" in conf
+    assert re.search(r"client_body_timeout \d+s;", conf) and re.search(r"client_header_timeout \d+s;", conf)

@@ -73,16 +73,17 @@ def serve(
     workers: int = 1,
     wait_path: str = "/healthz",
     port: int | None = None,
+    args: tuple[str, ...] = (),
 ) -> Iterator[Server]:
-    """Runs `manage.py serve --role <roles>` on `port` (default: a free one) until the block ends (SIGTERM,
-    then kill). Pass the same `port` again to restart a server where its clients expect it."""
+    """Runs `manage.py serve --role <roles> [args]` on `port` (default: a free one) until the block ends
+    (SIGTERM, then kill). Pass the same `port` again to restart a server where its clients expect it."""
     port = port or free_port()
     log_path = tmp_path / f"serve-{roles.replace(',', '-')}-{port}.log"
     child_env = {**os.environ, **database_env(), "FLOMATION_BIND": f"127.0.0.1:{port}", **(env or {})}
     child_env["FLOMATION_PUBLIC_URL"] = child_env.get("FLOMATION_PUBLIC_URL") or f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "serve", "--role", roles, "--workers", str(workers)],
+            [sys.executable, str(ROOT / "manage.py"), "serve", "--role", roles, "--workers", str(workers), *args],
             cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     server = Server(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)

@@ -3,7 +3,6 @@ transaction stores the execution and the invocation, and nothing else touches th
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from typing import Any
@@ -12,7 +11,7 @@ from urllib.parse import parse_qsl
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from flomation.launch.config import WebhookSettings, as_int
+from flomation.launch.config import WebhookSettings
 from flomation.launch.ingress import (
     Refused,
     idempotency_key,
@@ -24,6 +23,7 @@ from flomation.launch.ingress import (
     trigger_settings,
 )
 from flomation.launch.models import Trigger, TriggerKind
+from flomation.launch.responses import sandboxed, web_response_build
 from flomation.launch.services.gateway import Outcome, Replayed, execution_gateway
 from flomation.launch.services.secrets import trigger_secrets
 from flomation.launch.webhooks import authenticate, cors_origin_allowed, request_headers
@@ -33,7 +33,6 @@ from flomation.middleware import stateless
 logger = logging.getLogger(__name__)
 
 WEBHOOK_KINDS = frozenset({TriggerKind.WEBHOOK, TriggerKind.WEB, TriggerKind.OTHER})
-_HOP_BY_HOP = frozenset({"connection", "transfer-encoding", "content-length", "keep-alive", "upgrade"})
 
 
 @stateless
@@ -116,7 +115,7 @@ def _handle(request: HttpRequest, trigger: Trigger, settings: WebhookSettings, o
         outcome = gateway.wait(
             trigger=trigger, execution_id=accepted.execution_id, timeout=settings.timeout_seconds
         )
-        return _answer(outcome, accepted.execution_id)
+        return _answer(outcome, accepted.execution_id, trigger)
     return _accepted(accepted.execution_id, accepted.invocation_id)
 
 
@@ -142,13 +141,14 @@ def _accepted(execution_id: Any, invocation_id: Any = None) -> JsonResponse:
     return JsonResponse(body, status=202)
 
 
-def _answer(outcome: Outcome | None, execution_id: Any) -> HttpResponse:
-    """The flow's answer: what output/web_response set, else its outputs; 202 if it has not finished."""
+def _answer(outcome: Outcome | None, execution_id: Any, trigger: Trigger) -> HttpResponse:
+    """The flow's answer: what output/web_response set, else its outputs; 202 if it has not finished.
+    Both are flow-authored content, sent sandboxed (flomation.launch.responses)."""
     if outcome is None or outcome.state == "suspended":
         return _accepted(execution_id)
     custom = outcome.outputs.get("__web_response__")
     if isinstance(custom, dict):
-        return _web_response(custom)
+        return web_response_build(spec=custom, trigger=trigger)
     if outcome.state != "succeeded":
         return JsonResponse(
             {"status": outcome.state, "executionId": str(execution_id), "execution_id": str(execution_id),
@@ -156,44 +156,13 @@ def _answer(outcome: Outcome | None, execution_id: Any) -> HttpResponse:
             status=502,
         )  # fmt: skip
     data = {key: value for key, value in outcome.outputs.items() if not key.startswith("__")}
-    return JsonResponse(
-        {
-            "status": "completed",
-            "executionId": str(execution_id),
-            "execution_id": str(execution_id),
-            "data": data,
-        }
+    return sandboxed(
+        JsonResponse(
+            {
+                "status": "completed",
+                "executionId": str(execution_id),
+                "execution_id": str(execution_id),
+                "data": data,
+            }
+        )
     )
-
-
-def _web_response(spec: dict[str, Any]) -> HttpResponse:
-    status = as_int(spec.get("status_code", spec.get("status")), 200, minimum=100, maximum=599)
-    headers = _headers(spec.get("headers"))
-    body = spec.get("body", "")
-    content_type = spec.get("content_type") or headers.pop("content-type", None)
-    if not isinstance(body, str | bytes):
-        body = json.dumps(body)
-        content_type = content_type or "application/json"
-    response = HttpResponse(body, status=status, content_type=content_type or "text/plain; charset=utf-8")
-    for name, value in headers.items():
-        if name not in _HOP_BY_HOP:
-            try:
-                response[name] = value
-            except ValueError:  # a newline in a header value: never let a flow split the response
-                continue
-    return response
-
-
-def _headers(raw: Any) -> dict[str, str]:
-    """Headers as output/web_response may give them: a map, a key/value list, or `Key: Value` lines."""
-    if isinstance(raw, str):
-        with contextlib.suppress(ValueError):
-            raw = json.loads(raw) if raw.strip().startswith(("{", "[")) else raw
-    pairs: list[tuple[str, Any]] = []
-    if isinstance(raw, dict):
-        pairs = list(raw.items())
-    elif isinstance(raw, list):
-        pairs = [(item.get("key", ""), item.get("value", "")) for item in raw if isinstance(item, dict)]
-    elif isinstance(raw, str):
-        pairs = [tuple(line.split(":", 1)) for line in raw.splitlines() if ":" in line]  # type: ignore[misc]
-    return {str(name).strip().lower(): str(value).strip() for name, value in pairs if str(name).strip()}

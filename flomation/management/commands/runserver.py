@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.staticfiles.management.commands import runserver
 
 from flomation.loops import LoopSupervisor
-from flomation.roles import default_port, loop_callables
+from flomation.roles import default_port, loop_callables, served_url_set
 
 
 class Command(runserver.Command):
@@ -27,6 +27,7 @@ class Command(runserver.Command):
 
     def inner_run(self, *args: Any, **options: Any) -> None:
         # With the autoreloader, inner_run runs in the child that serves requests: loops belong there.
+        served_url_set(f"{self.addr}:{self.port}" if not self._raw_ipv6 else f"[{self.addr}]:{self.port}")
         supervisor = LoopSupervisor([] if self._no_loops else loop_callables(settings.FLOMATION_ROLES))
         if supervisor.names and (os.environ.get("RUN_MAIN") == "true" or not options.get("use_reloader")):
             self.stdout.write(f"Loops: {', '.join(supervisor.names)}")
