@@ -4,7 +4,6 @@ organisation; `browser_for(persona)` gives a Django test client carrying that pe
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +17,9 @@ from flomation.editor.gateway import workflows as wf
 from flomation.editor.starters import STARTERS
 from tests.core import factories as f
 from tests.core.conftest import identity_token
+from tests.support.browser import chromium
 from tests.support.servers import ROOT
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -90,29 +89,13 @@ def platform(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def chrome(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Headless Chromium at 1440x900; a failing test leaves a screenshot and the page's HTML in test-artifacts/."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    profile = tempfile.mkdtemp(prefix="flomation-chrome-")
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
-        f"--user-data-dir={profile}", "--window-size=1440,900",
-    ):  # fmt: skip
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        report = getattr(request.node, "rep_call", None)
-        if report is None or report.failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            with contextlib.suppress(Exception):
-                driver.save_screenshot(str(ARTIFACTS / f"{request.node.name}.png"))
-                (ARTIFACTS / f"{request.node.name}.html").write_text(driver.page_source)
-        driver.quit()
+    with chromium(width=1440, height=900) as driver:
+        try:
+            yield driver
+        finally:
+            report = getattr(request.node, "rep_call", None)
+            if report is None or report.failed:
+                ARTIFACTS.mkdir(exist_ok=True)
+                with contextlib.suppress(Exception):
+                    driver.save_screenshot(str(ARTIFACTS / f"{request.node.name}.png"))
+                    (ARTIFACTS / f"{request.node.name}.html").write_text(driver.page_source)

@@ -14,7 +14,8 @@ import pytest
 from flomation.core import models as m
 from tests.core import factories as f
 from tests.core.conftest import identity_token
-from tests.editor.conftest import ARTIFACTS, CHROMEDRIVER, CHROMIUM
+from tests.editor.conftest import ARTIFACTS
+from tests.support.browser import CHROMEDRIVER, CHROMIUM
 
 pytestmark = [
     pytest.mark.skipif(

@@ -24,8 +24,9 @@ needs_chromium = [
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[object]:
-    """A headless Chromium driven by chromedriver, with a fresh profile that is removed afterwards."""
+def chromium(*, width: int = 1280, height: int = 800) -> Iterator[object]:
+    """A headless Chromium driven by chromedriver, with a fresh profile that is removed afterwards; the
+    browser's own console errors are kept for `driver.get_log("browser")`."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -36,9 +37,10 @@ def chromium() -> Iterator[object]:
     for flag in (
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
-        f"--user-data-dir={profile}", "--window-size=1280,800",
+        f"--user-data-dir={profile}", f"--window-size={width},{height}",
     ):  # fmt: skip
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(30)
     try:
