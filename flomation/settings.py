@@ -54,6 +54,9 @@ if REQUEST_BODY_TIMEOUT < 1:
 LAUNCH_API_URL = env.url("LAUNCH_API_URL", "")
 LAUNCH_API_KEY = env.secret("LAUNCH_API_KEY", default="")
 LAUNCH_TRIGGER_CACHE_SECONDS = env.int("LAUNCH_TRIGGER_CACHE_SECONDS", 1)
+# git_poll may read file:// URLs and local paths (repositories on the launch host's own disk) only when set:
+# off, a flow could read any repository the launch process can open.
+GIT_ALLOW_FILE_URLS = env.bool("FLOMATION_GIT_ALLOW_FILE_URLS", False)
 
 # --- runner role ---------------------------------------------------------------------------------
 # A runner on its own box reads config.json (FLOMATION_RUNNER_CONFIG) and FLOMATION_* variables; a runner

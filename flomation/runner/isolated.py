@@ -1,7 +1,7 @@
 """A fresh executor subprocess per execution (`executable_name` set): the executor CLI contract.
 
     <executable_name> run --flow flow.json --trigger-data trigger.json --context context.json
-                          [--entry NODE] [--checkpoint checkpoint.json] --state state.json
+                          [--entry=NODE] [--checkpoint checkpoint.json] --state state.json
 
 run in the execution's workspace; stdout carries `__NODE__:{json}` events, stderr the executor's log (kept
 in executor.log in the workspace, and its tail in a failure message), the exit code says the outcome
@@ -80,7 +80,9 @@ class SubprocessExecutor:
             path.write_text(json.dumps(content))
             arguments += [f"--{option}", str(path)]
         if job.entry:
-            arguments += ["--entry", job.entry]
+            # One word: the node id (from a re-run request) stays the option's value for any option parser,
+            # even one that would read a following "--no-shell" as an option of its own.
+            arguments.append(f"--entry={job.entry}")
         state_path = workspace / "state.json"
         arguments += ["--state", str(state_path)]
         try:

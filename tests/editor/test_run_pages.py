@@ -203,7 +203,9 @@ def deployed_triggers(team, browser_for):
     flow = flow_with(
         trigger_node("trigger/webhook", {}, "hook"),
         trigger_node("trigger/schedule", {"cron": "0 6 * * *", "timezone": "America/New_York"}, "cron"),
-        trigger_node("trigger/git_poll", {"url": "/srv/repo.git", "branch": "main"}, "git"),
+        trigger_node(
+            "trigger/git_poll", {"url": "https://git.example.com/acme/repo.git", "branch": "main"}, "git"
+        ),
     )
     workflow = wf.workflow_create(organisation=team.organisation, name="Timed", author=team.owner, flow=flow)
     browser_for("owner").post(

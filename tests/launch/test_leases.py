@@ -138,8 +138,9 @@ def test_a_paused_schedule_is_not_leased_or_fired(world):
 
 
 def test_a_failing_poller_shows_its_error_and_waits_before_the_next_try(
-    world, tmp_path, local_servers_allowed
+    world, tmp_path, local_servers_allowed, settings
 ):
+    settings.GIT_ALLOW_FILE_URLS = True  # a local path, which operators must allow
     world.deploy(
         trigger_node(
             "trigger/git_poll", {"url": str(tmp_path / "missing.git"), "branch": "main", "interval": 30}

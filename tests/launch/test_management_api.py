@@ -16,7 +16,9 @@ from tests.launch.conftest import World, trigger_node
 
 HOOK = trigger_node("trigger/webhook", {"auth": "api_key", "api_key": "sk-very-secret-1"}, "hook")
 CRON = trigger_node("trigger/schedule", {"cron": "30 9 * * 1-5", "timezone": "Europe/London"}, "cron")
-GIT = trigger_node("trigger/git_poll", {"url": "/srv/repo.git", "branch": "main"}, "git")
+GIT = trigger_node(
+    "trigger/git_poll", {"url": "https://git.example.com/acme/repo.git", "branch": "main"}, "git"
+)
 
 
 @pytest.fixture

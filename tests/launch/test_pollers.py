@@ -27,6 +27,13 @@ def poll(world) -> int:
     return poller_run(trigger=world.trigger(), now=NOW)
 
 
+@pytest.fixture
+def local_repositories_allowed(settings):
+    """These tests poll a bare repository on this disk: the operator allowance is off by default."""
+    settings.GIT_ALLOW_FILE_URLS = True
+
+
+@pytest.mark.usefixtures("local_repositories_allowed")
 class TestGitPoll:
     def test_new_commits_on_the_branch_start_one_run_carrying_them(self, world, tmp_path, settings):
         settings.VAR_DIR = tmp_path / "var"

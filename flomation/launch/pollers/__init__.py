@@ -22,6 +22,14 @@ class PollError(Exception):
     """A configuration or remote problem, shown on the trigger as its last error."""
 
 
+class PollInputInvalid(PollError):
+    """An input the poller can never use as given (`field` names it): refused at deploy time too."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class PollEvent:
     data: dict[str, Any]
@@ -58,6 +66,20 @@ def egress_policy_for(trigger: Trigger) -> EgressPolicy:
     from flomation.core.services.egress import organisation_egress_policy
 
     return organisation_egress_policy(organisation_id=trigger.organisation_id)
+
+
+# Per kind, a function (config, secrets) that raises PollInputInvalid for inputs that can never be polled.
+_INPUT_CHECKS = {
+    "git_poll": "flomation.launch.pollers.git.git_poll_source",
+}
+
+
+def poller_inputs_check(*, kind: str, config: dict[str, Any], secrets: dict[str, Any]) -> None:
+    """Raises PollInputInvalid if a poller of `kind` would refuse these inputs on every poll."""
+    path = _INPUT_CHECKS.get(kind)
+    if path is not None:
+        module, _, name = path.rpartition(".")
+        getattr(importlib.import_module(module), name)(config, secrets)
 
 
 def poller_for(kind: str) -> Poller:

@@ -15,8 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from flomation.core.models import Deployment
+from flomation.core.services.errors import FlowInvalid
+from flomation.executor.secret_inputs import environment_reference
 from flomation.launch.config import poll_interval_seconds, split_inputs
 from flomation.launch.models import Trigger, TriggerKind, TriggerLease
+from flomation.launch.pollers import PollInputInvalid, poller_inputs_check
 from flomation.launch.schedules import ScheduleError, next_fire_after, schedule_from_config
 from flomation.launch.services.secrets import secrets_encrypt, secrets_from_revision
 from flomation.lib import crypto
@@ -82,7 +85,7 @@ def trigger_sync(*, deployment: Deployment, now: datetime | None = None) -> list
         )
     }
     organisation_id = deployment.workflow.organisation_id
-    active: list[Trigger] = []
+    nodes = []
     for node in trigger_nodes(revision.flow):
         config, secrets = split_inputs(node.inputs, action=node.action)
         secrets = secrets_from_revision(
@@ -91,6 +94,10 @@ def trigger_sync(*, deployment: Deployment, now: datetime | None = None) -> list
             node_id=node.node_id,
             values=secrets,
         )
+        nodes.append((node, config, secrets))
+    _refuse_unusable_inputs(deployment, nodes)
+    active: list[Trigger] = []
+    for node, config, secrets in nodes:
         trigger = existing.pop(node.node_id, None) or Trigger(
             organisation_id=organisation_id,
             workflow_id=deployment.workflow_id,
@@ -115,6 +122,31 @@ def trigger_sync(*, deployment: Deployment, now: datetime | None = None) -> list
         trigger.save(update_fields=["active", "updated_at"])
     TriggerLease.objects.filter(trigger__in=retired).delete()
     return active
+
+
+def _refuse_unusable_inputs(
+    deployment: Deployment, nodes: list[tuple[TriggerNode, dict[str, Any], dict[str, Any]]]
+) -> None:
+    """Raises FlowInvalid (the deployment rolls back: 400) for poller inputs every poll would refuse, such
+    as a git_poll url that is an option or a transport helper rather than an https, ssh or git URL."""
+    problems = []
+    for node, config, secrets in nodes:
+        if any(environment_reference(value) for value in secrets.values()):
+            continue  # a ${secrets.NAME} input is resolved at each poll, and checked there
+        try:
+            poller_inputs_check(kind=kind_of(node.action), config=config, secrets=secrets)
+        except PollInputInvalid as error:
+            logger.warning(
+                "deployment refused: organisation %s, workflow %s, trigger node %s (%s): %s",
+                deployment.workflow.organisation_id,
+                deployment.workflow_id,
+                node.node_id,
+                node.action,
+                error,
+            )
+            problems.append({"node_id": node.node_id, "field": error.field, "message": str(error)})
+    if problems:
+        raise FlowInvalid(problems)
 
 
 def _reset_cursor_if_moved(trigger: Trigger, config: dict[str, Any], secrets: dict[str, Any]) -> None:

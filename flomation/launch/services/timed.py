@@ -48,7 +48,13 @@ def timed_trigger_run(*, trigger: Trigger, owner: str, now: datetime) -> bool:
             )
         else:
             message = scrub(f"{type(error).__name__}: {error}", secrets)[:2000]
-            logger.warning("trigger %s (%s) failed: %s", trigger.public_id, trigger.kind, message)
+            logger.warning(
+                "trigger %s (%s) of organisation %s failed: %s",
+                trigger.public_id,
+                trigger.kind,
+                trigger.organisation_id,
+                message,
+            )
         retry = poll_interval_seconds(trigger.config) if trigger.kind != TriggerKind.SCHEDULE else 60
         Trigger.objects.filter(id=trigger.id).update(
             last_error=message,
