@@ -11,6 +11,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        # The flo_ token's OpenAPI extension, for every role whose DRF views accept the token (identity's too).
+        from flomation.core.api import schema  # noqa: F401
         from flomation.core.services.tokens import api_tokens_revoke_on_credentials_revoked
         from flomation.identity.signals import credentials_revoked
 
