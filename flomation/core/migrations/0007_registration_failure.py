@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0005_move_trigger_secrets"),
+        ("core", "0006_organisation_egress_allow"),
     ]
 
     operations = [
