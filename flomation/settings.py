@@ -64,6 +64,9 @@ GIT_ALLOW_FILE_URLS = env.bool("FLOMATION_GIT_ALLOW_FILE_URLS", False)
 RUNNER_CONFIG = env.str("FLOMATION_RUNNER_CONFIG", "")
 RUNNER_API_URL = env.url("FLOMATION_API", "")
 RUNNER_REGISTRATION_CODE = env.secret("FLOMATION_REGISTRATION_CODE", default="")
+# Wrong registration codes allowed per client address within the window (seconds); then 429 until it passes.
+RUNNER_REGISTRATION_FAILURE_LIMIT = env.int("RUNNER_REGISTRATION_FAILURE_LIMIT", 10)
+RUNNER_REGISTRATION_FAILURE_WINDOW = env.int("RUNNER_REGISTRATION_FAILURE_WINDOW", 900)
 RUNNER_SETTINGS_OK = bool(
     RUNNER_CONFIG or (RUNNER_API_URL and RUNNER_REGISTRATION_CODE) or "api" in FLOMATION_ROLES
 )
@@ -96,7 +99,8 @@ EGRESS_ALLOW_PLATFORM = env.bool("FLOMATION_EGRESS_ALLOW_PLATFORM", False)
 INSTALLED_APPS = [
     # First, so that its runserver (with --role and the roles' loops) overrides staticfiles' one.
     "flomation.apps.FlomationConfig",
-    "django.contrib.admin",
+    # Django's admin, with identity's admin site: operators log in through identity (throttle, MFA).
+    "flomation.identity.admin_config.FlomationAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -179,6 +183,8 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", not DEBUG)
 X_FRAME_OPTIONS = "DENY"
 # Identity's accounts are the platform's users; operators log in to /admin/ with the same accounts.
 AUTH_USER_MODEL = "identity.User"
+# Permission checks only: a password is checked by identity's login alone, never by Django's authenticate().
+AUTHENTICATION_BACKENDS = ["flomation.identity.backends.PermissionsOnlyBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

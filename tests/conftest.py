@@ -31,3 +31,17 @@ def api_client_for(make_token):
         return client
 
     return make
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    """A test client logged in to the admin as an operator: through an identity session (its cookie), the
+    only way into the admin (it never accepts a Django session or a password of its own)."""
+    from django.conf import settings
+    from django.test import Client
+
+    from flomation.identity.services.sessions import session_create
+
+    client = Client()
+    client.cookies[settings.AUTH_COOKIE_NAME] = session_create(user=admin_user)[1]
+    return client

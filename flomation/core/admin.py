@@ -196,6 +196,14 @@ class RunnerAdmin(admin.ModelAdmin):
     list_editable = ["enabled"]
 
 
+@admin.register(m.RegistrationFailure)
+class RegistrationFailureAdmin(ReadOnlyAdmin):
+    list_display = ["ip_address", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["ip_address"]
+    date_hierarchy = "created_at"
+
+
 class RevisionInline(admin.TabularInline):
     model = m.Revision
     extra = 0

@@ -17,3 +17,8 @@ class IdentityConfig(AppConfig):
 
         # A token is honoured only while its session row is live (not revoked, not expired, user active).
         authentication.session_is_active = session_is_live
+
+        from flomation.identity.services.sessions import sessions_revoke_on_credentials_revoked
+        from flomation.identity.signals import credentials_revoked
+
+        credentials_revoked.connect(sessions_revoke_on_credentials_revoked, dispatch_uid="identity.sessions")

@@ -74,6 +74,46 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> User:
+        user = super().from_db(db, field_names, values)
+        # What the row held, so that save() can tell a deactivation or a password change.
+        user._stored = (  # type: ignore[attr-defined]
+            user.__dict__.get("is_active"),
+            user.__dict__.get("password_changed_at"),
+        )
+        return user
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saves; a save that deactivates the account or changes its password tells other components
+        (credentials_revoked), so that every credential issued before stops (API tokens, sessions).
+
+        A password hash upgraded on login saves only `password`: that is no change of password.
+        """
+        stored_active, stored_changed_at = getattr(self, "_stored", (None, None))
+        fields = kwargs.get("update_fields")
+        saving = (lambda name: True) if fields is None else (lambda name: name in fields)
+        reason = ""
+        if stored_active is True and self.is_active is False and saving("is_active"):
+            reason = "deactivated"
+        elif (
+            not self._state.adding
+            and self.password_changed_at != stored_changed_at
+            and saving("password_changed_at")
+        ):
+            reason = "password_changed"
+        super().save(*args, **kwargs)
+        self._stored = (self.is_active, self.password_changed_at)
+        if reason:
+            from flomation.identity.signals import credentials_revoked
+
+            credentials_revoked.send(sender=User, user_id=str(self.id), reason=reason)
+
+    def set_password(self, raw_password: str | None) -> None:
+        """Sets the password and notes when: credentials issued before it stop working (API tokens)."""
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
     def clean(self) -> None:
         super().clean()
         self.email = email_normalise(self.email)

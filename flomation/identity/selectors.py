@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -46,6 +46,23 @@ def session_is_live(claims: dict[str, Any]) -> bool:
     if seen[0] < now - _SEEN_GRANULARITY:
         Session.objects.filter(id=session_id).update(last_seen_at=now)
     return True
+
+
+_BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def user_credentials_valid_since(*, user_id: Any) -> datetime | None:
+    """For credentials another component issues to a user (core's personal API tokens): None when the user
+    does not exist or is deactivated (refuse at once); else the moment of the last password change, before
+    which everything issued to the user is void."""
+    parsed = _uuid(user_id)
+    if parsed is None:
+        return None
+    row = User.objects.filter(id=parsed, is_active=True).values_list("password_changed_at", flat=True)[:1]
+    found = list(row)
+    if not found:
+        return None
+    return found[0] or _BEGINNING
 
 
 def user_get(*, user_id: Any) -> User | None:

@@ -108,6 +108,12 @@ class Invocation(models.Model):
     execution_id = models.UUIDField(null=True, blank=True, help_text="null until the API has accepted it")
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
     delivery_id = models.CharField(max_length=200, null=True, blank=True, help_text="signed webhooks' id")
+    signature_hash = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        help_text="SHA-256 of a Flomation-format signature: one signature is accepted once",
+    )
     method = models.CharField(max_length=10, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
@@ -126,6 +132,11 @@ class Invocation(models.Model):
                 fields=["trigger", "delivery_id"],
                 condition=Q(delivery_id__isnull=False),
                 name="launch_invocation_delivery",
+            ),
+            models.UniqueConstraint(
+                fields=["trigger", "signature_hash"],
+                condition=Q(signature_hash__isnull=False),
+                name="launch_invocation_signature",
             ),
         ]
         indexes = [

@@ -6,6 +6,9 @@ HMAC-SHA256 signatures are accepted in two shapes:
 * Flomation's: `X-Flomation-Timestamp`, `X-Flomation-Signature: sha256=<hex>` over `{timestamp}.{body}`,
   with `X-Flomation-Delivery` as the delivery id (the signature itself when absent).
 Both refuse a timestamp more than five minutes from now and a delivery id the trigger already accepted.
+Flomation's format does not sign the delivery id, so a sender could be impersonated by replaying a signed
+request under a new `X-Flomation-Delivery`: such a request is also refused when its signature was accepted
+before (`signature_hash`, the SHA-256 of the signature, is unique per trigger, like the delivery id).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class AuthResult:
     ok: bool
     error: str = ""
     delivery_id: str | None = None
+    # SHA-256 of a Flomation-format signature: the replay key that the unsigned delivery id cannot be.
+    signature_hash: str | None = None
     challenge: str = ""  # WWW-Authenticate value for a 401
 
 
@@ -114,7 +119,8 @@ def _flomation_signature(request: HttpRequest, body: bytes, secret: str) -> Auth
     if not hmac.compare_digest(signature.lower().encode(), expected.encode()):
         return AuthResult(ok=False, error="the signature does not match the body")
     delivery_id = request.headers.get("X-Flomation-Delivery") or f"sig:{expected}"
-    return AuthResult(ok=True, delivery_id=delivery_id[:200])
+    signature_hash = hashlib.sha256(expected.encode()).hexdigest()
+    return AuthResult(ok=True, delivery_id=delivery_id[:200], signature_hash=signature_hash)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

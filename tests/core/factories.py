@@ -51,10 +51,21 @@ def flow(input_schema: Any = None, value: str = "hello", *, schema_in_config: bo
 class AccountFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = m.Account
+        skip_postgeneration_save = True
 
     id = factory.LazyFunction(uuid.uuid4)
     email = factory.Sequence(lambda n: f"person{n}@example.test")
     display_name = factory.Sequence(lambda n: f"Person {n}")
+
+    @factory.post_generation
+    def identity_user(account: m.Account, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """The identity user behind the account (an API token works only while that user is active)."""
+        if not create:
+            return
+        from flomation.identity.models import User
+
+        if not User.objects.filter(id=account.id).exists():
+            User.objects.create_user(account.email, None, id=account.id, display_name=account.display_name)
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):

@@ -12,7 +12,7 @@ from django.test import Client
 
 from flomation.identity.models import User
 from flomation.identity.services.sessions import session_create
-from tests.identity.conftest import PASSWORD, log_in
+from tests.identity.conftest import PASSWORD, Person, log_in
 
 pytestmark = pytest.mark.django_db
 swapped = pytest.mark.skipif(
@@ -45,8 +45,6 @@ def test_create_admin_reads_the_password_from_a_file(tmp_path, browser):
     assert PASSWORD not in output
     admin = User.objects.get(email="ops@example.test")
     assert admin.check_password(PASSWORD)
-    from tests.identity.conftest import Person
-
     assert log_in(browser, Person(user=admin, password=PASSWORD)).status_code == 302
 
 
@@ -73,9 +71,8 @@ def test_the_first_admin_made_by_create_admin_means_sign_up_makes_ordinary_accou
 @swapped
 def test_an_operator_logs_in_to_the_admin_and_sees_identitys_tables():
     admin = User.objects.create_superuser("ops@example.test", PASSWORD)
-    session_create(user=admin)
     client = Client()
-    assert client.login(username="ops@example.test", password=PASSWORD)
+    assert log_in(client, Person(user=admin, password=PASSWORD)).status_code == 302
     for model in ["user", "session", "emaillink", "totpdevice", "recoverycode", "loginfailure"]:
         page = client.get(f"/admin/identity/{model}/", {"q": "ops"})
         assert page.status_code == 200, model
@@ -89,7 +86,7 @@ def test_the_admin_can_end_sessions_in_bulk():
     admin = User.objects.create_superuser("ops@example.test", PASSWORD)
     session, _ = session_create(user=admin)
     client = Client()
-    client.login(username="ops@example.test", password=PASSWORD)
+    assert log_in(client, Person(user=admin, password=PASSWORD)).status_code == 302
     response = client.post(
         "/admin/identity/session/", {"action": "revoke", "_selected_action": [str(session.pk)]}
     )

@@ -124,6 +124,28 @@ class TestFlomationSignatures:
         assert post(url, **headers).status_code == 202
         assert post(url, **headers).status_code == 409
 
+    def test_it_refuses_a_signed_request_replayed_under_a_new_delivery_id(self, hook, live_world, caplog):
+        url = hook(authentication="hmac", hmac_secret=self.SECRET)
+        timestamp = int(time.time())
+        signature = sign(self.SECRET, timestamp, BODY)
+        headers = {"X-Flomation-Timestamp": str(timestamp), "X-Flomation-Signature": signature}
+        assert post(url, **headers, **{"X-Flomation-Delivery": "d-original"}).status_code == 202
+        replay = post(url, **headers, **{"X-Flomation-Delivery": "d-forged"})
+        assert replay.status_code == 409 and "replayed" in replay.json()["error"]
+        assert len(live_world.executions()) == 1
+        assert list(Invocation.objects.values_list("delivery_id", flat=True)) == ["d-original"]
+        refusals = [r for r in caplog.records if "replay" in r.getMessage()]
+        assert len(refusals) == 1 and refusals[0].levelname == "WARNING"
+        assert live_world.trigger().public_id in refusals[0].getMessage()
+        assert signature.removeprefix("sha256=") not in refusals[0].getMessage()
+
+    def test_a_new_signature_for_the_same_body_is_a_new_delivery(self, hook, live_world):
+        url = hook(authentication="hmac", hmac_secret=self.SECRET)
+        now = int(time.time())
+        assert self.signed(url, timestamp=now - 1, delivery="d-a").status_code == 202
+        assert self.signed(url, timestamp=now, delivery="d-b").status_code == 202
+        assert len(live_world.executions()) == 2
+
     @pytest.mark.parametrize("skew", [-301, 301])
     def test_it_refuses_a_stale_timestamp(self, hook, live_world, skew):
         response = self.signed(

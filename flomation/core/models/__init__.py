@@ -12,7 +12,7 @@ from flomation.core.models.organisations import (
     Membership,
     Organisation,
 )
-from flomation.core.models.runners import Queue, Runner
+from flomation.core.models.runners import Queue, RegistrationFailure, Runner
 from flomation.core.models.workflows import (
     Deployment,
     FlowSecret,
@@ -37,6 +37,7 @@ __all__ = [
     "Membership",
     "Organisation",
     "Queue",
+    "RegistrationFailure",
     "Revision",
     "Runner",
     "RunnerNonce",

@@ -64,3 +64,17 @@ class Runner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RegistrationFailure(models.Model):
+    """A runner registration with a wrong code, counted per client address to stop guessing."""
+
+    id = models.BigAutoField(primary_key=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ip_address", "created_at"], name="core_regfailure_address")]
+
+    def __str__(self) -> str:
+        return f"{self.ip_address} at {self.created_at:%Y-%m-%d %H:%M:%S}"

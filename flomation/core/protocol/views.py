@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 from flomation.core.models import Runner
 from flomation.core.protocol.listener import listener
 from flomation.core.services import runs
+from flomation.identity.views.common import client_address
 from flomation.runner import signing
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,11 @@ _SIGNING_HEADERS = (
 View = Callable[..., HttpResponse]
 
 
-def refuse(status: int, code: str, detail: str) -> JsonResponse:
-    return JsonResponse({"code": code, "detail": detail}, status=status)
+def refuse(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> JsonResponse:
+    response = JsonResponse({"code": code, "detail": detail}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:
@@ -89,12 +93,14 @@ def protocol_view(*methods: str, signed: bool = True, atomic: bool = True) -> Ca
                     authenticate = _authenticator(request, kwargs.pop("runner_id"))
                     if not atomic:
                         return view(request, _body(request), *args, authenticate=authenticate, **kwargs)
+                elif not atomic:
+                    return view(request, _body(request), *args, **kwargs)
                 with transaction.atomic():
                     if signed:
                         kwargs["runner"] = authenticate()
                     return view(request, _body(request), *args, **kwargs)
             except runs.ProtocolError as error:
-                return refuse(error.status, error.code, error.message)
+                return refuse(error.status, error.code, error.message, error.headers)
 
         return wrapper
 
@@ -108,7 +114,8 @@ def _int(data: dict[str, Any], name: str, default: int, low: int, high: int) -> 
     return max(low, min(int(value), high))
 
 
-@protocol_view("POST", signed=False)
+# Not atomic as a whole: a wrong code is recorded (for the per-address limit) even though it is refused.
+@protocol_view("POST", signed=False, atomic=False)
 def register(request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
     for name in ("registration_code", "public_key"):
         if not isinstance(data.get(name), str) or not data[name]:
@@ -121,6 +128,7 @@ def register(request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
         executor_version=str(data.get("executor_version") or ""),
         manifest=data.get("manifest") if isinstance(data.get("manifest"), dict) else None,
         slots_total=_int(data, "slots", 1, 1, 1000),
+        ip_address=client_address(request),
     )
     return JsonResponse(
         {

@@ -5,13 +5,18 @@ The token is shown once, at creation; only its SHA-256 is stored.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from flomation.core.models import Account, ApiToken, Membership, Organisation
+from flomation.identity.selectors import user_credentials_valid_since
 from flomation.lib import crypto
+
+logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "flo_"
 MAX_LIFETIME_DAYS = 366
@@ -48,8 +53,25 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
+def api_tokens_revoke_for_account(*, account_id: Any) -> int:
+    """Revokes every live token of the account, in every organisation; returns how many."""
+    return ApiToken.objects.filter(account_id=account_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def api_tokens_revoke_on_credentials_revoked(*, user_id: str, reason: str, **_: Any) -> None:
+    """identity's credentials_revoked receiver: a password change or reset, or a deactivated account."""
+    revoked = api_tokens_revoke_for_account(account_id=user_id)
+    if revoked:
+        logger.warning(
+            "Revoked %s API token(s) of account %s: %s.", revoked, user_id, reason.replace("_", " ")
+        )
+
+
 def api_token_authenticate(*, plaintext: str) -> ApiToken | None:
-    """The live token for this plaintext (not expired, not revoked, owner still a member), or None."""
+    """The live token for this plaintext, or None: not expired, not revoked, its owner still a member and
+    an active identity user, and the token issued after the owner's last password change."""
     if not plaintext.startswith(TOKEN_PREFIX):
         return None
     now = timezone.now()
@@ -59,10 +81,26 @@ def api_token_authenticate(*, plaintext: str) -> ApiToken | None:
         .first()
     )
     if token is None:
+        logger.warning("API token refused: unknown, expired or revoked.")
+        return None
+    context = (token.id, token.organisation_id, token.account_id)
+    valid_since = user_credentials_valid_since(user_id=token.account_id)
+    if valid_since is None:
+        logger.warning("API token %s of organisation %s refused: account %s is deactivated.", *context)
+        return None
+    if token.created_at < valid_since:
+        # Issued before a password change that a revocation missed (a change outside identity's services).
+        api_token_revoke(token=token)
+        logger.warning(
+            "API token %s of organisation %s refused and revoked: account %s changed its password "
+            "after the token was created.",
+            *context,
+        )
         return None
     if not Membership.objects.filter(
         organisation_id=token.organisation_id, account_id=token.account_id
     ).exists():
+        logger.warning("API token %s of organisation %s refused: account %s is no longer a member.", *context)
         return None
     # Record use at most once a minute so a busy CI job does not write on every call.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from flomation.identity.errors import CodeInvalid, CodeRequired, InvalidEmail, L
 from flomation.identity.models import EmailLink, Session, User, email_normalise
 from flomation.identity.services import links, mfa, sessions, throttle
 from flomation.identity.services.mail import mail_send
+
+logger = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -124,7 +127,8 @@ def login_password(*, email: str, password: str, ip_address: str | None) -> User
     Raises Throttled while the account or address has too many recent failures, even for a right password.
     """
     email = email_normalise(email or "")[:254]
-    throttle.login_throttle_check(email=email, ip_address=ip_address)
+    # Recorded as a failure before the password is checked, so concurrent guesses cannot pass the limit.
+    attempt_id = throttle.login_attempt_begin(email=email, ip_address=ip_address)
     user = User.objects.filter(email=email).first()
     if user is None or not user.has_usable_password() or len(password) > MAX_PASSWORD_LENGTH:
         _equal_effort_check(password[:MAX_PASSWORD_LENGTH])
@@ -132,19 +136,24 @@ def login_password(*, email: str, password: str, ip_address: str | None) -> User
     else:
         accepted = user.check_password(password) and user.is_active
     if not accepted or user is None:
-        throttle.login_failure_record(email=email, ip_address=ip_address)
+        logger.warning(
+            "Login refused: wrong password or no active account for %s from %s.", email, ip_address
+        )
         raise LoginRefused()
+    throttle.login_attempt_succeeded(attempt_id=attempt_id)
     return user
 
 
 def login_second_factor(*, user: User, code: str, ip_address: str | None) -> None:
     """Checks the one-time code of a user with MFA on; raises CodeRequired, CodeInvalid or Throttled."""
-    throttle.login_throttle_check(email=user.email, ip_address=ip_address)
+    attempt_id = throttle.login_attempt_begin(email=user.email, ip_address=ip_address)
     if not (code or "").strip():
+        throttle.login_attempt_succeeded(attempt_id=attempt_id)  # nothing was tried: not a failure
         raise CodeRequired()
     if not mfa.mfa_verify(user=user, code=code):
-        throttle.login_failure_record(email=user.email, ip_address=ip_address)
+        logger.warning("Login refused: wrong one-time code for %s from %s.", user.email, ip_address)
         raise CodeInvalid()
+    throttle.login_attempt_succeeded(attempt_id=attempt_id)
 
 
 def login_complete(

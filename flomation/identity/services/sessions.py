@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -66,3 +67,9 @@ def sessions_prune(*, older_than_days: int = 30) -> int:
     deleted, _ = Session.objects.filter(expires_at__lt=cutoff).delete()
     revoked, _ = Session.objects.filter(revoked_at__lt=cutoff).delete()
     return deleted + revoked
+
+
+def sessions_revoke_on_credentials_revoked(*, user_id: str, reason: str, **_: Any) -> None:
+    """credentials_revoked receiver: a deactivated account, or a password changed by any path (the admin
+    included), ends every session of the user."""
+    Session.objects.filter(user_id=user_id, revoked_at__isnull=True).update(revoked_at=timezone.now())

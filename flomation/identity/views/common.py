@@ -60,7 +60,12 @@ def redirect_allowed(url: str) -> bool:
     origin = _origin(url)
     if origin is None:
         return False
-    allowed = [*settings.AUTH_ALLOWED_REDIRECTS, settings.AUTH_LOGIN_REDIRECT, settings.AUTH_LOGOUT_REDIRECT]
+    allowed = [
+        *settings.AUTH_ALLOWED_REDIRECTS,
+        settings.AUTH_LOGIN_REDIRECT,
+        settings.AUTH_LOGOUT_REDIRECT,
+        getattr(settings, "API_URL", ""),  # the operators' admin, when identity runs apart from it
+    ]
     return origin in {_origin(item) for item in allowed if item}
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from flomation.identity import conf
 from flomation.identity.authentication import authenticate_request
-from flomation.identity.errors import IdentityError, InvalidEmail
+from flomation.identity.errors import IdentityError, InvalidEmail, Throttled
 from flomation.identity.forms import CodeForm, EmailForm, LoginForm, first_error
 from flomation.identity.models import Session, User
 from flomation.identity.selectors import user_get
@@ -48,6 +48,12 @@ def _finish(request: HttpRequest, user: User, redirect_url: str) -> HttpResponse
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     return token_cookie_set(HttpResponseRedirect(login_destination(redirect_url)), token)
+
+
+def _with_retry_after(response: HttpResponse, error: IdentityError) -> HttpResponse:
+    if isinstance(error, Throttled):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _password_page(request: HttpRequest, email: str, redirect_url: str, error: str = "", status: int = 200):
@@ -97,7 +103,9 @@ def login(request: HttpRequest) -> HttpResponse:
             email=email, password=form.cleaned_data["password"], ip_address=client_address(request)
         )
     except IdentityError as exc:
-        return _password_page(request, email.strip().lower(), redirect_url, str(exc), exc.status)
+        return _with_retry_after(
+            _password_page(request, email.strip().lower(), redirect_url, str(exc), exc.status), exc
+        )
     if user.mfa_enabled:
         ticket = signing.dumps({"u": str(user.id), "p": _password_fingerprint(user)}, salt=_TICKET_SALT)
         return page(request, "code.html", {"ticket": ticket, "redirect_url": redirect_url, "error": ""})
@@ -134,7 +142,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
         )
     except IdentityError as exc:
         context = {"ticket": form.cleaned_data["ticket"], "redirect_url": redirect_url, "error": str(exc)}
-        return page(request, "code.html", context, exc.status)
+        return _with_retry_after(page(request, "code.html", context, exc.status), exc)
     return _finish(request, user, redirect_url)
 
 

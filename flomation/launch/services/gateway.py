@@ -37,7 +37,10 @@ logger = logging.getLogger(__name__)
 
 
 class Replayed(Exception):
-    """A signed delivery id this trigger has already accepted."""
+    """A signed delivery id, or a signature, this trigger has already accepted."""
+
+
+_REPLAY_CONSTRAINTS = frozenset({"launch_invocation_delivery", "launch_invocation_signature"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class ExecutionGateway(Protocol):
         method: str = "",
         idempotency_key: str | None = None,
         delivery_id: str | None = None,
+        signature_hash: str | None = None,
     ) -> Accepted: ...
 
     def wait(self, *, trigger: Trigger, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
@@ -90,6 +94,7 @@ class LocalGateway:
         method: str = "",
         idempotency_key: str | None = None,
         delivery_id: str | None = None,
+        signature_hash: str | None = None,
     ) -> Accepted:
         """Stores the execution, its queue's NOTIFY and the Invocation in one statement (one round trip):
         a 2xx after this returns means all three are committed (or will commit with the caller's
@@ -104,11 +109,12 @@ class LocalGateway:
                 deployment=trigger.deployment,
                 idempotency_key=core_idempotency_key(trigger, idempotency_key) if idempotency_key else None,
                 companion=CompanionInsert(
-                    _INSERT_INVOCATION, (invocation_id, trigger.id, idempotency_key, delivery_id, method)
+                    _INSERT_INVOCATION,
+                    (invocation_id, trigger.id, idempotency_key, delivery_id, signature_hash, method),
                 ),
             )
         except IntegrityError as error:
-            if _constraint_name(error) == "launch_invocation_delivery":
+            if _constraint_name(error) in _REPLAY_CONSTRAINTS:
                 raise Replayed(delivery_id) from None
             raise
         if not result.created:
@@ -140,8 +146,8 @@ class LocalGateway:
 # execution; its stored trigger data is the payload, so the body is serialised once).
 _INSERT_INVOCATION = (
     f"INSERT INTO {Invocation._meta.db_table} "
-    "(id, trigger_id, execution_id, idempotency_key, delivery_id, method, payload, received_at) "
-    "SELECT %s, %s, created_execution.id, %s, %s, %s, created_execution.trigger_data, now() "
+    "(id, trigger_id, execution_id, idempotency_key, delivery_id, signature_hash, method, payload, "
+    "received_at) SELECT %s, %s, created_execution.id, %s, %s, %s, %s, created_execution.trigger_data, now() "
     "FROM created_execution"
 )
 
@@ -165,6 +171,7 @@ class RemoteGateway:
         method: str = "",
         idempotency_key: str | None = None,
         delivery_id: str | None = None,
+        signature_hash: str | None = None,
     ) -> Accepted:
         try:
             with transaction.atomic():
@@ -172,11 +179,12 @@ class RemoteGateway:
                     trigger=trigger,
                     idempotency_key=idempotency_key,
                     delivery_id=delivery_id,
+                    signature_hash=signature_hash,
                     method=method,
                     payload=trigger_data,
                 )
         except IntegrityError as error:
-            if _constraint_name(error) == "launch_invocation_delivery":
+            if _constraint_name(error) in _REPLAY_CONSTRAINTS:
                 raise Replayed(delivery_id) from None
             earlier = Invocation.objects.get(trigger=trigger, idempotency_key=idempotency_key)
             return Accepted(earlier.execution_id, False, earlier.id)

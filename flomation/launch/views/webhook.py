@@ -108,8 +108,16 @@ def _handle(request: HttpRequest, trigger: Trigger, settings: WebhookSettings, o
             method=request.method or "",
             idempotency_key=key,
             delivery_id=auth.delivery_id,
+            signature_hash=auth.signature_hash,
         )
     except Replayed:
+        logger.warning(
+            "Webhook refused as a replay: organisation %s, trigger %s, node %s (delivery id or signature "
+            "already accepted).",
+            trigger.organisation_id,
+            trigger.public_id,
+            trigger.node_id,
+        )
         raise Refused(409, "this delivery id was already accepted; a replayed request is refused") from None
     if settings.response_mode == "lastNode" and accepted.execution_id is not None:
         outcome = gateway.wait(

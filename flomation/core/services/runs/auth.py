@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from functools import lru_cache
 from typing import Any
 
@@ -12,8 +13,14 @@ from django.utils import timezone
 
 from flomation.core.models import Queue, Runner, RunnerNonce
 from flomation.core.services.runs.common import ProtocolError, as_uuid
+from flomation.core.services.runs.registration_throttle import (
+    registration_attempt,
+    registration_failure_record,
+)
 from flomation.lib import crypto
 from flomation.runner import signing
+
+logger = logging.getLogger(__name__)
 
 
 def runner_register(
@@ -25,15 +32,24 @@ def runner_register(
     executor_version: str = "",
     manifest: dict[str, Any] | None = None,
     slots_total: int = 1,
+    ip_address: str | None = None,
 ) -> Runner:
     """Enrols a runner into the queue whose registration code this is (looked up by its SHA-256).
 
     Registering the same public key into the same queue again returns the same runner (a retried
-    registration whose answer was lost), with its details refreshed.
+    registration whose answer was lost), with its details refreshed. Wrong codes are counted per client
+    address (`ip_address`; None for a caller inside the platform): past RUNNER_REGISTRATION_FAILURE_LIMIT
+    in the window every attempt from that address is refused with 429, a right code included.
     """
     code = (registration_code or "").strip()
-    queue = Queue.objects.filter(registration_code_hash=crypto.sha256_hex(code)).first() if code else None
+    with registration_attempt(ip_address=ip_address):
+        queue = Queue.objects.filter(registration_code_hash=crypto.sha256_hex(code)).first() if code else None
+        if queue is None:
+            registration_failure_record(ip_address=ip_address)  # committed with the count, then refused
     if queue is None:
+        logger.warning(
+            "Runner registration refused: wrong registration code from %s.", ip_address or "inside"
+        )
         raise ProtocolError(
             403,
             "invalid_registration_code",

@@ -15,11 +15,12 @@ LEASED = (ExecutionState.CLAIMED, ExecutionState.RUNNING)
 class ProtocolError(Exception):
     """A refusal a runner can act on: HTTP status, a stable code and a message that says what to do."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 def lease_seconds() -> int:

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """API: organisations, members, workflows, environments, queues, runners and executions."""
+
+    name = "flomation.core"
+    label = "core"
+    verbose_name = "Core"
+
+    def ready(self) -> None:
+        # The flo_ token's OpenAPI extension, for every role whose DRF views accept the token (identity's too).
+        from flomation.core.api import schema  # noqa: F401
+        from flomation.core.services.tokens import api_tokens_revoke_on_credentials_revoked
+        from flomation.identity.signals import credentials_revoked
+
+        # A password change or a deactivation in identity revokes the user's personal API tokens at once.
+        credentials_revoked.connect(api_tokens_revoke_on_credentials_revoked, dispatch_uid="core.api_tokens")
