@@ -71,6 +71,11 @@ RUNNER_SETTINGS_OK = bool(
     RUNNER_CONFIG or (RUNNER_API_URL and RUNNER_REGISTRATION_CODE) or "api" in FLOMATION_ROLES
 )
 
+# --- revisions -------------------------------------------------------------------------------------
+# An unnamed save by the same author within this many seconds of a revision's start updates that revision
+# in place instead of making a new one (0: every save makes a revision). Named saves always make one.
+REVISION_COALESCE_SECONDS = env.int("FLOMATION_REVISION_COALESCE_SECONDS", 600)
+
 # --- script nodes ----------------------------------------------------------------------------------
 # Packages every script sandbox may import (read-only), installed by `manage.py install_script_packages`.
 SCRIPT_REQUIREMENTS = env.list("FLOMATION_SCRIPT_REQUIREMENTS", [])

@@ -204,17 +204,29 @@ class RevisionListView(WorkflowView):
     @extend_schema(
         tags=TAG,
         request=s.RevisionCreateSerializer,
-        responses={201: s.RevisionDetailSerializer},
-        summary="Save the flow as a new revision",
-        description="The flow is validated; a 400 answer lists each problem with its node and field.",
+        responses={201: s.RevisionDetailSerializer, 200: s.RevisionDetailSerializer},
+        summary="Save the flow (a new revision, or autosaves coalesced into the latest)",
+        description="The flow is validated; a 400 answer lists each problem with its node and field. "
+        "201: a new revision. 200: the latest revision was updated in place (only node positions "
+        "changed, or an unnamed save by its author within the coalescing window). 409: `base_revision`/"
+        "`base_edits` are older than the latest revision.",
     )
     def post(self, request: Request, org_id: str, workflow_id: str) -> Response:
         workflow = self.workflow(workflow_id)
         data = validated(s.RevisionCreateSerializer, request.data)
         revision = svc.workflow_save(
-            workflow=workflow, flow=data["flow"], author=self.account, message=data["message"]
+            workflow=workflow,
+            flow=data["flow"],
+            author=self.account,
+            message=data["message"],
+            base_revision=data.get("base_revision"),
+            base_edits=data.get("base_edits"),
+            seal=data["seal"],
         )
-        return Response(s.RevisionDetailSerializer(revision).data, status=status.HTTP_201_CREATED)
+        return Response(
+            s.RevisionDetailSerializer(revision).data,
+            status=status.HTTP_201_CREATED if revision.created else status.HTTP_200_OK,
+        )
 
 
 class RevisionDetailView(WorkflowView):

@@ -46,7 +46,12 @@ class Workflow(models.Model):
 
 
 class Revision(models.Model):
-    """An immutable, numbered version of a workflow's flow JSON; every save makes one."""
+    """A numbered version of a workflow's flow JSON.
+
+    Autosaves coalesce: an unnamed save shortly after another by the same author updates that revision in
+    place (`edits` counts how often, so a stale editor is still refused) until it is sealed by a named save,
+    the author leaving the editor, or a deployment; a deployed revision never changes.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="revisions")
@@ -55,6 +60,10 @@ class Revision(models.Model):
     message = models.CharField(max_length=500, blank=True)
     author = models.ForeignKey(Account, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Coalescing: how often the revision was updated in place, when last, and whether it is closed to that.
+    edits = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    sealed = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -49,6 +49,8 @@ def _activate(
         deployed_by=deployed_by,
         is_current=True,
     )
+    # A deployed revision is frozen: autosaves never update it in place again (see workflow_save).
+    Revision.objects.filter(id=revision.id).update(sealed=True)
     if locked.state in (WorkflowState.DRAFT, WorkflowState.PUBLISHED):
         locked.state = WorkflowState.ACTIVE if activate else WorkflowState.PUBLISHED
         locked.save(update_fields=["state", "updated_at"])

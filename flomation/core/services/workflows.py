@@ -1,12 +1,15 @@
-"""Workflows and their immutable revisions: create, save, duplicate, archive, favourite, import, export."""
+"""Workflows and their revisions (autosaves coalesce, see workflow_save): create, save, duplicate, archive, favourite, import, export."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from flomation.core.models import (
     Account,
@@ -21,6 +24,7 @@ from flomation.core.services.errors import Conflict, FlowInvalid
 from flomation.core.services.flow_secrets import flow_secrets_copy, flow_secrets_store
 from flomation.core.signals import workflow_state_changed
 from flomation.executor.secret_inputs import flow_without_secrets
+from flomation.lib.flow_layout import layout_only_change
 
 EXPORT_FORMAT = "flomation-workflow"
 EXPORT_VERSION = 1
@@ -86,30 +90,106 @@ def workflow_create(
 
 @transaction.atomic
 def workflow_save(
-    *, workflow: Workflow, flow: dict[str, Any], author: Account | None, message: str = ""
+    *,
+    workflow: Workflow,
+    flow: dict[str, Any],
+    author: Account | None,
+    message: str = "",
+    base_revision: int | None = None,
+    base_edits: int | None = None,
+    seal: bool = False,
 ) -> Revision:
-    """Validates the flow and stores it as the workflow's next numbered, immutable revision.
+    """Validates the flow and stores it, coalescing autosaves so revisions mark real steps.
 
-    Trigger secrets in the flow are stored encrypted apart from it; the revision keeps references only
-    (see flow_secrets).
+    - A flow that differs from the latest revision only in layout (node positions, viewport) updates that
+      revision in place; it never makes a new one (unless the latest is deployed, which never changes).
+    - An unnamed save (no `message`) by the latest revision's author within REVISION_COALESCE_SECONDS of
+      its start updates it in place while it is unnamed, unsealed and not deployed.
+    - A named save always makes a new revision and seals it; `seal` (the editor leaving) seals the result.
+
+    `base_revision`/`base_edits` are what the caller last saw (number and in-place edit count); a save
+    based on anything older than the latest is refused with Conflict. The returned revision carries
+    `created` (False when an existing revision was updated). Trigger secrets in the flow are stored
+    encrypted apart from it; the revision keeps references only (see flow_secrets).
     """
     if workflow.state == WorkflowState.ARCHIVED:
         raise Conflict("The workflow is archived; restore it before saving changes.")
     flow_validate(flow=flow)
-    latest = workflow.revisions.order_by("-number").only("flow").first()
+    # The row lock serialises saves of one workflow: numbering, coalescing and the base check.
+    Workflow.objects.select_for_update().filter(id=workflow.id).values_list("id", flat=True).first()
+    latest = workflow.revisions.select_for_update().order_by("-number").first()
+    _check_base(latest, base_revision, base_edits)
     flow = flow_secrets_store(workflow=workflow, flow=flow, previous_flow=latest.flow if latest else None)
-    # Numbering under a row lock so two saves never take the same number.
-    Workflow.objects.filter(id=workflow.id).select_for_update().update(
-        latest_revision=F("latest_revision") + 1
+    message = (message or "").strip()[:500]
+    if latest is not None and not message and flow == latest.flow:
+        # Nothing changed (a save on leaving the editor, say): no revision and no edit; maybe sealed.
+        if seal and not latest.sealed:
+            revision_seal(workflow=workflow)
+            latest.sealed = True
+        latest.created = False
+        return latest
+    if latest is not None and _may_update(latest, flow=flow, author=author, message=message):
+        latest.flow = flow
+        latest.edits += 1
+        latest.updated_at = timezone.now()
+        latest.sealed = latest.sealed or seal
+        latest.save(update_fields=["flow", "edits", "updated_at", "sealed"])
+        Workflow.objects.filter(id=workflow.id).update(updated_at=latest.updated_at)
+        workflow.refresh_from_db(fields=["latest_revision", "updated_at"])
+        latest.created = False
+        return latest
+    Workflow.objects.filter(id=workflow.id).update(
+        latest_revision=F("latest_revision") + 1, updated_at=timezone.now()
     )
     workflow.refresh_from_db(fields=["latest_revision", "updated_at"])
-    return Revision.objects.create(
+    revision = Revision.objects.create(
         workflow=workflow,
         number=workflow.latest_revision,
         flow=flow,
-        message=(message or "")[:500],
+        message=message,
         author=author,
+        sealed=bool(message) or seal,
     )
+    revision.created = True
+    return revision
+
+
+def _check_base(latest: Revision | None, base_revision: int | None, base_edits: int | None) -> None:
+    if latest is None or base_revision is None:
+        return
+    if base_revision < latest.number or (
+        base_revision == latest.number and base_edits is not None and base_edits < latest.edits
+    ):
+        raise Conflict(
+            f"Revision {latest.number} was saved elsewhere after you opened this canvas: "
+            "reload to see it (your change was not saved)."
+        )
+
+
+def _may_update(latest: Revision, *, flow: Any, author: Account | None, message: str) -> bool:
+    """Whether this save updates the latest revision in place instead of making a new one."""
+    if message or latest.deployments.exists():
+        return False
+    if layout_only_change(latest.flow, flow):
+        return True
+    window = settings.REVISION_COALESCE_SECONDS
+    return (
+        window > 0
+        and not latest.sealed
+        and not latest.message
+        and author is not None
+        and latest.author_id == author.id
+        and timezone.now() - latest.created_at < timedelta(seconds=window)
+    )
+
+
+def revision_seal(*, workflow: Workflow) -> Revision | None:
+    """Closes the latest revision to coalescing (the author left the editor); the next save makes a new one."""
+    latest = workflow.revisions.order_by("-number").first()
+    if latest is not None and not latest.sealed:
+        Revision.objects.filter(id=latest.id).update(sealed=True)
+        latest.sealed = True
+    return latest
 
 
 def workflow_update(

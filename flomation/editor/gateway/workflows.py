@@ -76,10 +76,26 @@ def workflow_create(
 
 
 def workflow_save(
-    *, workflow: core.Workflow, flow: dict[str, Any], author: core.Account, message: str = ""
+    *,
+    workflow: core.Workflow,
+    flow: dict[str, Any],
+    author: core.Account,
+    message: str = "",
+    base_revision: int | None = None,
+    base_edits: int | None = None,
+    seal: bool = False,
 ) -> core.Revision:
-    """Saves the flow as the workflow's next revision; core refuses a flow that does not validate."""
-    return wf_services.workflow_save(workflow=workflow, flow=flow_shape(flow), author=author, message=message)
+    """Saves the flow (a new revision, or the latest updated in place when autosaves coalesce); core
+    refuses a flow that does not validate and a save based on an out-of-date revision (409)."""
+    return wf_services.workflow_save(
+        workflow=workflow,
+        flow=flow_shape(flow),
+        author=author,
+        message=message,
+        base_revision=base_revision,
+        base_edits=base_edits,
+        seal=seal,
+    )
 
 
 def workflow_rename(*, workflow: core.Workflow, name: str, description: str) -> None:
@@ -120,6 +136,10 @@ def revision_latest(*, workflow: core.Workflow) -> core.Revision | None:
 
 def revision_list(*, workflow: core.Workflow, limit: int = 100) -> list[core.Revision]:
     return list(wf_selectors.revision_list(workflow=workflow)[:limit])
+
+
+def revision_before(*, workflow: core.Workflow, number: int) -> core.Revision | None:
+    return wf_selectors.revision_list(workflow=workflow).filter(number__lt=number).first()
 
 
 def revision_get(*, workflow: core.Workflow, number: int) -> core.Revision:

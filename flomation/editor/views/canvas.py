@@ -38,6 +38,7 @@ def canvas(request: HttpRequest, workflow_id: str) -> HttpResponse:
     boot = {
         "workflow": {"id": str(workflow.id), "name": workflow.name, "archived": workflow.state == "archived"},
         "revision": latest.number if latest else 0,
+        "edits": latest.edits if latest else 0,
         "flow": flow_redact(latest.flow) if latest else {"nodes": [], "edges": []},
         "references": org_settings.reference_names(organisation=organisation),
         "environments": [e.name for e in deploys.environment_list(organisation=organisation)],
@@ -65,7 +66,8 @@ def manifest(request: HttpRequest) -> JsonResponse:
 @require_http_methods(["GET", "PUT"])
 @editor_view(json_view=True)
 def flow(request: HttpRequest, workflow_id: str) -> JsonResponse:
-    """GET the latest revision's flow; PUT saves the canvas as the next revision (autosave)."""
+    """GET the latest revision's flow; PUT saves the canvas (autosaves coalesce into one revision, see
+    core's workflow_save; a `message` names the save and always makes a new revision)."""
     workflow = wf.workflow_get(organisation=request.editor.organisation, workflow_id=workflow_id)
     if request.method == "GET":
         latest = wf.revision_latest(workflow=workflow)
@@ -73,6 +75,7 @@ def flow(request: HttpRequest, workflow_id: str) -> JsonResponse:
         return JsonResponse(
             {
                 "revision": latest.number if latest else 0,
+                "edits": latest.edits if latest else 0,
                 "flow": flow_redact(flow_json),
                 "errors": catalogue.validate(flow_json),
             }
@@ -80,24 +83,29 @@ def flow(request: HttpRequest, workflow_id: str) -> JsonResponse:
     if not request.editor.can(orgs.EDIT):
         raise Refused("Your role lets you look at workflows but not change them.", 403)
     body = json_body(request)
-    base = body.get("base_revision")
-    if isinstance(base, int) and base < workflow.latest_revision:
-        raise Refused(
-            f"Revision {workflow.latest_revision} was saved elsewhere after you opened this canvas: "
-            "reload to see it (your change was not saved).",
-            409,
-        )
+    base, base_edits = body.get("base_revision"), body.get("base_edits")
     previous = wf.revision_latest(workflow=workflow)
+    previous_flow = previous.flow if previous else None
     revision = wf.workflow_save(
         workflow=workflow,
         flow=body.get("flow"),
         author=request.editor.account,
-        message=str(body.get("message", "")),
+        message=str(body.get("message") or ""),
+        base_revision=base if isinstance(base, int) and not isinstance(base, bool) else None,
+        base_edits=base_edits if isinstance(base_edits, int) and not isinstance(base_edits, bool) else None,
+        seal=body.get("seal") is True,
     )
-    summary = flowdiff.summarise(previous.flow if previous else None, revision.flow)
+    if not revision.created:
+        # Updated in place: what changed is told against the revision before this one.
+        before = wf.revision_before(workflow=workflow, number=revision.number)
+        previous_flow = before.flow if before else None
+    summary = flowdiff.summarise(previous_flow, revision.flow)
     return JsonResponse(
         {
             "revision": revision.number,
+            "edits": revision.edits,
+            "created": revision.created,
+            "named": bool(revision.message),
             "summary": summary,
             "errors": catalogue.validate(revision.flow),
             # What the trigger secrets typed in were stored as, for the canvas to keep instead of the values.

@@ -29,13 +29,26 @@ def deploy_page(request: HttpRequest, workflow_id: str) -> HttpResponse:
             "workflow": workflow,
             "environments": [(env, current.get(env.name)) for env in environments],
             "history": deploys.deployment_list(workflow=workflow),
-            "revisions": wf.revision_list(workflow=workflow, limit=50),
+            "revision_groups": _revision_groups(wf.revision_list(workflow=workflow, limit=200)),
             "latest": latest,
             "triggers": triggers.trigger_list(workflow=workflow),
             "can_deploy": request.editor.can(orgs.DEPLOY),
             "can_switch": _can_switch(request),
         },
     )
+
+
+RECENT_REVISIONS = 3
+EARLIER_REVISIONS = 50
+
+
+def _revision_groups(revisions: list) -> list[tuple[str, list]]:
+    """The Publish dialog's revision choices: the most recent, then named versions, then earlier saves."""
+    recent = revisions[:RECENT_REVISIONS]
+    named = [r for r in revisions[RECENT_REVISIONS:] if r.message]
+    earlier = [r for r in revisions[RECENT_REVISIONS:] if not r.message][:EARLIER_REVISIONS]
+    groups = [("Most recent", recent), ("Named versions", named), ("Earlier saves", earlier)]
+    return [(label, rows) for label, rows in groups if rows]
 
 
 @require_POST

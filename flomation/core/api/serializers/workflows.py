@@ -52,7 +52,17 @@ class RevisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Revision
-        fields = ["number", "message", "author", "created_at"]
+        fields = ["number", "message", "author", "created_at", "updated_at", "edits", "sealed"]
+        extra_kwargs = {
+            "edits": {
+                "help_text": "How often autosaves updated this revision in place; send it back as "
+                "base_edits so a save from an out-of-date copy is refused."
+            },
+            "sealed": {
+                "help_text": "Closed to coalescing (named, deployed, or its author left the editor): "
+                "the next save makes a new revision."
+            },
+        }
 
 
 class RevisionDetailSerializer(RevisionSerializer):
@@ -71,7 +81,23 @@ class RevisionDetailSerializer(RevisionSerializer):
 
 class RevisionCreateSerializer(serializers.Serializer):
     flow = serializers.JSONField(help_text="React Flow JSON: {nodes, edges}")
-    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    message = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=500,
+        help_text="Names the save: a named save always makes a new revision. Without it, a save by the same "
+        "author shortly after their last unnamed one updates that revision in place.",
+    )
+    base_revision = serializers.IntegerField(
+        required=False, min_value=0, help_text="The revision number this flow was edited from."
+    )
+    base_edits = serializers.IntegerField(
+        required=False, min_value=0, help_text="That revision's `edits` when it was read."
+    )
+    seal = serializers.BooleanField(
+        required=False, default=False, help_text="Close the resulting revision to coalescing."
+    )
 
 
 class DuplicateSerializer(serializers.Serializer):

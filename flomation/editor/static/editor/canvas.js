@@ -9,10 +9,13 @@
   var editor, state;
   var loading = false;
   var revision = boot.revision;
+  var edits = boot.edits || 0;
+  // Autosave waits for the author to pause; the platform coalesces autosaves into one revision.
+  var AUTOSAVE_IDLE_MS = 2500;
   var errors = [];
   var history = { undo: [], redo: [], current: null };
   var timers = { save: null, snapshot: null };
-  var saving = null, saveAgain = false, dirty = false;
+  var saving = null, saveAgain = false, dirty = false, savedHere = false, leaving = false;
   var selectedId = null;
   var statusEl = document.getElementById("save-status");
   var host = document.getElementById("drawflow");
@@ -114,7 +117,7 @@
     clearTimeout(timers.snapshot);
     timers.snapshot = setTimeout(snapshot, 200);
     clearTimeout(timers.save);
-    timers.save = setTimeout(save, 800);
+    timers.save = setTimeout(save, AUTOSAVE_IDLE_MS);
     setStatus("Unsaved changes…");
   }
 
@@ -144,17 +147,28 @@
     updateUndoButtons();
     dirty = true;
     clearTimeout(timers.save);
-    timers.save = setTimeout(save, 400);
+    timers.save = setTimeout(save, AUTOSAVE_IDLE_MS);
   }
 
-  function save() {
-    if (readOnly || !dirty) return Promise.resolve();
-    if (saving) { saveAgain = true; return saving; }
+  /* Saves the canvas; with a message, as a named version (always a new revision). */
+  function save(message) {
+    message = typeof message === "string" ? message : "";
+    if (readOnly || (!dirty && !message)) return Promise.resolve();
+    if (saving) {
+      if (message) return saving.then(function () { return save(message); });
+      saveAgain = true;
+      return saving;
+    }
+    clearTimeout(timers.save);
     dirty = false;
     setStatus("Saving…");
-    saving = Flo.api(boot.urls.flow, { method: "PUT", body: { flow: currentFlow(), base_revision: revision } })
+    var body = { flow: currentFlow(), base_revision: revision, base_edits: edits };
+    if (message) body.message = message;
+    saving = Flo.api(boot.urls.flow, { method: "PUT", body: body })
       .then(function (body) {
         revision = body.revision;
+        edits = body.edits || 0;
+        savedHere = true;
         if (body.secrets) {
           var data = dfData();
           FloInspector.applySecretMarkers(Object.keys(data).map(function (id) { return data[id].data.flo; }), body.secrets);
@@ -163,7 +177,8 @@
         applyErrors();
         refreshInspector();
         var summary = (body.summary || []).slice(0, 2).join("; ");
-        setStatus("Saved revision " + revision + (summary ? " · " + summary : ""), "ok");
+        var what = body.named ? "Saved version: revision " : body.created ? "Saved revision " : "Saved (revision " + revision + " updated)";
+        setStatus(what + (body.named || body.created ? revision : "") + (summary ? " · " + summary : ""), "ok");
         forgetDraft();
       }, function (error) {
         dirty = true;
@@ -455,6 +470,38 @@
 
   /* --- start ------------------------------------------------------------------------------ */
 
+  /* Leaving the page: what is unsaved goes with a request that outlives the page, and the revision is
+     sealed so the next visit starts a new one. */
+  function saveOnLeave() {
+    if (leaving || readOnly || (!dirty && !savedHere)) return;
+    leaving = true;
+    clearTimeout(timers.save);
+    if (dirty) keepDraft();
+    Flo.api(boot.urls.flow, {
+      method: "PUT", keepalive: true,
+      body: { flow: currentFlow(), base_revision: revision, base_edits: edits, seal: true }
+    }).then(function () { dirty = false; forgetDraft(); }, function () { keepDraft(); });
+  }
+
+  function setupVersionForm() {
+    var open = document.getElementById("version-open");
+    var form = document.getElementById("version-form");
+    var input = document.getElementById("version-message");
+    if (!open || !form) return;
+    open.addEventListener("click", function () { form.hidden = false; open.hidden = true; input.focus(); });
+    document.getElementById("version-cancel").addEventListener("click", function () { form.hidden = true; open.hidden = false; });
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var message = input.value.trim();
+      if (!message) { input.focus(); return; }
+      clearTimeout(timers.snapshot);
+      snapshot();
+      save(message).then(function () {
+        if (!dirty) { input.value = ""; form.hidden = true; open.hidden = false; }
+      });
+    });
+  }
+
   /* Saves what is not saved yet, after any save in flight; resolves to true when nothing is left unsaved. */
   function flush() {
     clearTimeout(timers.save);
@@ -501,7 +548,11 @@
       ev.preventDefault();
       if (ev.shiftKey) travel(history.redo, history.undo); else travel(history.undo, history.redo);
     });
-    window.addEventListener("beforeunload", function (ev) { if (dirty) { ev.preventDefault(); ev.returnValue = ""; } });
+    // Leaving saves (and seals the revision) instead of asking; work that cannot be saved stays as a draft.
+    window.addEventListener("beforeunload", saveOnLeave);
+    window.addEventListener("pagehide", saveOnLeave);
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden" && dirty) flush(); });
+    setupVersionForm();
     updateUndoButtons();
     if (readOnly) setStatus(boot.workflow.archived ? "Archived: read only" : "Read only");
     Flo.api(boot.urls.flow).then(function (body) { errors = body.errors || []; applyErrors(); }, function () {});

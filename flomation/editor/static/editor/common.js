@@ -16,6 +16,7 @@
       method: options.method || "GET",
       headers: headers,
       credentials: "same-origin",
+      keepalive: !!options.keepalive,
       body: options.body !== undefined ? JSON.stringify(options.body) : undefined
     }).then(function (response) {
       return response.text().then(function (text) {
