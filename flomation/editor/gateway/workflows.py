@@ -138,10 +138,6 @@ def revision_list(*, workflow: core.Workflow, limit: int = 100) -> list[core.Rev
     return list(wf_selectors.revision_list(workflow=workflow)[:limit])
 
 
-def revision_before(*, workflow: core.Workflow, number: int) -> core.Revision | None:
-    return wf_selectors.revision_list(workflow=workflow).filter(number__lt=number).first()
-
-
 def revision_get(*, workflow: core.Workflow, number: int) -> core.Revision:
     return wf_selectors.revision_get(workflow=workflow, number=number)
 

@@ -95,17 +95,13 @@ def flow(request: HttpRequest, workflow_id: str) -> JsonResponse:
         base_edits=base_edits if isinstance(base_edits, int) and not isinstance(base_edits, bool) else None,
         seal=body.get("seal") is True,
     )
-    if not revision.created:
-        # Updated in place: what changed is told against the revision before this one.
-        before = wf.revision_before(workflow=workflow, number=revision.number)
-        previous_flow = before.flow if before else None
     summary = flowdiff.summarise(previous_flow, revision.flow)
     return JsonResponse(
         {
             "revision": revision.number,
             "edits": revision.edits,
             "created": revision.created,
-            "named": bool(revision.message),
+            "named": revision.created and bool(revision.message),
             "summary": summary,
             "errors": catalogue.validate(revision.flow),
             # What the trigger secrets typed in were stored as, for the canvas to keep instead of the values.
