@@ -210,3 +210,28 @@ def test_the_manifest_feeds_the_palette(team, browser_for):
     assert manifest["categories"]
     condition = next(n for n in manifest["nodes"] if n["action"] == "conditional/if")
     assert condition["handles"] == ["true-branch", "false-branch"]
+
+
+def test_two_tabs_on_one_coalescing_revision_cannot_overwrite_each_other(team, hello, browser_for):
+    client = browser_for("member")
+    url = f"/workflows/{hello.id}/flow"
+    flow = client.get(url).json()["flow"]
+
+    def put(value: str, base: int, edits: int, **extra: object):  # noqa: ANN202 - a test response
+        flow["nodes"][1]["data"]["config"]["inputs"][1]["value"] = value
+        body = {"flow": flow, "base_revision": base, "base_edits": edits, **extra}
+        return client.put(url, body, content_type="application/json")
+
+    first = put("Tab one, first", 1, 0)
+    assert (first.json()["revision"], first.json()["edits"], first.json()["created"]) == (2, 0, True)
+    second_tab = client.get(url).json()
+    assert (second_tab["revision"], second_tab["edits"]) == (2, 0)
+    again = put("Tab one, again", 2, 0)
+    assert (again.status_code, again.json()["revision"], again.json()["edits"]) == (200, 2, 1)
+    assert again.json()["created"] is False and again.json()["summary"] == ["Changed output/set"]
+    stale = put("Tab two", second_tab["revision"], second_tab["edits"])
+    assert stale.status_code == 409 and "saved elsewhere" in stale.json()["error"]
+    assert "Tab one, again" in str(hello.revisions.get(number=2).flow)
+    # tab one leaves (sealing revision 2); its next visit starts revision 3
+    assert put("Tab one, again", 2, 1, seal=True).json()["revision"] == 2
+    assert put("Next visit", 2, 1).json()["revision"] == 3
