@@ -308,6 +308,7 @@
       references: boot.references,
       errors: errors.filter(function (e) { return e.node_id === node.id; }),
       readOnly: readOnly,
+      urls: boot.urls,
       pickReference: function (cb) { pickReference(dfId, cb); },
       onDelete: function () { editor.removeNodeId("node-" + dfId); },
       onChange: function () { nodeEdited(dfId); }

@@ -131,8 +131,36 @@
     return button;
   }
 
+  /* The problem with a value as typed, checked here before any save ("" when it is fine). */
+  function problemWith(spec, value) {
+    var type = (spec.type || "string").toLowerCase();
+    if (value === null || value === undefined || value === "") return spec.required && spec.default === null ? "is required" : "";
+    if (typeof value === "string" && value.indexOf("${") >= 0) return "";
+    if ((type === "integer" || type === "number") && (typeof value !== "number" || (type === "integer" && Math.floor(value) !== value))) {
+      return type === "integer" ? "must be a whole number" : "must be a number";
+    }
+    if (type === "cron" && String(value).trim().split(/\s+/).length !== 5) return "needs five fields: minute hour day-of-month month day-of-week";
+    if (type === "timezone" && global.Intl && Intl.supportedValuesOf && Intl.supportedValuesOf("timeZone").concat(["UTC"]).indexOf(String(value)) < 0) {
+      return "is not an IANA time zone such as Europe/London";
+    }
+    if (spec.options && spec.options.length) {
+      var allowed = spec.options.map(function (o) { return String(o.value); }).concat((spec.accepts || []).map(String));
+      var items = Array.isArray(value) ? value : [value];
+      for (var i = 0; i < items.length; i++) if (allowed.indexOf(String(items[i])) < 0) return "must be one of: " + spec.options.map(function (o) { return o.value; }).join(", ");
+    }
+    return "";
+  }
+
   function fieldFor(spec, current, options, onValue) {
     var type = (spec.type || "string").toLowerCase();
+    var problem = el("p", { className: "error-message field-problem", role: "alert", hidden: true });
+    var reported = onValue;
+    onValue = function (value) {
+      var text = problemWith(spec, value);
+      problem.textContent = text ? (spec.label || spec.name) + " " + text : "";
+      problem.hidden = !text;
+      reported(value);
+    };
     var id = "prop-" + (++uid);
     var hasOptions = spec.options && spec.options.length;
     var control, extra = null;
@@ -169,6 +197,15 @@
         control.appendChild(el("option", { value: current, text: current, selected: true }));
       }
       control.addEventListener("change", function () { onValue(control.value); });
+    } else if (type === "timezone") {
+      control = el("input", { id: id, type: "text", list: "flo-timezones", autocomplete: "off" });
+      control.value = asText(current);
+      control.addEventListener("input", function () { onValue(control.value.trim()); });
+      if (!document.getElementById("flo-timezones") && global.Intl && Intl.supportedValuesOf) {
+        var zones = el("datalist", { id: "flo-timezones" });
+        ["UTC"].concat(Intl.supportedValuesOf("timeZone")).forEach(function (z) { zones.appendChild(el("option", { value: z })); });
+        document.body.appendChild(zones);
+      }
     } else if (type === "key_value_array") {
       return kvEditor(spec, current, options, onValue, id);
     } else if (type === "text" || type === "code" || type === "object" || type === "rows" || type === "field_source_map") {
@@ -197,6 +234,12 @@
     var label = el("label", { for: id }, [spec.label || spec.name, spec.required ? el("span", { className: "req", text: " *", title: "required" }) : null]);
     var row = el("div", { className: "prop type-" + type }, [label, el("div", { className: "prop-control" }, [control, options.readOnly ? null : extra])]);
     if (spec.description) row.appendChild(el("p", { className: "hint", text: spec.description }));
+    row.appendChild(problem);
+    if (current !== undefined && current !== null && current !== "") {
+      var initial = problemWith(spec, current);
+      problem.textContent = initial ? (spec.label || spec.name) + " " + initial : "";
+      problem.hidden = !initial;
+    }
     return row;
   }
 
@@ -237,6 +280,37 @@
     (errors || []).forEach(function (e) {
       box.appendChild(el("p", { className: "error-message", role: "alert", text: (e.field ? e.field + ": " : "") + e.message }));
     });
+  }
+
+  /* A schedule's next five fire times in its time zone, asked of the platform as the author types. */
+  function schedulePreview(node, url) {
+    var box = el("div", { className: "cron-preview", "aria-live": "polite", "data-cron-preview": "" });
+    var timer = null, asked = 0;
+    function refresh() {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var query = new URLSearchParams();
+        (FloAdapter.config(node).inputs || []).forEach(function (entry) {
+          var v = entry.value;
+          if (v === null || v === undefined || v === "") return;
+          query.set(entry.name, Array.isArray(v) ? v.join(",") : typeof v === "object" ? JSON.stringify(v) : String(v));
+        });
+        var mine = ++asked;
+        fetch(url + "?" + query.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (r) { return r.json(); })
+          .then(function (body) {
+            if (mine !== asked) return;
+            box.innerHTML = "";
+            if (body.error) { box.appendChild(el("p", { className: "error-message", role: "alert", text: body.error })); return; }
+            box.appendChild(el("p", { className: "small" }, ["Next runs of ", el("code", { text: body.cron }), " in " + body.timezone + ":"]));
+            var list = el("ol", { className: "fire-times" });
+            body.next_fire_times.forEach(function (t) { list.appendChild(el("li", { text: t.local })); });
+            box.appendChild(list);
+          });
+      }, 250);
+    }
+    refresh();
+    return { box: box, refresh: refresh };
   }
 
   /* Renders the panel for `node`. options: spec, references {secrets, variables}, errors [..],
@@ -283,6 +357,13 @@
       }));
     });
     container.appendChild(form);
+    if (FloAdapter.actionOf(node) === "trigger/schedule" && options.urls && options.urls.cronPreview) {
+      var preview = schedulePreview(node, options.urls.cronPreview);
+      container.appendChild(preview.box);
+      var changedBefore = options.onChange;
+      options.onChange = function () { changedBefore(); preview.refresh(); };
+    }
+    if (options.extras) options.extras(container, node);
     if (!options.readOnly && options.onDelete) {
       var del = el("button", { type: "button", className: "button small danger", text: "Delete node" });
       del.addEventListener("click", options.onDelete);
