@@ -206,6 +206,8 @@
         ["UTC"].concat(Intl.supportedValuesOf("timeZone")).forEach(function (z) { zones.appendChild(el("option", { value: z })); });
         document.body.appendChild(zones);
       }
+    } else if (spec.name === "input_schema" && options.action === "trigger/manual") {
+      return schemaBuilder(spec, current, options, onValue, id);
     } else if (type === "key_value_array") {
       return kvEditor(spec, current, options, onValue, id);
     } else if (type === "text" || type === "code" || type === "object" || type === "rows" || type === "field_source_map") {
@@ -240,6 +242,80 @@
       problem.textContent = initial ? (spec.label || spec.name) + " " + initial : "";
       problem.hidden = !initial;
     }
+    return row;
+  }
+
+  /* A manual trigger's input schema as fields [{name, type, required, default, enum}], whatever shape it was
+   * written in (a list, an object of name: field, or JSON text). */
+  function schemaFields(value) {
+    if (typeof value === "string" && value.trim()) { try { value = JSON.parse(value); } catch (e) { return []; } }
+    if (value && !Array.isArray(value) && typeof value === "object") {
+      value = Object.keys(value).map(function (k) { return Object.assign({ name: k }, typeof value[k] === "object" ? value[k] : { type: value[k] }); });
+    }
+    return (Array.isArray(value) ? value : []).filter(function (f) { return f && typeof f === "object"; }).map(function (f) {
+      return { name: f.name || "", type: f.type || "string", required: !!f.required, default: f.default, enum: f.enum || f.options };
+    });
+  }
+
+  var SCHEMA_TYPES = ["string", "integer", "number", "boolean", "object", "array"];
+
+  function typedDefault(type, text) {
+    if (text === "") return undefined;
+    if (type === "integer" || type === "number") return isNaN(Number(text)) ? text : Number(text);
+    if (type === "boolean") return text === "true" ? true : text === "false" ? false : text;
+    if (type === "object" || type === "array") { try { return JSON.parse(text); } catch (e) { return text; } }
+    return text;
+  }
+
+  /* The input schema's form builder: one row per field (name, type, required, default, options). */
+  function schemaBuilder(spec, current, options, onValue, id) {
+    var fields = schemaFields(current);
+    var box = el("div", { className: "schema-builder", id: id, role: "group", "aria-label": "Input fields", "data-input": spec.name });
+    function emit() {
+      onValue(fields.filter(function (f) { return f.name; }).map(function (f) {
+        var out = { name: f.name, type: f.type, required: !!f.required };
+        if (f.default !== undefined && f.default !== "") out.default = f.default;
+        if (f.enum && f.enum.length) out.enum = f.enum;
+        return out;
+      }));
+    }
+    function draw() {
+      box.innerHTML = "";
+      fields.forEach(function (f, i) {
+        var n = i + 1;
+        var name = el("input", { type: "text", placeholder: "name", "aria-label": "Field " + n + " name", "data-schema": "name" });
+        name.value = f.name;
+        name.addEventListener("input", function () { f.name = name.value.trim(); emit(); });
+        var type = el("select", { "aria-label": "Field " + n + " type", "data-schema": "type" });
+        SCHEMA_TYPES.forEach(function (t) { var o = el("option", { value: t, text: t }); if (t === f.type) o.selected = true; type.appendChild(o); });
+        type.addEventListener("change", function () { f.type = type.value; f.default = typedDefault(f.type, def.value); emit(); });
+        var required = el("input", { type: "checkbox", "aria-label": "Field " + n + " required", "data-schema": "required" });
+        required.checked = !!f.required;
+        required.addEventListener("change", function () { f.required = required.checked; emit(); });
+        var def = el("input", { type: "text", placeholder: "default", "aria-label": "Field " + n + " default", "data-schema": "default" });
+        def.value = f.default === undefined || f.default === null ? "" : typeof f.default === "string" ? f.default : JSON.stringify(f.default);
+        def.addEventListener("input", function () { f.default = typedDefault(f.type, def.value); emit(); });
+        var choices = el("input", { type: "text", placeholder: "options: a, b, c", "aria-label": "Field " + n + " options", "data-schema": "options" });
+        choices.value = (f.enum || []).join(", ");
+        choices.addEventListener("input", function () {
+          f.enum = choices.value.split(",").map(function (x) { return x.trim(); }).filter(Boolean).map(function (x) { return typedDefault(f.type, x); });
+          emit();
+        });
+        var remove = el("button", { type: "button", className: "button tiny", text: "✕", "aria-label": "Remove field " + n });
+        remove.addEventListener("click", function () { fields.splice(i, 1); draw(); emit(); });
+        var controls = [name, type, el("label", { className: "small" }, [required, " required"]), def, choices, options.readOnly ? null : remove];
+        if (options.readOnly) controls.forEach(function (c) { if (c && c.tagName !== "LABEL") c.disabled = true; });
+        box.appendChild(el("div", { className: "schema-row" }, controls));
+      });
+      if (!options.readOnly) {
+        var add = el("button", { type: "button", className: "button tiny", text: "Add field" });
+        add.addEventListener("click", function () { fields.push({ name: "", type: "string", required: false }); draw(); var last = box.querySelectorAll("[data-schema=name]"); if (last.length) last[last.length - 1].focus(); });
+        box.appendChild(add);
+      }
+    }
+    draw();
+    var row = el("div", { className: "prop type-schema" }, [el("span", { className: "label", text: "Input fields" }), box]);
+    row.appendChild(el("p", { className: "hint", text: "What a run asks for: the run dialog and the API check these; downstream nodes reference them as ${name}." }));
     return row;
   }
 
@@ -337,6 +413,7 @@
     var isTrigger = FloAdapter.actionOf(node).indexOf("trigger/") === 0;
     options = Object.assign({}, options, {
       storedSecrets: isTrigger,
+      action: FloAdapter.actionOf(node),
       entryFor: function (name) { return findInput(node, name); }
     });
     (spec.inputs || []).forEach(function (input) {
@@ -402,5 +479,5 @@
     return copy;
   }
 
-  global.FloInspector = { render: render, showErrors: showErrors, applySecretMarkers: applySecretMarkers, withoutTypedSecrets: withoutTypedSecrets };
+  global.FloInspector = { schemaFields: schemaFields, render: render, showErrors: showErrors, applySecretMarkers: applySecretMarkers, withoutTypedSecrets: withoutTypedSecrets };
 })(window);
