@@ -303,7 +303,7 @@
         });
         var remove = el("button", { type: "button", className: "button tiny", text: "✕", "aria-label": "Remove field " + n });
         remove.addEventListener("click", function () { fields.splice(i, 1); draw(); emit(); });
-        var controls = [name, type, el("label", { className: "small" }, [required, " required"]), def, choices, options.readOnly ? null : remove];
+        var controls = [name, type, el("label", { className: "small schema-required" }, [required, " required"]), options.readOnly ? el("span") : remove, def, choices];
         if (options.readOnly) controls.forEach(function (c) { if (c && c.tagName !== "LABEL") c.disabled = true; });
         box.appendChild(el("div", { className: "schema-row" }, controls));
       });
