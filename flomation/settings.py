@@ -57,6 +57,9 @@ LAUNCH_TRIGGER_CACHE_SECONDS = env.int("LAUNCH_TRIGGER_CACHE_SECONDS", 1)
 # git_poll may read file:// URLs and local paths (repositories on the launch host's own disk) only when set:
 # off, a flow could read any repository the launch process can open.
 GIT_ALLOW_FILE_URLS = env.bool("FLOMATION_GIT_ALLOW_FILE_URLS", False)
+# The editor's "Listen for test event": how long a listening session waits, and the test body cap.
+LAUNCH_TEST_LISTEN_SECONDS = env.int("LAUNCH_TEST_LISTEN_SECONDS", 120)
+LAUNCH_TEST_MAX_BODY_BYTES = env.int("LAUNCH_TEST_MAX_BODY_BYTES", 64 * 1024)
 
 # --- runner role ---------------------------------------------------------------------------------
 # A runner on its own box reads config.json (FLOMATION_RUNNER_CONFIG) and FLOMATION_* variables; a runner

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from flomation.editor.views import canvas, deploy, executions, runs, settings, workflows
+from flomation.editor.views import canvas, deploy, executions, runs, settings, test_events, workflows
 
 urlpatterns = [
     path("", workflows.home, name="editor-home"),
@@ -16,6 +16,9 @@ urlpatterns = [
     path("workflows/<str:workflow_id>", canvas.canvas, name="editor-canvas"),
     path("workflows/<str:workflow_id>/flow", canvas.flow, name="editor-flow"),
     path("workflows/<str:workflow_id>/validate", canvas.validate, name="editor-validate"),
+    path("workflows/<str:workflow_id>/cron-preview", canvas.cron_preview, name="editor-cron-preview"),
+    path("workflows/<str:workflow_id>/nodes/<str:node_id>/listen", test_events.listen, name="editor-listen"),
+    path("workflows/<str:workflow_id>/listen/<str:listen_id>", test_events.listened, name="editor-listened"),
     path("workflows/<str:workflow_id>/revisions", canvas.revisions, name="editor-revisions"),
     path(
         "workflows/<str:workflow_id>/revisions/<int:number>/restore",

@@ -30,7 +30,7 @@ _state = {"entry_points": False, "all_builtins": False}
 class Input:
     """One declared input: what the editor shows and how the engine coerces the value."""
 
-    __slots__ = ("name", "type", "required", "default", "options", "description")
+    __slots__ = ("name", "type", "required", "default", "options", "description", "accepts")
 
     def __init__(
         self,
@@ -41,9 +41,11 @@ class Input:
         default: Any = None,
         options: Iterable[Any] | None = None,
         description: str = "",
+        accepts: Iterable[Any] = (),
     ) -> None:
         self.name = name
         self.type = type
+        self.accepts = tuple(accepts)  # older spellings still read (not offered as choices)
         self.required = required
         self.default = default
         self.options = tuple(options) if options is not None else None
@@ -52,7 +54,7 @@ class Input:
     def option_values(self) -> tuple[Any, ...] | None:
         if self.options is None:
             return None
-        return tuple(o["value"] if isinstance(o, dict) else o for o in self.options)
+        return tuple(o["value"] if isinstance(o, dict) else o for o in self.options) + self.accepts
 
     def to_dict(self) -> dict[str, Any]:
         options = None
@@ -65,6 +67,7 @@ class Input:
             "default": self.default,
             "options": options,
             "description": self.description,
+            "accepts": list(self.accepts),
         }
 
 

@@ -169,3 +169,24 @@ class ScheduleFire(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trigger_id} at {self.fire_at}"
+
+
+class TestListen(models.Model):
+    """An author listening for one test request to a trigger node's test URL (`/launch/test/...`).
+
+    Short-lived (LAUNCH_TEST_LISTEN_SECONDS); it belongs to the account that started it, the only one that
+    reads what it captured. A test request starts nothing: it is stored here for the editor to show.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="+")
+    node_id = models.CharField(max_length=200)
+    account_id = models.UUIDField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    captured = models.JSONField(null=True, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workflow", "node_id"]), models.Index(fields=["expires_at"])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, register_converter
 
-from flomation.launch.views import api, manual, pages, webhook
+from flomation.launch.views import api, manual, pages, test_event, webhook
 
 
 class PublicIdConverter:
@@ -37,6 +37,7 @@ urlpatterns = [
     path("launch/image/<pid:public_id>.gif", pages.image, {"fmt": "gif"}, name="launch-image-gif"),
     path("launch/image/<pid:public_id>.png", pages.image, {"fmt": "png"}, name="launch-image-png"),
     path("launch/run/<pid:public_id>", manual.run, name="launch-run"),
+    path("launch/test/<str:workflow_id>/<str:node_id>", test_event.test_event, name="launch-test-event"),
     path("launch/api/triggers", api.TriggerListView.as_view(), name="launch-api-triggers"),
     path("launch/api/triggers/<pid:public_id>", api.TriggerDetailView.as_view(), name="launch-api-trigger"),
     path(

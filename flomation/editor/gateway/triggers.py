@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
 
 from flomation.core import models as core
-from flomation.editor.gateway import NotFound
+from flomation.editor.gateway import NotFound, Refused
 from flomation.launch import selectors as launch
+from flomation.launch.models import TestListen
+from flomation.launch.schedules import ScheduleError, next_fire_times, schedule_from_config
+from flomation.launch.services import test_events
 from flomation.launch.services.sync import trigger_set_enabled as launch_set_enabled
 
 
@@ -73,3 +79,70 @@ def trigger_set_enabled(*, workflow: core.Workflow, public_id: str, enabled: boo
     if trigger is None or trigger.workflow_id != workflow.id or not trigger.active:
         raise NotFound("That trigger is not deployed in this workflow.")
     return _card(launch.listed_trigger(launch_set_enabled(trigger=trigger, enabled=enabled)))
+
+
+def schedule_preview(*, config: dict[str, Any], count: int = 5) -> dict[str, Any]:
+    """A schedule's cron expression, time zone and next `count` fire times (ISO 8601 and local wall time),
+    from a schedule trigger's settings as the panel holds them; Refused with launch's message if invalid."""
+    try:
+        schedule = schedule_from_config(config)
+        times = next_fire_times(schedule, timezone.now(), count)
+    except ScheduleError as exc:
+        raise Refused(str(exc)) from None
+    return {
+        "cron": schedule.expression,
+        "timezone": str(schedule.zone),
+        "next_fire_times": [
+            {"iso": t.isoformat(), "local": t.astimezone(schedule.zone).strftime("%a %d %b %Y %H:%M %Z")}
+            for t in times
+        ],
+    }
+
+
+def _listen_answer(listen: TestListen, token: str = "") -> dict[str, Any]:
+    expired = listen.captured is None and listen.expires_at <= timezone.now()
+    answer: dict[str, Any] = {
+        "id": str(listen.id),
+        "node_id": listen.node_id,
+        "state": "captured" if listen.captured is not None else "expired" if expired else "listening",
+        "expires_at": listen.expires_at.isoformat(),
+        "event": listen.captured,
+    }
+    if token:
+        answer["test_url"] = test_events.test_url(listen=listen, token=token)
+    return answer
+
+
+def test_listen_start(*, workflow: core.Workflow, node_id: str, account: core.Account) -> dict[str, Any]:
+    """Starts listening for one test request to `node_id`'s test URL; answers the URL and its expiry."""
+    flow = (
+        workflow.revisions.filter(number=workflow.latest_revision).values_list("flow", flat=True).first()
+    ) or {}
+    nodes = {str(n.get("id")): n for n in flow.get("nodes", []) if isinstance(n, dict)}
+    node = nodes.get(node_id)
+    action = str((node or {}).get("type") or ((node or {}).get("data") or {}).get("label") or "")
+    if not action.startswith("trigger/"):
+        raise Refused("Save the flow with this trigger node first; only trigger nodes have a test URL.", 404)
+    listen, token = test_events.test_listen_start(
+        organisation=workflow.organisation, workflow=workflow, node_id=node_id, account_id=account.id
+    )
+    return _listen_answer(listen, token)
+
+
+def test_listen_get(*, workflow: core.Workflow, listen_id: str, account: core.Account) -> dict[str, Any]:
+    """The author's own listening session: listening, captured (with the request) or expired."""
+    listen = test_events.test_listen_result(listen_id=listen_id, workflow=workflow, account_id=account.id)
+    if listen is None:
+        raise NotFound("No such listening session.")
+    return _listen_answer(listen)
+
+
+def production_urls(*, workflow: core.Workflow) -> dict[str, list[dict[str, str]]]:
+    """node id -> [{environment, url}] of the workflow's deployed, active triggers that have a URL."""
+    urls: dict[str, list[dict[str, str]]] = {}
+    for listed in launch.triggers_for_workflow(workflow=workflow):
+        if listed.url:
+            urls.setdefault(listed.trigger.node_id, []).append(
+                {"environment": listed.trigger.environment.name, "url": listed.url}
+            )
+    return urls

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from flomation.editor import catalogue, flowdiff
 from flomation.editor.context import editor_view, page
-from flomation.editor.gateway import Refused
+from flomation.editor.gateway import Refused, triggers
 from flomation.editor.gateway import deployments as deploys
 from flomation.editor.gateway import organisations as orgs
 from flomation.editor.gateway import settings as org_settings
@@ -50,7 +50,11 @@ def canvas(request: HttpRequest, workflow_id: str) -> HttpResponse:
             "run": f"/workflows/{workflow.id}/run",
             "runForm": f"/workflows/{workflow.id}/run/form",
             "manifest": "/manifest.json",
+            "cronPreview": f"/workflows/{workflow.id}/cron-preview",
+            "listen": f"/workflows/{workflow.id}/nodes/",
+            "listened": f"/workflows/{workflow.id}/listen/",
         },
+        "triggerUrls": triggers.production_urls(workflow=workflow),
     }
     return page(request, "editor/canvas.html", {"workflow": workflow, "boot": boot})
 
@@ -137,3 +141,13 @@ def revision_restore(request: HttpRequest, workflow_id: str, number: int) -> Htt
     revision = wf.revision_restore(workflow=workflow, number=number, author=request.editor.account)
     messages.success(request, f"Restored revision {number} as revision {revision.number}.")
     return HttpResponseRedirect(f"/workflows/{workflow.id}")
+
+
+@require_GET
+@editor_view(json_view=True)
+def cron_preview(request: HttpRequest, workflow_id: str) -> JsonResponse:
+    """A schedule trigger's next five fire times in its time zone, from the settings being typed (?cron=,
+    &timezone=, or mode/interval/unit/time_of_day/days_of_week); 400 with launch's message if invalid."""
+    wf.workflow_get(organisation=request.editor.organisation, workflow_id=workflow_id)
+    config = {key: request.GET.get(key) for key in request.GET if len(request.GET.get(key) or "") <= 200}
+    return JsonResponse(triggers.schedule_preview(config=config))

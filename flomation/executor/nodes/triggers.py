@@ -141,12 +141,72 @@ def _echo_trigger(
     )(run)
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_RATE = (
+    Input("rate_limit", "integer", default=6000, description="Requests per minute per worker (0: none)."),
+    Input("rate_limit_burst", "integer", description="The bucket size (default: the rate ÷ 6)."),
+)
+_AUTH_ALIASES = ("", "apikey", "header", "token", "signature")
+
+
+def _webhook_settings(*, response_default: str) -> tuple[Input, ...]:
+    """The settings launch reads for an HTTP trigger (docs/launch.md, "Webhook inputs"); same names."""
+    return (
+        Input(
+            "methods",
+            "multi_select",
+            default=["POST"],
+            options=_METHODS,
+            accepts=tuple(m.lower() for m in _METHODS),
+            description="The HTTP methods accepted; others answer 405.",
+        ),
+        Input(
+            "authentication",
+            "string",
+            default="none",
+            options=(
+                {"name": "None", "value": "none"},
+                {"name": "API key header", "value": "api_key"},
+                {"name": "Bearer token", "value": "bearer"},
+                {"name": "HMAC signature", "value": "hmac"},
+            ),
+            accepts=_AUTH_ALIASES,
+            description="How callers prove who they are; a wrong or missing credential answers 401.",
+        ),
+        Input(
+            "api_key_header", "string", default="X-API-Key", description="The header carrying the API key."
+        ),
+        *_WEBHOOK_SECRETS,
+        Input(
+            "responseMode",
+            "string",
+            default=response_default,
+            options=(
+                {"name": "Immediately (202)", "value": "immediate"},
+                {"name": "When the last node finishes", "value": "lastNode"},
+            ),
+            accepts=("last_node", "lastnode", "sync"),
+            description="Answer at once, or wait for the flow's result (output/web_response sets the answer).",
+        ),
+        Input(
+            "timeout", "integer", default=30000, description="Milliseconds to wait in lastNode, 1000–300000."
+        ),
+        Input(
+            "cors", "string", description="Origins allowed to call from a browser, separated by commas, or *."
+        ),
+        Input(
+            "max_body_bytes", "integer", default=1 << 20, description="The body cap in bytes, up to 10 MiB."
+        ),
+        *_RATE,
+    )
+
+
 _echo_trigger(
     "trigger/webhook",
     "Webhook",
     "Started by an HTTP call to the flow's webhook URL.",
     ("body:object", "method:string", "content_type:string", "triggered_at:string"),
-    inputs=_WEBHOOK_SECRETS,
+    inputs=_webhook_settings(response_default="immediate"),
     extra={"triggered_at": lambda _: _now_iso()},
     secret_aliases=_WEBHOOK_ALIASES,
 )
@@ -156,28 +216,41 @@ _echo_trigger(
     "A synchronous web endpoint; pair it with output/web_response.",
     ("method:string", "history:array", "raw_body:string"),
     inputs=(
-        Input("methods", "multi_select", options=("GET", "POST", "PUT", "PATCH", "DELETE")),
         Input("auth_mode", "string", default="publishable", options=("publishable", "public")),
         Input("fields", "object", description="field -> path/query/header/body mapping"),
         Input("keep_history", "boolean", default=False),
         Input("message_field", "string"),
-        *_WEBHOOK_SECRETS,
+        *_webhook_settings(response_default="lastNode"),
     ),
     secret_aliases=_WEBHOOK_ALIASES,
 )
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _echo_trigger(
     "trigger/schedule",
     "Schedule",
     "Started on a schedule (the API's scheduler decides when).",
     ("triggered_at:string", "schedule_mode:string"),
     inputs=(
-        Input("mode", "string", default="interval", options=("interval", "daily", "weekly", "cron")),
-        Input("interval", "integer"),
-        Input("unit", "string", options=("minutes", "hours", "days")),
-        Input("time_of_day", "string"),
-        Input("days_of_week", "multi_select"),
-        Input("timezone", "string", default="UTC"),
-        Input("cron", "string"),
+        Input(
+            "mode",
+            "string",
+            default="interval",
+            options=("interval", "daily", "weekly", "cron"),
+            description="interval: every N minutes/hours; daily/weekly at a time of day; cron: the expression.",
+        ),
+        Input(
+            "interval", "integer", description="Every how many units (interval mode); divides the hour/day."
+        ),
+        Input("unit", "string", options=("minutes", "hours", "days"), accepts=("minute", "hour", "day")),
+        Input("time_of_day", "string", description="HH:MM, in the time zone (daily and weekly)."),
+        Input(
+            "days_of_week",
+            "multi_select",
+            options=_DAYS,
+            accepts=("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        ),
+        Input("timezone", "timezone", default="UTC", description="An IANA time zone such as Europe/London."),
+        Input("cron", "cron", description="Five fields: minute hour day-of-month month day-of-week."),
     ),
     extra={
         "triggered_at": lambda _: _now_iso(),
@@ -189,29 +262,92 @@ _echo_trigger(
     "Form",
     "Started when a hosted form is submitted.",
     ("fields:object", "submitted_at:string"),
+    inputs=(
+        Input(
+            "fields",
+            "object",
+            description=(
+                "[{name, label, type (text, email, number, textarea, checkbox, select, date, tel, url), "
+                "required, options}], or names separated by commas (a trailing * marks one required)."
+            ),
+        ),
+        Input("title", "string", description="The form's heading (default: the flow's name)."),
+        Input("description", "text"),
+        Input("submit_label", "string", default="Send"),
+        Input("thank_you_message", "text", default="Thank you. Your answer was sent."),
+        Input(
+            "redirect_url", "string", description="Send the visitor here after submitting (http or https)."
+        ),
+        Input(
+            "max_body_bytes", "integer", default=1 << 20, description="The body cap in bytes, up to 10 MiB."
+        ),
+        *_RATE,
+    ),
+)
+_PAGE_AFTER = (
+    Input("title", "string", default="Thanks"),
+    Input("message", "text", description="The page shown after the visit (when no redirect is set)."),
+    Input("redirect_url", "string", description="Send the visitor here instead (http or https)."),
 )
 _echo_trigger(
-    "trigger/qr", "QR Code", "Started when a QR code is scanned.", ("scanned_at:string", "user_agent:string")
+    "trigger/qr",
+    "QR Code",
+    "Started when a QR code is scanned.",
+    ("scanned_at:string", "user_agent:string"),
+    inputs=(*_PAGE_AFTER, *_RATE),
 )
 _echo_trigger(
     "trigger/image",
     "Tracking Image",
     "Started when a tracking pixel is loaded.",
     ("loaded_at:string", "user_agent:string"),
+    inputs=_RATE,
 )
+
+
+def _poll_every(default: int = 60) -> tuple[Input, ...]:
+    return (
+        Input("interval", "integer", default=default, description="How often to poll (at least 5 seconds)."),
+        Input(
+            "unit",
+            "string",
+            default="seconds",
+            options=("seconds", "minutes", "hours"),
+            accepts=("second", "minute", "hour"),
+        ),  # fmt: skip
+    )
+
+
 _echo_trigger(
     "trigger/email",
     "Email",
     "Started by an incoming email.",
     ("from:string", "to:string", "subject:string", "body:string"),
-    inputs=(_secret("password", "The mailbox password."),),
+    inputs=(
+        Input("host", "string", description="Required. The IMAP server."),
+        Input("port", "integer", description="Default 993 (ssl) or 143."),
+        Input("security", "string", default="ssl", options=("ssl", "starttls", "none")),
+        Input("username", "string", description="Required."),
+        _secret("password", "The mailbox password."),
+        Input("mailbox", "string", default="INBOX"),
+        Input("from_contains", "string", description="Only messages whose sender contains this."),
+        Input("subject_contains", "string", description="Only messages whose subject contains this."),
+        Input("batch_size", "integer", default=25, description="Messages per poll, 1–500."),
+        Input("include_existing", "boolean", default=False, description="Start for messages already there."),
+        *_poll_every(),
+    ),
 )
 _echo_trigger(
     "trigger/git_poll",
     "Git Poll",
     "Started when a polled Git repository has new commits.",
     ("repository:string", "branch:string", "commit:string"),
-    inputs=(_secret("password", "A password or access token for the repository."),),
+    inputs=(
+        Input("url", "string", description="Required. The repository's URL."),
+        Input("branch", "string", default="main"),
+        _secret("password", "A password or access token for the repository."),
+        *_poll_every(),
+    ),
     secret_aliases=("token",),
 )
 _echo_trigger(
@@ -219,7 +355,15 @@ _echo_trigger(
     "Database Row",
     "Started for each new row a poller finds.",
     ("row:object", "table:string"),
-    inputs=(_secret("connection", "The database's connection URL or DSN (it may hold a password)."),),
+    inputs=(
+        _secret("connection", "The database's connection URL or DSN (it may hold a password)."),
+        Input("schema", "string", default="public"),
+        Input("table", "string", description="Required."),
+        Input("column", "string", description="Required. An increasing column (an id or a timestamp)."),
+        Input("batch_size", "integer", default=100, description="Rows per poll, 1–1000."),
+        Input("include_existing", "boolean", default=False, description="Start for rows already there."),
+        *_poll_every(),
+    ),
     secret_aliases=("dsn", "password"),
 )
 _echo_trigger(
@@ -227,6 +371,11 @@ _echo_trigger(
     "Queue",
     "Started by a message on a queue.",
     ("message:object", "queue:string"),
-    inputs=(_secret("broker_url", "The broker's URL (amqp:// or redis://; it may hold a password)."),),
+    inputs=(
+        _secret("broker_url", "The broker's URL (amqp:// or redis://; it may hold a password)."),
+        Input("queue", "string", description="Required. The queue's name."),
+        Input("batch_size", "integer", default=50, description="Messages per poll, 1–1000."),
+        *_poll_every(),
+    ),
     secret_aliases=("queue_url", "password"),
 )

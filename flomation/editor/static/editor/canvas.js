@@ -26,12 +26,107 @@
     });
   }
 
+  var HTTP_TRIGGERS = { "trigger/webhook": true, "trigger/web": true };
+  var testEvents = {}; /* node id -> {url, state, event}: the author's "Listen for test event" */
+
+  function nodeUrls(node) {
+    if (!HTTP_TRIGGERS[FloAdapter.actionOf(node)]) return "";
+    var lines = ((boot.triggerUrls || {})[node.id] || []).map(function (u) {
+      return '<div class="flo-url-production" title="' + escapeHtml(u.url) + '"><b>' + escapeHtml(u.environment) + "</b>" + escapeHtml(u.url) + "</div>";
+    });
+    if (!lines.length) lines.push('<div class="muted">Production URL: publish to get one</div>');
+    var test = testEvents[node.id];
+    lines.push(test && test.url ? '<div class="flo-url-test" title="' + escapeHtml(test.url) + '"><b>test</b>' + escapeHtml(test.url) + "</div>" : '<div class="muted">Test URL: Listen for test event</div>');
+    return '<div class="flo-urls">' + lines.join("") + "</div>";
+  }
+
   function renderNode(node, spec) {
     var cfg = (node.data && node.data.config) || {};
     var title = cfg.name || (spec && spec.name) || FloAdapter.actionOf(node);
     return '<div class="flo-title">' + escapeHtml(title) + "</div>" +
-      '<div class="flo-action">' + escapeHtml(FloAdapter.actionOf(node)) + "</div>" +
+      '<div class="flo-action">' + escapeHtml(FloAdapter.actionOf(node)) + "</div>" + nodeUrls(node) +
       '<div class="flo-badge" hidden></div>';
+  }
+
+  function redrawNode(dfId) {
+    var d = dfData()[dfId];
+    if (!d) return;
+    var content = document.querySelector("#node-" + dfId + " .drawflow_content_node");
+    if (content) content.innerHTML = renderNode(d.data.flo, specs[FloAdapter.actionOf(d.data.flo)]);
+    d.html = content ? content.innerHTML : d.html;
+    applyErrors();
+  }
+
+  /* The outputs a node offers to the reference picker: a manual trigger's declared input fields (its canned
+   * quote is for Flomation compatibility only), a captured test event's fields, else the manifest's. */
+  function offeredOutputs(node, spec) {
+    var action = FloAdapter.actionOf(node);
+    if (action === "trigger/manual") {
+      var fields = FloInspector.schemaFields(FloAdapter.inputValue(node, "input_schema")).filter(function (f) { return f.name; });
+      return fields.map(function (f) { return { name: f.name }; }).concat([{ name: "start" }]);
+    }
+    var outputs = (spec.outputs || []).slice();
+    var test = testEvents[node.id];
+    if (test && test.event) {
+      var have = {};
+      outputs.forEach(function (o) { have[o.name] = true; });
+      ["body", "method", "query", "headers"].forEach(function (k) { if (!have[k]) outputs.push({ name: k }); });
+      var body = test.event.body;
+      if (body && typeof body === "object" && !Array.isArray(body)) Object.keys(body).forEach(function (k) { outputs.push({ name: "body." + k }); });
+    }
+    return outputs;
+  }
+
+  /* The panel's "Listen for test event" for an HTTP trigger: saves, listens, shows the request captured. */
+  function testEventPanel(container, node, dfId) {
+    if (!HTTP_TRIGGERS[FloAdapter.actionOf(node)] || readOnly) return;
+    var box = document.createElement("section");
+    box.className = "test-event";
+    box.setAttribute("aria-label", "Test event");
+    function draw() {
+      var test = testEvents[node.id] || {};
+      box.innerHTML = "<h3>Test event</h3>";
+      if (test.url) box.insertAdjacentHTML("beforeend", '<p class="small">Send one request to <code class="url" data-test-url>' + escapeHtml(test.url) + "</code></p>");
+      var status = document.createElement("p");
+      status.className = "small";
+      status.setAttribute("data-test-state", test.state || "idle");
+      status.textContent = { listening: "Waiting for a request (2 minutes)…", captured: "Received: shown below as this node's output (nothing was run).", expired: "Nobody sent a request in time.", failed: test.error || "Could not listen." }[test.state] || "Listen, then call the test URL: the request shows here and its fields in the reference picker.";
+      box.appendChild(status);
+      var button = document.createElement("button");
+      button.type = "button"; button.className = "button small";
+      button.textContent = test.state === "listening" ? "Listening…" : "Listen for test event";
+      button.disabled = test.state === "listening";
+      button.addEventListener("click", listen);
+      box.appendChild(button);
+      if (test.event) {
+        var pre = document.createElement("pre");
+        pre.setAttribute("data-test-output", "");
+        pre.textContent = JSON.stringify(test.event, null, 2);
+        box.appendChild(pre);
+      }
+    }
+    function update(values) {
+      testEvents[node.id] = Object.assign(testEvents[node.id] || {}, values);
+      if (box.isConnected) draw();
+      redrawNode(dfId);
+    }
+    function poll(id) {
+      Flo.api(boot.urls.listened + encodeURIComponent(id)).then(function (body) {
+        if (body.state === "listening") { setTimeout(function () { poll(id); }, 1000); return; }
+        update({ state: body.state, event: body.event });
+      }, function (error) { update({ state: "failed", error: error.message }); });
+    }
+    function listen() {
+      update({ state: "listening", event: null });
+      flush().then(function () {
+        return Flo.api(boot.urls.listen + encodeURIComponent(node.id) + "/listen", { method: "POST" });
+      }).then(function (body) {
+        update({ url: body.test_url, state: "listening" });
+        poll(body.id);
+      }, function (error) { update({ state: "failed", error: error.message }); });
+    }
+    draw();
+    container.appendChild(box);
   }
 
   function dfData() { return editor.drawflow.drawflow.Home.data; }
@@ -247,7 +342,7 @@
       if (seen[id] || !byId[id]) continue;
       seen[id] = true;
       var spec = specs[FloAdapter.actionOf(byId[id])] || { outputs: [] };
-      (spec.outputs || []).forEach(function (o) {
+      offeredOutputs(byId[id], spec).forEach(function (o) {
         choices.push({ text: "${" + id + "." + o.name + "}", group: "Upstream outputs", hint: (spec.name || id) + " → " + o.name });
         if (direct[id]) choices.push({ text: "${" + o.name + "}", group: "Parent outputs", hint: "from " + (spec.name || id) });
       });
@@ -323,6 +418,8 @@
       references: boot.references,
       errors: errors.filter(function (e) { return e.node_id === node.id; }),
       readOnly: readOnly,
+      urls: boot.urls,
+      extras: function (container) { testEventPanel(container, node, dfId); },
       pickReference: function (cb) { pickReference(dfId, cb); },
       onDelete: function () { editor.removeNodeId("node-" + dfId); },
       onChange: function () { nodeEdited(dfId); }

@@ -131,8 +131,36 @@
     return button;
   }
 
+  /* The problem with a value as typed, checked here before any save ("" when it is fine). */
+  function problemWith(spec, value) {
+    var type = (spec.type || "string").toLowerCase();
+    if (value === null || value === undefined || value === "") return spec.required && spec.default === null ? "is required" : "";
+    if (typeof value === "string" && value.indexOf("${") >= 0) return "";
+    if ((type === "integer" || type === "number") && (typeof value !== "number" || (type === "integer" && Math.floor(value) !== value))) {
+      return type === "integer" ? "must be a whole number" : "must be a number";
+    }
+    if (type === "cron" && String(value).trim().split(/\s+/).length !== 5) return "needs five fields: minute hour day-of-month month day-of-week";
+    if (type === "timezone" && global.Intl && Intl.supportedValuesOf && Intl.supportedValuesOf("timeZone").concat(["UTC"]).indexOf(String(value)) < 0) {
+      return "is not an IANA time zone such as Europe/London";
+    }
+    if (spec.options && spec.options.length) {
+      var allowed = spec.options.map(function (o) { return String(o.value); }).concat((spec.accepts || []).map(String));
+      var items = Array.isArray(value) ? value : [value];
+      for (var i = 0; i < items.length; i++) if (allowed.indexOf(String(items[i])) < 0) return "must be one of: " + spec.options.map(function (o) { return o.value; }).join(", ");
+    }
+    return "";
+  }
+
   function fieldFor(spec, current, options, onValue) {
     var type = (spec.type || "string").toLowerCase();
+    var problem = el("p", { className: "error-message field-problem", role: "alert", hidden: true });
+    var reported = onValue;
+    onValue = function (value) {
+      var text = problemWith(spec, value);
+      problem.textContent = text ? (spec.label || spec.name) + " " + text : "";
+      problem.hidden = !text;
+      reported(value);
+    };
     var id = "prop-" + (++uid);
     var hasOptions = spec.options && spec.options.length;
     var control, extra = null;
@@ -169,6 +197,17 @@
         control.appendChild(el("option", { value: current, text: current, selected: true }));
       }
       control.addEventListener("change", function () { onValue(control.value); });
+    } else if (type === "timezone") {
+      control = el("input", { id: id, type: "text", list: "flo-timezones", autocomplete: "off" });
+      control.value = asText(current);
+      control.addEventListener("input", function () { onValue(control.value.trim()); });
+      if (!document.getElementById("flo-timezones") && global.Intl && Intl.supportedValuesOf) {
+        var zones = el("datalist", { id: "flo-timezones" });
+        ["UTC"].concat(Intl.supportedValuesOf("timeZone")).forEach(function (z) { zones.appendChild(el("option", { value: z })); });
+        document.body.appendChild(zones);
+      }
+    } else if (spec.name === "input_schema" && options.action === "trigger/manual") {
+      return schemaBuilder(spec, current, options, onValue, id);
     } else if (type === "key_value_array") {
       return kvEditor(spec, current, options, onValue, id);
     } else if (type === "text" || type === "code" || type === "object" || type === "rows" || type === "field_source_map") {
@@ -197,6 +236,86 @@
     var label = el("label", { for: id }, [spec.label || spec.name, spec.required ? el("span", { className: "req", text: " *", title: "required" }) : null]);
     var row = el("div", { className: "prop type-" + type }, [label, el("div", { className: "prop-control" }, [control, options.readOnly ? null : extra])]);
     if (spec.description) row.appendChild(el("p", { className: "hint", text: spec.description }));
+    row.appendChild(problem);
+    if (current !== undefined && current !== null && current !== "") {
+      var initial = problemWith(spec, current);
+      problem.textContent = initial ? (spec.label || spec.name) + " " + initial : "";
+      problem.hidden = !initial;
+    }
+    return row;
+  }
+
+  /* A manual trigger's input schema as fields [{name, type, required, default, enum}], whatever shape it was
+   * written in (a list, an object of name: field, or JSON text). */
+  function schemaFields(value) {
+    if (typeof value === "string" && value.trim()) { try { value = JSON.parse(value); } catch (e) { return []; } }
+    if (value && !Array.isArray(value) && typeof value === "object") {
+      value = Object.keys(value).map(function (k) { return Object.assign({ name: k }, typeof value[k] === "object" ? value[k] : { type: value[k] }); });
+    }
+    return (Array.isArray(value) ? value : []).filter(function (f) { return f && typeof f === "object"; }).map(function (f) {
+      return { name: f.name || "", type: f.type || "string", required: !!f.required, default: f.default, enum: f.enum || f.options };
+    });
+  }
+
+  var SCHEMA_TYPES = ["string", "integer", "number", "boolean", "object", "array"];
+
+  function typedDefault(type, text) {
+    if (text === "") return undefined;
+    if (type === "integer" || type === "number") return isNaN(Number(text)) ? text : Number(text);
+    if (type === "boolean") return text === "true" ? true : text === "false" ? false : text;
+    if (type === "object" || type === "array") { try { return JSON.parse(text); } catch (e) { return text; } }
+    return text;
+  }
+
+  /* The input schema's form builder: one row per field (name, type, required, default, options). */
+  function schemaBuilder(spec, current, options, onValue, id) {
+    var fields = schemaFields(current);
+    var box = el("div", { className: "schema-builder", id: id, role: "group", "aria-label": "Input fields", "data-input": spec.name });
+    function emit() {
+      onValue(fields.filter(function (f) { return f.name; }).map(function (f) {
+        var out = { name: f.name, type: f.type, required: !!f.required };
+        if (f.default !== undefined && f.default !== "") out.default = f.default;
+        if (f.enum && f.enum.length) out.enum = f.enum;
+        return out;
+      }));
+    }
+    function draw() {
+      box.innerHTML = "";
+      fields.forEach(function (f, i) {
+        var n = i + 1;
+        var name = el("input", { type: "text", placeholder: "name", "aria-label": "Field " + n + " name", "data-schema": "name" });
+        name.value = f.name;
+        name.addEventListener("input", function () { f.name = name.value.trim(); emit(); });
+        var type = el("select", { "aria-label": "Field " + n + " type", "data-schema": "type" });
+        SCHEMA_TYPES.forEach(function (t) { var o = el("option", { value: t, text: t }); if (t === f.type) o.selected = true; type.appendChild(o); });
+        type.addEventListener("change", function () { f.type = type.value; f.default = typedDefault(f.type, def.value); emit(); });
+        var required = el("input", { type: "checkbox", "aria-label": "Field " + n + " required", "data-schema": "required" });
+        required.checked = !!f.required;
+        required.addEventListener("change", function () { f.required = required.checked; emit(); });
+        var def = el("input", { type: "text", placeholder: "default", "aria-label": "Field " + n + " default", "data-schema": "default" });
+        def.value = f.default === undefined || f.default === null ? "" : typeof f.default === "string" ? f.default : JSON.stringify(f.default);
+        def.addEventListener("input", function () { f.default = typedDefault(f.type, def.value); emit(); });
+        var choices = el("input", { type: "text", placeholder: "options: a, b, c", "aria-label": "Field " + n + " options", "data-schema": "options" });
+        choices.value = (f.enum || []).join(", ");
+        choices.addEventListener("input", function () {
+          f.enum = choices.value.split(",").map(function (x) { return x.trim(); }).filter(Boolean).map(function (x) { return typedDefault(f.type, x); });
+          emit();
+        });
+        var remove = el("button", { type: "button", className: "button tiny", text: "✕", "aria-label": "Remove field " + n });
+        remove.addEventListener("click", function () { fields.splice(i, 1); draw(); emit(); });
+        var controls = [name, type, el("label", { className: "small schema-required" }, [required, " required"]), options.readOnly ? el("span") : remove, def, choices];
+        if (options.readOnly) controls.forEach(function (c) { if (c && c.tagName !== "LABEL") c.disabled = true; });
+        box.appendChild(el("div", { className: "schema-row" }, controls));
+      });
+      if (!options.readOnly) {
+        var add = el("button", { type: "button", className: "button tiny", text: "Add field" });
+        add.addEventListener("click", function () { fields.push({ name: "", type: "string", required: false }); draw(); var last = box.querySelectorAll("[data-schema=name]"); if (last.length) last[last.length - 1].focus(); });
+        box.appendChild(add);
+      }
+    }
+    draw();
+    var row = el("div", { className: "prop type-schema" }, [el("span", { className: "label", text: "Input fields" }), box]);
+    row.appendChild(el("p", { className: "hint", text: "What a run asks for: the run dialog and the API check these; downstream nodes reference them as ${name}." }));
     return row;
   }
 
@@ -239,6 +358,37 @@
     });
   }
 
+  /* A schedule's next five fire times in its time zone, asked of the platform as the author types. */
+  function schedulePreview(node, url) {
+    var box = el("div", { className: "cron-preview", "aria-live": "polite", "data-cron-preview": "" });
+    var timer = null, asked = 0;
+    function refresh() {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var query = new URLSearchParams();
+        (FloAdapter.config(node).inputs || []).forEach(function (entry) {
+          var v = entry.value;
+          if (v === null || v === undefined || v === "") return;
+          query.set(entry.name, Array.isArray(v) ? v.join(",") : typeof v === "object" ? JSON.stringify(v) : String(v));
+        });
+        var mine = ++asked;
+        fetch(url + "?" + query.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (r) { return r.json(); })
+          .then(function (body) {
+            if (mine !== asked) return;
+            box.innerHTML = "";
+            if (body.error) { box.appendChild(el("p", { className: "error-message", role: "alert", text: body.error })); return; }
+            box.appendChild(el("p", { className: "small" }, ["Next runs of ", el("code", { text: body.cron }), " in " + body.timezone + ":"]));
+            var list = el("ol", { className: "fire-times" });
+            body.next_fire_times.forEach(function (t) { list.appendChild(el("li", { text: t.local })); });
+            box.appendChild(list);
+          });
+      }, 250);
+    }
+    refresh();
+    return { box: box, refresh: refresh };
+  }
+
   /* Renders the panel for `node`. options: spec, references {secrets, variables}, errors [..],
    * readOnly, onChange(), onDelete(), pickReference(callback). */
   function render(container, node, options) {
@@ -263,6 +413,7 @@
     var isTrigger = FloAdapter.actionOf(node).indexOf("trigger/") === 0;
     options = Object.assign({}, options, {
       storedSecrets: isTrigger,
+      action: FloAdapter.actionOf(node),
       entryFor: function (name) { return findInput(node, name); }
     });
     (spec.inputs || []).forEach(function (input) {
@@ -283,6 +434,13 @@
       }));
     });
     container.appendChild(form);
+    if (FloAdapter.actionOf(node) === "trigger/schedule" && options.urls && options.urls.cronPreview) {
+      var preview = schedulePreview(node, options.urls.cronPreview);
+      container.appendChild(preview.box);
+      var changedBefore = options.onChange;
+      options.onChange = function () { changedBefore(); preview.refresh(); };
+    }
+    if (options.extras) options.extras(container, node);
     if (!options.readOnly && options.onDelete) {
       var del = el("button", { type: "button", className: "button small danger", text: "Delete node" });
       del.addEventListener("click", options.onDelete);
@@ -321,5 +479,5 @@
     return copy;
   }
 
-  global.FloInspector = { render: render, showErrors: showErrors, applySecretMarkers: applySecretMarkers, withoutTypedSecrets: withoutTypedSecrets };
+  global.FloInspector = { schemaFields: schemaFields, render: render, showErrors: showErrors, applySecretMarkers: applySecretMarkers, withoutTypedSecrets: withoutTypedSecrets };
 })(window);
