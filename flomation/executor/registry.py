@@ -56,6 +56,17 @@ class Input:
             return None
         return tuple(o["value"] if isinstance(o, dict) else o for o in self.options) + self.accepts
 
+    def allows(self, value: Any) -> bool:
+        """Whether `value` is one of the choices (always, where there are none). An object naming its choice
+        in `type`, as Flomation's seed writes a webhook's `{"type": "api_key", "header": "X-API-Key"}`,
+        counts as that choice."""
+        allowed = self.option_values()
+        if allowed is None or value is None:
+            return True
+        if isinstance(value, dict):
+            value = value.get("type")
+        return value in allowed
+
     def to_dict(self) -> dict[str, Any]:
         options = None
         if self.options is not None:

@@ -98,8 +98,12 @@ def _check_inputs(graph: Graph, node: FlowNode) -> list[Problem]:
             continue
         allowed = declared.option_values()
         if allowed is not None and converted is not None:
-            items = converted if declared.type == "multi_select" else [converted]
-            bad = [item for item in items if item not in allowed]
+            items = (
+                converted
+                if declared.type == "multi_select"
+                else [value if isinstance(value, dict) else converted]
+            )
+            bad = [item for item in items if not declared.allows(item)]
             if bad:
                 choices = ", ".join(str(a) for a in allowed)
                 problems.append(

@@ -95,3 +95,10 @@ def test_older_spellings_still_validate_and_unknown_values_do_not():
     assert validate_flow(_webhook_flow(authentication="token", responseMode="sync", methods="post")) == []
     problems = validate_flow(_webhook_flow(authentication="password"))
     assert [p.field if hasattr(p, "field") else p[1] for p in problems] == ["authentication"]
+
+
+def test_the_seeds_authentication_object_validates_by_its_type():
+    seed_form = {"type": "api_key", "header": "X-API-Key"}
+    assert validate_flow(_webhook_flow(authentication=seed_form)) == []
+    problems = validate_flow(_webhook_flow(authentication={"type": "password"}))
+    assert [p.field for p in problems] == ["authentication"]

@@ -78,13 +78,8 @@ def prepare_inputs(
             value = declared.default
         if value is None and declared.required:
             raise InputError(f"input '{name}' is required")
-        allowed = declared.option_values()
-        if (
-            allowed is not None
-            and value is not None
-            and declared.type != "multi_select"
-            and value not in allowed
-        ):
+        if declared.type != "multi_select" and not declared.allows(value):
+            allowed = declared.option_values() or ()
             raise InputError(f"input '{name}' must be one of: {', '.join(map(str, allowed))} (got {value!r})")
         values[name] = value
     return values, shown
