@@ -33,7 +33,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.launch_bench import free_port, parse, run_wrk  # noqa: E402
+from bench.launch_bench import cpu_seconds, free_port, parse, run_wrk  # noqa: E402
 
 BENCH_ENV = {
     "DEBUG": "false",
@@ -196,10 +196,15 @@ def main() -> None:
         run_wrk(url["lastNode"], duration=2, connections=4, threads=2, script=script)  # warm every worker
         lines.append(
             f"{'mode':<10}{'conns':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'non-2xx':>9}"
-            f"{'stored':>8}{'done':>7}{'fin/s':>8}  load"
+            f"{'stored':>8}{'done':>7}{'fin/s':>8}{'cpu ms':>8}  load"
         )
+        database = os.environ["EMBEDDED_DATABASE_NAME"]
+
+        def cpu() -> float:
+            return sum(cpu_seconds(group=server.pid, database=database))
+
         for connections in [int(value) for value in args.connections.split(",") if value]:
-            before = executions("lastNode")
+            before, cpu_before = executions("lastNode"), cpu()
             result, load = wrk_point(
                 url["lastNode"], connections=connections, duration=args.duration, script=script
             )
@@ -212,8 +217,11 @@ def main() -> None:
                 f"{result['p99_ms']:>9.1f}{result['requests']:>10}{result['non_2xx']:>9}{stored:>8}{done:>7}"
                 f"{'':>8}  {load}"
             )
+            drained = _drain("lastNode", args.finish_timeout)
+            used = (cpu() - cpu_before) * 1000 / max(1, drained["finished"] - before["finished"])
+            lines[-1] = lines[-1].replace(f"{'':>8}  {load}", f"{'':>8}{used:>8.1f}  {load}")
             print(lines[-1], flush=True)
-            _drain("lastNode", args.finish_timeout)
+        cpu_before = cpu()
         result, load = wrk_point(
             url["immediate"], connections=args.immediate, duration=args.duration, script=script
         )
@@ -226,10 +234,11 @@ def main() -> None:
             else 0
         )
         rate = counts["finished"] / span if span > 0 else 0.0
+        used = (cpu() - cpu_before) * 1000 / max(1, counts["finished"])
         lines.append(
             f"{'immediate':<10}{args.immediate:>6}{result['rps']:>9.1f}{result['p50_ms']:>9.1f}"
             f"{result['p99_ms']:>9.1f}{result['requests']:>10}{result['non_2xx']:>9}{counts['stored']:>8}"
-            f"{counts['finished']:>7}{rate:>8.1f}  {load}"
+            f"{counts['finished']:>7}{rate:>8.1f}{used:>8.1f}  {load}"
         )
         print(lines[-1], flush=True)
         lines.append(
@@ -253,6 +262,9 @@ def main() -> None:
     )
     print("\n".join(lines))
     print("fin/s: executions finished per second, first created to last finished (immediate mode)")
+    print(
+        "cpu ms: CPU per finished execution, serve's processes (web, runner, executors) + PostgreSQL backends"
+    )
 
 
 def _drain(mode: str, timeout: float) -> dict[str, object]:

@@ -42,6 +42,9 @@ EDITOR_URL = env.url("EDITOR_URL", FLOMATION_PUBLIC_URL)
 # 12 threads each keep room for long polls, event streams and lastNode waits, which hold a thread, not CPU.
 WEB_WORKERS = env.int("FLOMATION_WEB_WORKERS", (os.cpu_count() or 1) + 1)
 WEB_THREADS = env.int("FLOMATION_WEB_THREADS", 12)
+# Long waits (lastNode webhooks, live event streams, runners' long polls) each web process holds at once;
+# serve gives it this many threads on top of WEB_THREADS, so waiting never takes a working thread.
+WEB_WAITS = env.int("FLOMATION_WEB_WAITS", 100)
 WEB_BIND = env.str("FLOMATION_BIND", "")
 # Seconds a request has to arrive in full (headers and body) once it has started; then 408. serve reads each
 # request in its event loop first, so a client trickling a body holds a socket, never a worker thread.

@@ -6,8 +6,20 @@ beside the models they need.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from rest_framework.test import APIClient
+
+
+@pytest.fixture(autouse=True)
+def _close_the_listener() -> Iterator[None]:
+    """A test that waited through the process's listener leaves it closed: its connection would keep the
+    test database from being dropped, and the next test starts from nothing."""
+    yield
+    from flomation.core.executions.listener import listener_close
+
+    listener_close()
 
 
 @pytest.fixture

@@ -190,6 +190,9 @@ class Agent:
             self._hand_over(list(jobs))
             if answer.get("executions") and self._heartbeat_idle:
                 self._wake_heartbeat.set()
+            retry_after = answer.get("retry_after")
+            if not jobs and isinstance(retry_after, int | float) and retry_after > 0:
+                self.stop.wait(min(float(retry_after), 30.0))  # the server could not hold the poll open
 
     def _to_claim(self) -> int:
         """How many executions to claim now: 0 to wait. A slot about to go idle is served at once; the

@@ -150,11 +150,11 @@ def test_a_test_run_without_environment_uses_the_latest_revision(cast, as_):
 def test_run_now_wakes_the_queue_with_notify(cast, as_, workflow, transactional_db):
     import psycopg
 
-    from flomation.core.api.events import listen_connection
+    from flomation.core.executions.listener import listen_params
     from flomation.core.services.queues import queue_shared
 
     channel = queue_shared().notify_channel
-    with listen_connection() as listener:
+    with psycopg.connect(**listen_params(), autocommit=True) as listener:
         listener.execute(f'LISTEN "{channel}"')
         assert run(as_("member"), cast, workflow, {"customerId": "c", "action": "update"}).status_code == 201
         notices = list(listener.notifies(timeout=5, stop_after=1))

@@ -73,7 +73,7 @@ def test_the_event_stream_replays_steps_then_ends(team, hello, browser_for):
     assert response["Content-Type"] == "text/event-stream"
     body = b"".join(response.streaming_content).decode()
     assert body.count("event: step") == 4
-    assert body.index('"node_id": "greeting"') < body.index("event: end")
+    assert body.index('"node_id":"greeting"') < body.index("event: end")
     first = m.ExecutionStep.objects.filter(execution=execution).order_by("id").first()
     resumed = browser_for("member").get(
         f"/executions/{execution.id}/events", HTTP_LAST_EVENT_ID=str(first.id)

@@ -15,10 +15,9 @@ from typing import Any
 import psycopg
 import pytest
 from django.db import connection, transaction
-from psycopg import sql
 
+from flomation.core.executions.channels import EXECUTIONS, execution_key
 from flomation.core.models import Deployment, Environment, Execution, Organisation, Revision, Workflow
-from flomation.core.services.executions import execution_channel
 from flomation.core.signals import deployment_activated
 from flomation.launch.models import Trigger
 from flomation.launch.ratelimit import buckets
@@ -159,7 +158,7 @@ def fake_runner() -> Iterator[Callable[..., threading.Thread]]:
                         "UPDATE core_execution SET state = %s, outputs = %s, finished_at = now() WHERE id = %s",
                         [state, psycopg.types.json.Jsonb(outputs), row[0]],
                     )
-                    conn.execute(sql.SQL("NOTIFY {}").format(sql.Identifier(execution_channel(row[0]))))
+                    conn.execute("SELECT pg_notify(%s, %s)", [EXECUTIONS, execution_key(row[0])])
 
         thread = threading.Thread(target=work, daemon=True)
         thread.start()

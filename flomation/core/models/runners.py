@@ -5,6 +5,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from flomation.core.executions.channels import queue_channel
 from flomation.core.models.organisations import Organisation
 
 
@@ -41,7 +42,7 @@ class Queue(models.Model):
 
     @property
     def notify_channel(self) -> str:
-        return f"flomation_q_{self.id.hex}"
+        return queue_channel(self.id)
 
     def __str__(self) -> str:
         return self.name

@@ -21,8 +21,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from flomation.core.executions.listener import listener
 from flomation.core.models import Runner
-from flomation.core.protocol.listener import listener
 from flomation.core.services import runs
 from flomation.identity.views.common import client_address
 from flomation.runner import signing
@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 MAX_WAIT_SECONDS = 25.0
 # A NOTIFY can be lost while the listener reconnects; a waiting claim looks again at least this often.
 RECHECK_SECONDS = 5.0
+# A claim the server could not hold open (no wait slot left) tells the runner to poll again after this long.
+RETRY_AFTER_SECONDS = 1.0
 _SIGNING_HEADERS = (
     signing.HEADER_RUNNER,
     signing.HEADER_TIMESTAMP,
@@ -163,25 +165,34 @@ def claim(request: HttpRequest, data: dict[str, Any], authenticate: Callable[[],
         jobs = runs.execution_claim(runner=runner, limit=free, slots_total=total)
     if jobs or not free or wait <= 0:
         return JsonResponse({"executions": jobs})
-    own_channel = runs.runner_poll_channel(runner.id)
-    waiter = listener().subscribe([*runs.runner_channels(runner=runner), own_channel])
+    waits = listener()
+    if not waits.wait_slot_take():
+        logger.warning(
+            "runner %s: claim answered without waiting, all %d wait slots of this process are in use "
+            "(FLOMATION_WEB_WAITS)",
+            runner.id,
+            waits.slots_total,
+        )
+        return JsonResponse({"executions": jobs, "retry_after": RETRY_AFTER_SECONDS})
     try:
-        while not jobs:
-            # Look again once subscribed: a NOTIFY sent before LISTEN took effect is not delivered.
-            if (
-                waiter.closed
-                or any(payload != poll_id for payload in waiter.payloads)
-                or _client_gone(request)
-            ):
-                break
-            jobs = runs.execution_claim(runner=runner, limit=free)
-            remaining = deadline - time.monotonic()
-            if jobs or remaining <= 0:
-                break
-            waiter.event.wait(min(remaining, RECHECK_SECONDS))
-            waiter.event.clear()
+        with waits.waiting(
+            [*runs.runner_channels(runner=runner), runs.runner_poll_channel(runner.id)]
+        ) as waiter:
+            while not jobs:
+                # Look again once subscribed: a NOTIFY sent before LISTEN took effect is not delivered.
+                if (
+                    waiter.closed
+                    or any(payload != poll_id for payload in waiter.payloads)
+                    or _client_gone(request)
+                ):
+                    break
+                jobs = runs.execution_claim(runner=runner, limit=free)
+                remaining = deadline - time.monotonic()
+                if jobs or remaining <= 0:
+                    break
+                waiter.wait(min(remaining, RECHECK_SECONDS))
     finally:
-        listener().unsubscribe(waiter)
+        waits.wait_slot_give()
     return JsonResponse({"executions": jobs})
 
 

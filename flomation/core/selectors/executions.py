@@ -49,7 +49,18 @@ def execution_stream_state(*, execution_id: Any) -> dict[str, Any] | None:
     """
     return (
         Execution.objects.filter(id=execution_id)
-        .values("state", "error", "attempt", "cancel_requested", "started_at", "finished_at", "resume_at")
+        .values(
+            "id",
+            "state",
+            "error",
+            "attempt",
+            "outputs",
+            "cancel_requested",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "resume_at",
+        )
         .first()
     )
 
@@ -65,3 +76,9 @@ def execution_steps(*, execution: Execution, after: int | None = None) -> QueryS
     if after is not None:
         rows = rows.filter(id__gt=after)
     return rows.order_by("id")
+
+
+def execution_trigger_types(*, organisation: Organisation) -> list[str]:
+    """The trigger kinds the organisation's executions came from, and the common ones, sorted."""
+    used = Execution.objects.filter(organisation=organisation).values_list("trigger_type", flat=True)
+    return sorted(set(used.distinct()) | {"manual", "webhook", "schedule"})

@@ -5,11 +5,12 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from flomation.core.models import (
     Account,
     Deployment,
+    Execution,
     Organisation,
     Queue,
     Revision,
@@ -54,6 +55,15 @@ def workflow_list(
     if environment_id:
         rows = rows.filter(deployments__environment_id=environment_id, deployments__is_current=True)
     return rows.order_by(ordering if ordering in ORDERINGS else "-updated_at", "id")
+
+
+def workflows_with_last_run(rows: QuerySet[Workflow]) -> QuerySet[Workflow]:
+    """`rows` annotated with their latest execution's `last_run_at` and `last_run_state` (None if never run)."""
+    latest = Execution.objects.filter(workflow=OuterRef("pk")).order_by("-created_at")
+    return rows.annotate(
+        last_run_at=Subquery(latest.values("created_at")[:1]),
+        last_run_state=Subquery(latest.values("state")[:1]),
+    )
 
 
 def workflow_get(*, organisation: Organisation, workflow_id: Any, account: Account | None = None) -> Workflow:

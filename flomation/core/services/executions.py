@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
+from flomation.core.executions.channels import EXECUTIONS, execution_key
 from flomation.core.models import (
     Account,
     Deployment,
@@ -194,12 +195,7 @@ def _revision_to_run(
     return revision, deployment
 
 
-def execution_channel(execution_id: Any) -> str:
-    """The NOTIFY channel that wakes listeners of one execution's events (live view, lastNode webhooks)."""
-    return f"flomation_x_{getattr(execution_id, 'hex', str(execution_id).replace('-', ''))}"
-
-
 def notify_execution(execution_id: Any) -> None:
     """Wakes everyone streaming this execution, once the surrounding transaction commits."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_notify(%s, '')", [execution_channel(execution_id)])
+        cursor.execute("SELECT pg_notify(%s, %s)", [EXECUTIONS, execution_key(execution_id)])

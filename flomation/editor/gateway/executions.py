@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from flomation.core import models as core
+from flomation.core.executions import events as live_events
 from flomation.core.selectors import environments as env_selectors
 from flomation.core.selectors import executions as exec_selectors
 from flomation.core.services import execution_control as control
@@ -138,8 +140,7 @@ def execution_stats(
 
 
 def execution_trigger_types(*, organisation: core.Organisation) -> list[str]:
-    types = core.Execution.objects.filter(organisation=organisation).values_list("trigger_type", flat=True)
-    return sorted(set(types.distinct()) | {"manual", "webhook", "schedule"})
+    return exec_selectors.execution_trigger_types(organisation=organisation)
 
 
 def step_list(*, execution: core.Execution, after: int | None = None) -> list[core.ExecutionStep]:
@@ -147,42 +148,23 @@ def step_list(*, execution: core.Execution, after: int | None = None) -> list[co
     return list(exec_selectors.execution_steps(execution=execution, after=after))
 
 
-def execution_refresh(*, execution: core.Execution) -> core.Execution:
-    execution.refresh_from_db()
-    return execution
-
-
 def step_to_dict(step: core.ExecutionStep) -> dict[str, Any]:
-    return {
-        "id": step.id,
-        "sequence": step.sequence,
-        "attempt": step.attempt,
-        "node_id": step.node_id,
-        "action": step.action,
-        "label": step.label,
-        "status": step.status,
-        "inputs": step.inputs,
-        "outputs": step.outputs,
-        "error": step.error,
-        "duration_ms": step.duration_ms,
-        "iteration": step.iteration,
-        "at": _iso(step.created_at),
-    }
+    return live_events.step_payload(step)
 
 
 def execution_to_dict(execution: core.Execution) -> dict[str, Any]:
-    return {
-        "id": str(execution.id),
-        "state": execution.state,
-        "attempt": execution.attempt,
-        "error": execution.error,
-        "outputs": execution.outputs,
-        "cancel_requested": execution.cancel_requested,
-        "created_at": _iso(execution.created_at),
-        "started_at": _iso(execution.started_at),
-        "finished_at": _iso(execution.finished_at),
-        "finished": execution.state in FINISHED,
-    }
+    """The execution as the live view's `state` events carry it (one shape for the page and the stream)."""
+    return live_events.state_payload(
+        {name: getattr(execution, name) for name in (
+            "id", "state", "attempt", "error", "outputs", "cancel_requested", "created_at", "started_at",
+            "finished_at", "resume_at",
+        )}
+    )  # fmt: skip
+
+
+def execution_live_events(*, execution: core.Execution, after: int | None) -> Iterator[bytes]:
+    """Core's live event stream of the execution (server-sent events: step, state, end)."""
+    return live_events.execution_events(execution_id=execution.id, after=after)
 
 
 def _iso(value: datetime | None) -> str | None:

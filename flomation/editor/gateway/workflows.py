@@ -6,8 +6,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
-
 from flomation.core import models as core
 from flomation.core.selectors import workflows as wf_selectors
 from flomation.core.services import flow_secrets
@@ -40,15 +38,13 @@ def workflow_list(
     include_archived: bool = False,
 ) -> list[WorkflowRow]:
     """The workflows with their latest execution's time and state (the list's 'last run')."""
-    latest = core.Execution.objects.filter(workflow=OuterRef("pk")).order_by("-created_at")
-    rows = wf_selectors.workflow_list(
-        organisation=organisation,
-        account=account,
-        search=search.strip() or None,
-        include_archived=include_archived,
-    ).annotate(
-        last_run_at=Subquery(latest.values("created_at")[:1]),
-        last_run_state=Subquery(latest.values("state")[:1]),
+    rows = wf_selectors.workflows_with_last_run(
+        wf_selectors.workflow_list(
+            organisation=organisation,
+            account=account,
+            search=search.strip() or None,
+            include_archived=include_archived,
+        )
     )
     return [WorkflowRow(w, w.last_run_at, w.last_run_state) for w in rows]
 

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Iterator
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from flomation.core.services.executions import execution_channel
 from flomation.editor.context import editor_view, page
 from flomation.editor.gateway import Refused
 from flomation.editor.gateway import deployments as deploys
@@ -25,9 +21,6 @@ from flomation.editor.views.canvas import json_body
 from flomation.executor.secret_inputs import flow_redact
 
 log = logging.getLogger(__name__)
-
-WAKE_EVERY_SECONDS = 10.0  # re-check even without a NOTIFY, and keep proxies from closing the stream
-STREAM_FOR_SECONDS = 600.0  # then the browser's EventSource reconnects with Last-Event-ID
 
 
 def _trigger_data(value: Any) -> dict[str, Any]:
@@ -125,83 +118,18 @@ def _last_event(request: HttpRequest) -> int | None:
         return None
 
 
-def _sse(event: str, data: dict[str, Any], event_id: str | None = None) -> str:
-    head = f"id: {event_id}\n" if event_id else ""
-    return f"{head}event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
-
-
 @require_GET
 @editor_view(json_view=True)
 def execution_events(request: HttpRequest, execution_id: str) -> HttpResponse:
-    """Server-sent events: `step` per ExecutionStep, `execution` on each state change, `end` when finished.
-
-    Waits on the execution's NOTIFY channel between reads, so an idle stream costs no queries.
-    """
+    """Server-sent events (`step`, `state`, `end`): core's live stream of the execution."""
     execution = runs.execution_get(organisation=request.editor.organisation, execution_id=execution_id)
     response = StreamingHttpResponse(
-        _stream(execution, _last_event(request)), content_type="text/event-stream"
+        runs.execution_live_events(execution=execution, after=_last_event(request)),
+        content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
-
-
-def _stream(execution: Any, after: int | None) -> Iterator[str]:
-    channel = execution_channel(execution.id)
-    listening = _listen(channel)
-    waited, last_state = 0.0, None
-    try:
-        yield "retry: 2000\n\n"
-        while True:
-            runs.execution_refresh(execution=execution)
-            for step in runs.step_list(execution=execution, after=after):
-                after = step.id
-                yield _sse("step", runs.step_to_dict(step), str(step.id))
-            state = runs.execution_to_dict(execution)
-            if state != last_state:
-                last_state = state
-                yield _sse("execution", state)
-            if state["finished"]:
-                yield _sse("end", state)
-                return
-            if waited >= STREAM_FOR_SECONDS:
-                return
-            if not _wait(listening):
-                yield ": still running\n\n"
-            waited += WAKE_EVERY_SECONDS
-    finally:
-        if listening:
-            _unlisten(channel)
-
-
-def _listen(channel: str) -> bool:
-    try:
-        connection.ensure_connection()
-        with connection.cursor() as cursor:
-            cursor.execute(f'LISTEN "{channel}"')
-        return True
-    except Exception:
-        log.warning("cannot LISTEN for execution events; falling back to timed checks", exc_info=True)
-        return False
-
-
-def _wait(listening: bool) -> bool:
-    """True when woken by a NOTIFY, False after the timeout."""
-    if not listening:
-        time.sleep(2.0)
-        return False
-    woken = False
-    for _ in connection.connection.notifies(timeout=WAKE_EVERY_SECONDS, stop_after=1):
-        woken = True
-    return woken
-
-
-def _unlisten(channel: str) -> None:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'UNLISTEN "{channel}"')
-    except Exception:
-        log.debug("UNLISTEN failed; the connection is closing anyway", exc_info=True)
 
 
 @require_POST

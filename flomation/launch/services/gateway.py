@@ -1,7 +1,8 @@
 """How launch turns an accepted trigger into an execution, behind one interface.
 
 * LocalGateway (launch shares the API's database): core's `execution_create` and the Invocation row in one
-  transaction, so a 2xx always means both are committed; lastNode waits LISTEN on the execution's channel.
+  transaction, so a 2xx always means both are committed; lastNode waits through core's
+  `execution_wait_finished` (woken by the process's one listener).
 * RemoteGateway (LAUNCH_API_URL set): the Invocation row is committed first, then submitted to the API
   with an idempotency key derived from it; one the API did not take stays pending and the launch loop
   submits it again, so nothing accepted is lost.
@@ -18,18 +19,12 @@ from datetime import timedelta
 from functools import cache
 from typing import Any, Protocol
 
-import psycopg
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from psycopg import sql
 
-from flomation.core.models import Execution, ExecutionState
-from flomation.core.services.executions import (
-    CompanionInsert,
-    execution_channel,
-    execution_create,
-)
+from flomation.core.executions import CompanionInsert, execution_create, execution_wait_finished
+from flomation.core.models import ExecutionState
 from flomation.launch.models import Invocation, Trigger
 from flomation.launch.remote import ApiClient, RemoteError, launch_api_settings
 
@@ -122,24 +117,9 @@ class LocalGateway:
         return Accepted(result.execution.id, True, invocation_id)
 
     def wait(self, *, trigger: Trigger, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
-        params = {
-            key: value
-            for key, value in connection.get_connection_params().items()
-            if key not in {"cursor_factory", "context", "prepare_threshold", "server_side_binding"}
-        }
-        deadline = time.monotonic() + timeout
-        # A dedicated connection: LISTEN must not hold one of the web worker's pooled connections.
-        with psycopg.connect(**params, autocommit=True) as listener:
-            listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(execution_channel(execution_id))))
-            while True:
-                outcome = _finished(execution_id)  # checked after LISTEN, so no result slips between
-                if outcome is not None:
-                    return outcome
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                for _ in listener.notifies(timeout=remaining, stop_after=1):
-                    pass
+        # Core's wait: the process's one listener wakes it, and it holds no database connection long.
+        outcome = execution_wait_finished(execution_id=execution_id, timeout=timeout)
+        return None if outcome is None else Outcome(state=outcome.state, outputs=outcome.outputs)
 
 
 # The Invocation row, written by core's execution insert statement (`created_execution` is the new
@@ -150,13 +130,6 @@ _INSERT_INVOCATION = (
     "received_at) SELECT %s, %s, created_execution.id, %s, %s, %s, %s, created_execution.trigger_data, now() "
     "FROM created_execution"
 )
-
-
-def _finished(execution_id: uuid.UUID) -> Outcome | None:
-    row = Execution.objects.filter(id=execution_id).values("state", "outputs").first()
-    if row is None or row["state"] not in ExecutionState.finished() | {ExecutionState.SUSPENDED}:
-        return None
-    return Outcome(state=row["state"], outputs=row["outputs"] or {})
 
 
 class RemoteGateway:

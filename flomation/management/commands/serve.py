@@ -128,7 +128,8 @@ class Command(BaseCommand):
             "--workers", str(options["workers"] or settings.WEB_WORKERS),
             # gthread, with each request read in full before a thread takes it (slow clients hold no thread).
             "--worker-class", "flomation.lib.buffering_worker.ThreadWorker",
-            "--threads", str(options["threads"] or settings.WEB_THREADS),
+            # Working threads, plus the threads long waits run on (their own budget: see WEB_WAITS).
+            "--threads", str((options["threads"] or settings.WEB_THREADS) + max(1, settings.WEB_WAITS)),
             # Within STOP_SECONDS after the loops: workers end their long waits at once on SIGTERM.
             "--graceful-timeout", str(WEB_GRACEFUL_SECONDS),
             "--timeout", "120",

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from flomation.core.executions.channels import notify_execution_sql, runner_poll_channel
 from flomation.core.models import (
     Account,
     Environment,
@@ -21,11 +22,6 @@ from flomation.core.models import (
 )
 from flomation.core.services.egress import egress_policy
 from flomation.core.services.runs.common import lease_seconds
-
-
-def runner_poll_channel(runner_id: Any) -> str:
-    """The channel that ends a runner's older long polls (payload: the id of the poll that stays)."""
-    return f"flomation_r_{getattr(runner_id, 'hex', str(runner_id).replace('-', ''))}"
 
 
 def runner_poll_supersede(*, runner: Runner, poll_id: str) -> None:
@@ -82,7 +78,7 @@ bookkeeping AS (
 SELECT c.id, c.lease_token, c.attempt, c.claimed_at, c.trigger_type, c.trigger_data::text, c.entry_node,
        c.checkpoint::text, c.resume_data::text, c.workflow_id, c.organisation_id, c.environment_id,
        rv.number, rv.flow::text, w.name, author.id, author.email, triggerer.email, env.name,
-       pg_notify('flomation_x_' || replace(c.id::text, '-', ''), ''),
+       {notify_claimed},
        org.egress_allow,
        EXISTS (SELECT 1 FROM {runner} r JOIN {queue} rq ON rq.id = r.queue_id
                 WHERE r.id = %(runner)s AND rq.organisation_id IS NULL)
@@ -108,7 +104,8 @@ def _claim_sql() -> str:
         "account": Account,
         "environment": Environment,
     }
-    return _CLAIM_SQL.format(**{name: model._meta.db_table for name, model in tables.items()})
+    names = {name: model._meta.db_table for name, model in tables.items()}
+    return _CLAIM_SQL.format(**names, notify_claimed=notify_execution_sql("c.id"))
 
 
 def _json(text: str | None) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from flomation.core.executions.channels import notify_execution_sql, notify_queue_sql
 from flomation.core.models import Execution, ExecutionState, ExecutionStep, Runner, Workflow
 from flomation.core.services.notifications import execution_notify, notification_due
 from flomation.core.services.runs.common import ProtocolError, as_uuid
@@ -67,7 +68,7 @@ running AS (
       FROM leased WHERE e.id = leased.id AND leased.state = 'claimed'
 )
 SELECT live, CASE WHEN state = 'claimed' THEN 'running' ELSE state END, cancel_requested,
-       CASE WHEN live THEN pg_notify('flomation_x_' || replace(id::text, '-', ''), '') END
+       CASE WHEN live THEN {notify_leased} END
   FROM leased"""
 )
 
@@ -90,7 +91,7 @@ slot AS (
      WHERE id = %(runner)s AND slots_in_use > 0 AND EXISTS (SELECT 1 FROM finished)
 )
 SELECT leased.live, leased.state, w.notify_on_failure, w.notify_on_success,
-       CASE WHEN leased.live THEN pg_notify('flomation_x_' || replace(leased.id::text, '-', ''), '') END
+       CASE WHEN leased.live THEN {notify_leased_id} END
   FROM leased JOIN {workflow} w ON w.id = leased.workflow_id"""
 )
 
@@ -99,6 +100,10 @@ _TABLES = {
     "step": ExecutionStep._meta.db_table,
     "runner": Runner._meta.db_table,
     "workflow": Workflow._meta.db_table,
+    "notify_leased": notify_execution_sql("id"),
+    "notify_leased_id": notify_execution_sql("leased.id"),
+    "notify_released": notify_execution_sql("id"),
+    "notify_queue": notify_queue_sql("queue_id"),
 }
 
 
@@ -189,8 +194,8 @@ slot AS (
     UPDATE {runner} SET slots_in_use = slots_in_use - 1
      WHERE id = %(runner)s AND slots_in_use > 0 AND EXISTS (SELECT 1 FROM released)
 )
-SELECT state, CASE WHEN state = 'pending' THEN pg_notify('flomation_q_' || replace(queue_id::text, '-', ''), '') END,
-       pg_notify('flomation_x_' || replace(id::text, '-', ''), '')
+SELECT state, CASE WHEN state = 'pending' THEN {notify_queue} END,
+       {notify_released}
   FROM released"""
 
 

@@ -68,7 +68,7 @@
   }
 
   function stepLine(step) {
-    var time = step.at ? new Date(step.at).toLocaleTimeString() : "";
+    var time = step.created_at ? new Date(step.created_at).toLocaleTimeString() : "";
     return time + "  " + nodeLabel(step.node_id) + " [" + step.node_id + "]  " + step.status +
       (step.duration_ms ? "  " + duration(step.duration_ms) : "") +
       (step.attempt > 1 ? "  attempt " + step.attempt : "") +
@@ -266,7 +266,7 @@
     var after = steps.length ? String(steps[steps.length - 1].id) : "";
     var source = new EventSource(boot.urls.events + (after ? "?after=" + encodeURIComponent(after) : ""));
     source.addEventListener("step", function (ev) { addStep(JSON.parse(ev.data)); });
-    source.addEventListener("execution", function (ev) { setExecution(JSON.parse(ev.data)); paint(); });
+    source.addEventListener("state", function (ev) { setExecution(JSON.parse(ev.data)); paint(); });
     source.addEventListener("end", function (ev) { setExecution(JSON.parse(ev.data)); paint(); source.close(); });
     source.onerror = function () {
       if (execution.finished) source.close();
