@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from flomation.lib.protocol import ClaimRequest, ExecutionReport, Heartbeat, Lease, Report
 from flomation.runner import registration
 from flomation.runner.client import ApiClient, ApiRefused, ApiUnavailable
 from flomation.runner.config import RunnerConfig
@@ -111,7 +112,7 @@ class Agent:
         self.stop.set()
         self._wake_heartbeat.set()
         try:  # ends the long poll still open on the API, so it cannot take work for a runner that left
-            self.client.call("POST", "claim", {"free": 0, "total": self.slots}, timeout=2)
+            self.client.call("POST", "claim", ClaimRequest(free=0, total=self.slots).to_dict(), timeout=2)
         except Exception as error:
             logger.info("could not say goodbye to the API: %s", error)
         waiting = self._drain()
@@ -145,11 +146,9 @@ class Agent:
         (rather than once their leases expire) without using up an attempt."""
         if not jobs:
             return
-        items = [
-            {"id": job.id, "lease_token": job.lease_token, "events": [], "release": True} for job in jobs
-        ]
+        report = Report(tuple(ExecutionReport(job.id, job.lease_token, release=True) for job in jobs))
         try:
-            self.client.call("POST", "report", {"executions": items}, timeout=2)
+            self.client.call("POST", "report", report.to_dict(), timeout=2)
         except Exception as error:
             logger.warning(
                 "could not give back %d waiting execution(s) (%s): they run again once their leases expire",
@@ -222,7 +221,7 @@ class Agent:
                 box["answer"] = self.client.call(
                     "POST",
                     "claim",
-                    {"free": free, "total": self.slots, "wait": CLAIM_WAIT_SECONDS},
+                    ClaimRequest(free=free, total=self.slots, wait=CLAIM_WAIT_SECONDS).to_dict(),
                     timeout=CLAIM_WAIT_SECONDS + 15,
                 )
             except Exception as error:
@@ -238,6 +237,10 @@ class Agent:
         return box["answer"]
 
     def _refused(self, error: ApiRefused, delay: float) -> float:
+        if error.status == 426:  # this runner is older than the server's protocol: retrying cannot help
+            logger.error("the API refused this runner: %s", error.message)
+            self.stop.set()
+            return delay
         if error.status in (401, 404) and error.code == "unknown_runner":
             logger.error("the API does not know this runner any more; registering again")
             registration.forget(self.config)
@@ -337,10 +340,7 @@ class Agent:
                 answer = self.client.call(
                     "POST",
                     "heartbeat",
-                    {
-                        "executions": [{"id": j.id, "lease_token": j.lease_token} for j in jobs],
-                        "busy": len(jobs),
-                    },
+                    Heartbeat(tuple(Lease(j.id, j.lease_token) for j in jobs), busy=len(jobs)).to_dict(),
                 )
             except (ApiUnavailable, ApiRefused) as error:
                 logger.warning("heartbeat failed (%s); retrying in %.1f s", error, delay)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from flomation.runner import signing
+from flomation.lib import protocol, signing
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,12 @@ class ApiClient:
     ) -> dict[str, Any]:
         body = _json_body(payload)
         full_path = self.base_path + path
-        headers = {"Content-Type": "application/json", "Accept": "application/json", **(extra or {})}
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            protocol.HEADER: str(protocol.VERSION),
+            **(extra or {}),
+        }
         if signed:
             if not (self.key and self.runner_id):
                 raise RuntimeError("the runner is not registered yet")

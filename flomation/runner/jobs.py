@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from flomation.lib.protocol import ClaimedJob
+
 EXIT_STATUSES = {0: "succeeded", 1: "failed", 2: "cancelled", 3: "suspended"}
 
 
@@ -32,17 +34,20 @@ class Job:
 
     @classmethod
     def from_claim(cls, data: dict[str, Any]) -> Job:
+        """The job the claim's answer describes (the protocol's ClaimedJob); raises PayloadError when an
+        item is not one."""
+        claimed = ClaimedJob.from_dict(data)
         return cls(
-            id=str(data["id"]),
-            lease_token=str(data["lease_token"]),
-            attempt=int(data.get("attempt") or 1),
-            flow=data.get("flow") or {},
-            trigger_data=data.get("trigger_data"),
-            context=data.get("context") or {},
-            entry=data.get("entry") or None,
-            checkpoint=data.get("checkpoint"),
-            resume_data=data.get("resume_data"),
-            egress=data.get("egress") if isinstance(data.get("egress"), dict) else None,
+            id=claimed.id,
+            lease_token=claimed.lease_token,
+            attempt=claimed.attempt,
+            flow=claimed.flow,
+            trigger_data=claimed.trigger_data,
+            context=claimed.context,
+            entry=claimed.entry,
+            checkpoint=claimed.checkpoint,
+            resume_data=claimed.resume_data,
+            egress=claimed.egress,
         )
 
     @property

@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 from flomation import __version__
-from flomation.runner import signing
+from flomation.lib import signing
 from flomation.runner.client import ApiClient, ApiRefused, ApiUnavailable
 from flomation.runner.config import RunnerConfig
 
@@ -63,7 +63,8 @@ def executor_details() -> tuple[str, dict[str, Any]]:
 
 
 def ensure_registered(config: RunnerConfig, client: ApiClient, stop: threading.Event) -> bool:
-    """Sets up `client` to sign as this runner; returns False only if `stop` was set first."""
+    """Sets up `client` to sign as this runner; returns False if `stop` was set first, or when the API
+    refuses this runner's protocol version (retrying cannot help: the runner needs an upgrade)."""
     key = signing.load_or_create_key(config.key_path)
     client.key = key
     state = read_state(config)
@@ -99,6 +100,9 @@ def ensure_registered(config: RunnerConfig, client: ApiClient, stop: threading.E
         except ApiUnavailable as error:
             logger.warning("registration: the API cannot be reached (%s); retrying in %.0f s", error, delay)
         except ApiRefused as error:
+            if error.status == 426:  # an older runner than the server speaks to: retrying cannot help
+                logger.error("registration refused (%s): %s", error.code, error.message)
+                return False
             logger.error(
                 "registration refused (%s): %s Retrying in %.0f s.", error.code, error.message, delay
             )

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flomation.lib.protocol import ExecutionReport
 from flomation.runner.client import ApiClient, ApiRefused, ApiUnavailable
 from flomation.runner.jobs import Job
 
@@ -88,7 +89,7 @@ class Reporter:
                 continue
             try:
                 answer = self._client.call(
-                    "POST", "report", {"executions": [self._payload(e) for e in entries]}
+                    "POST", "report", {"executions": [self._payload(entry) for entry in entries]}
                 )
             except ApiUnavailable as error:
                 logger.warning(
@@ -133,14 +134,9 @@ class Reporter:
 
     @staticmethod
     def _payload(entry: _Entry) -> dict[str, Any]:
-        payload: dict[str, Any] = {
-            "id": entry.job.id,
-            "lease_token": entry.job.lease_token,
-            "events": entry.events,
-        }
-        if entry.result is not None:
-            payload["result"] = entry.result
-        return payload
+        return ExecutionReport(
+            entry.job.id, entry.job.lease_token, tuple(entry.events), entry.result
+        ).to_dict()
 
     def _apply(self, entry: _Entry, outcome: dict[str, Any]) -> None:
         state = str(outcome.get("outcome") or "lost")

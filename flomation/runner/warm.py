@@ -82,8 +82,8 @@ def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str]) -> Non
 
 
 def _api_client(api_url: str, runner_id: str, key_path: str) -> Any:
+    from flomation.lib.signing import load_or_create_key
     from flomation.runner.client import ApiClient
-    from flomation.runner.signing import load_or_create_key
 
     return ApiClient(api_url, runner_id=runner_id, key=load_or_create_key(Path(key_path)), pool_size=2)
 

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from flomation.core.models import Runner, RunnerNonce
-from flomation.runner import signing
+from flomation.lib import signing
 from tests.runner import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,9 @@ def test_a_runner_registers_with_its_queues_code(client, queue_and_code):
         "name": "box-1",
         "slots": 3,
     }
-    response = client.post("/api/v1/runners/register", data=body, content_type="application/json")
+    response = client.post(
+        "/api/v1/runners/register", data=body, content_type="application/json", headers=f.PROTOCOL
+    )
     assert response.status_code == 201
     runner = Runner.objects.get(id=response.json()["runner_id"])
     assert (runner.queue_id, runner.name, runner.slots_total) == (queue.id, "box-1", 3)
@@ -54,7 +56,9 @@ def test_registering_the_same_key_again_returns_the_same_runner(client, queue_an
 
 def test_it_refuses_a_wrong_registration_code_with_a_clear_message(client):
     body = {"registration_code": "frq_not-a-code", "public_key": signing.public_key_pem(f.test_key())}
-    response = client.post("/api/v1/runners/register", data=body, content_type="application/json")
+    response = client.post(
+        "/api/v1/runners/register", data=body, content_type="application/json", headers=f.PROTOCOL
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "invalid_registration_code"
     assert "registration code is not valid" in response.json()["detail"]
@@ -63,7 +67,9 @@ def test_it_refuses_a_wrong_registration_code_with_a_clear_message(client):
 
 def test_it_refuses_a_public_key_that_is_not_rsa_2048(client, queue_and_code):
     body = {"registration_code": queue_and_code[1], "public_key": "-----BEGIN PUBLIC KEY-----\nnope\n"}
-    response = client.post("/api/v1/runners/register", data=body, content_type="application/json")
+    response = client.post(
+        "/api/v1/runners/register", data=body, content_type="application/json", headers=f.PROTOCOL
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_public_key"
 
@@ -78,8 +84,8 @@ def test_a_signed_request_is_accepted_and_burns_its_nonce(client, runner):
 def test_it_refuses_a_replayed_signature(client, runner):
     path = f"/api/v1/runners/{runner.id}/whoami"
     headers = signing.sign_headers(f.test_key(), runner_id=str(runner.id), method="GET", path=path, body=b"")
-    assert client.get(path, headers=headers).status_code == 200
-    replay = client.get(path, headers=headers)
+    assert client.get(path, headers={**headers, **f.PROTOCOL}).status_code == 200
+    replay = client.get(path, headers={**headers, **f.PROTOCOL})
     assert replay.status_code == 401
     assert replay.json()["code"] == "replayed"
 
@@ -109,7 +115,9 @@ def test_it_refuses_a_body_changed_after_signing(client, runner):
         f.test_key(), runner_id=str(runner.id), method="POST", path=path, body=b'{"busy":0}'
     )
     signed.pop(signing.HEADER_BODY_HASH)
-    response = client.post(path, data=b'{"busy":1}', content_type="application/json", headers=signed)
+    response = client.post(
+        path, data=b'{"busy":1}', content_type="application/json", headers={**signed, **f.PROTOCOL}
+    )
     assert response.status_code == 401
     assert response.json()["code"] == "bad_signature"
 
@@ -122,12 +130,14 @@ def test_it_refuses_a_path_changed_after_signing(client, runner):
         path=f"/api/v1/runners/{runner.id}/whoami?a=1",
         body=b"",
     )
-    response = client.get(f"/api/v1/runners/{runner.id}/whoami?a=2", headers=signed)
+    response = client.get(f"/api/v1/runners/{runner.id}/whoami?a=2", headers={**signed, **f.PROTOCOL})
     assert response.status_code == 401
 
 
 def test_it_refuses_an_unsigned_request(client, runner):
-    response = client.post(f"/api/v1/runners/{runner.id}/claim", data={}, content_type="application/json")
+    response = client.post(
+        f"/api/v1/runners/{runner.id}/claim", data={}, content_type="application/json", headers=f.PROTOCOL
+    )
     assert response.status_code == 401
     assert response.json()["code"] == "unsigned"
 

@@ -12,7 +12,7 @@ from flomation.core.models import Organisation, Queue, Revision, Runner, Workflo
 from flomation.core.services.executions import execution_create
 from flomation.core.services.queues import queue_create
 from flomation.core.services.runs import runner_register
-from flomation.runner import signing
+from flomation.lib import protocol, signing
 from tests.runner.flows import chain, node, sleep_flow, three_node_flow
 
 __all__ = ["chain", "node", "sleep_flow", "three_node_flow"]
@@ -56,6 +56,10 @@ def run(workflow: Workflow, trigger_data: dict[str, Any] | None = None, **kwargs
     ).execution
 
 
+# The protocol version header every runner request carries (flomation.runner.client sends it).
+PROTOCOL = {protocol.HEADER: str(protocol.VERSION)}
+
+
 def register(code: str, *, key: rsa.RSAPrivateKey | None = None, slots: int = 1) -> Runner:
     key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return runner_register(
@@ -78,4 +82,6 @@ def signed_request(
     body = json.dumps(payload).encode() if payload is not None else b""
     signed = signing.sign_headers(key, runner_id=str(runner_id), method=method, path=path, body=body, now=now)
     send = getattr(client, method.lower())
-    return send(path, data=body, content_type="application/json", headers={**signed, **(headers or {})})
+    return send(
+        path, data=body, content_type="application/json", headers={**signed, **PROTOCOL, **(headers or {})}
+    )

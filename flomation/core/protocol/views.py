@@ -1,7 +1,9 @@
 """HTTP views of the runner protocol (mounted at /api/v1/runners/). Plain Django views: JSON in, JSON out.
 
-Every view but `register` authenticates a signed request (flomation.runner.signing) before anything else;
-refusals are JSON `{"code": ..., "detail": ...}` with the status a runner can act on.
+Payloads are the typed ones of `flomation.lib.protocol`, shared with the runner. Every view first refuses a
+runner older than the protocol's minimum version (426), and every view but `register` then authenticates
+a signed request (`flomation.lib.signing`); refusals are JSON `{"code": ..., "detail": ...}` with the status
+a runner can act on.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from flomation.core.executions.listener import listener
 from flomation.core.models import Runner
 from flomation.core.services import runs
 from flomation.identity.views.common import client_address
-from flomation.runner import signing
+from flomation.lib import protocol, signing
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +93,15 @@ def protocol_view(*methods: str, signed: bool = True, atomic: bool = True) -> Ca
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
+                version = protocol.version_of(request.headers.get(protocol.HEADER))
+                if version < protocol.MIN_VERSION:
+                    logger.warning(
+                        "runner %s refused: it speaks runner protocol %d, the minimum is %d",
+                        kwargs.get("runner_id") or "(registering)",
+                        version,
+                        protocol.MIN_VERSION,
+                    )
+                    return refuse(426, "protocol_too_old", protocol.too_old_message(version))
                 if signed:
                     authenticate = _authenticator(request, kwargs.pop("runner_id"))
                     if not atomic:
@@ -103,6 +114,8 @@ def protocol_view(*methods: str, signed: bool = True, atomic: bool = True) -> Ca
                     return view(request, _body(request), *args, **kwargs)
             except runs.ProtocolError as error:
                 return refuse(error.status, error.code, error.message, error.headers)
+            except protocol.PayloadError as error:
+                return refuse(400, "bad_request", str(error))
 
         return wrapper
 
@@ -154,9 +167,9 @@ def claim(request: HttpRequest, data: dict[str, Any], authenticate: Callable[[],
     A new claim of the same runner (on any API process) supersedes its older polls, and `free: 0` ends
     them (a runner that stops says so), so a poll whose runner has gone does not take work for it.
     """
-    free = _int(data, "free", 1, 0, 100)
-    total = _int(data, "total", free or 1, 1, 1000)
-    wait = min(float(_int(data, "wait", 0, 0, 60)), MAX_WAIT_SECONDS)
+    asked = protocol.ClaimRequest.from_dict(data)
+    free, total = asked.free, asked.total
+    wait = min(float(asked.wait), MAX_WAIT_SECONDS)
     deadline = time.monotonic() + wait
     poll_id = uuid.uuid4().hex
     with transaction.atomic():
@@ -208,18 +221,11 @@ def _client_gone(request: HttpRequest) -> bool:
         return True
 
 
-def _leases(data: dict[str, Any]) -> list[tuple[str, str]]:
-    items = data.get("executions") or []
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise runs.ProtocolError(400, "bad_request", "'executions' must be a list of {id, lease_token}.")
-    return [(str(item.get("id")), str(item.get("lease_token"))) for item in items]
-
-
 @protocol_view("POST")
 def heartbeat(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpResponse:
-    busy = data.get("busy")
+    beat = protocol.Heartbeat.from_dict(data)
     answer = runs.execution_heartbeat(
-        runner=runner, leases=_leases(data), busy=busy if isinstance(busy, int) and busy >= 0 else None
+        runner=runner, leases=[(lease.id, lease.lease_token) for lease in beat.executions], busy=beat.busy
     )
     return JsonResponse({"executions": answer, "lease_seconds": runs.lease_seconds()})
 
@@ -232,37 +238,29 @@ def report(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpRe
     for an execution the runner claimed but never started. The answer maps each id to {"outcome": "ok" |
     "duplicate" | "lost", "cancel": bool}; "lost" is the batch form of a 409.
     """
-    items = data.get("executions") or []
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        return refuse(400, "bad_request", "'executions' must be a list of objects.")
+    report_ = protocol.Report.from_dict(data)
     answer: dict[str, dict[str, Any]] = {}
     # One transaction for the batch: rows are locked in id order, as a heartbeat locks them.
-    for item in sorted(items, key=lambda item: str(item.get("id"))):
+    for item in sorted(report_.executions, key=lambda item: item.id):
         outcome = _report_one(runner, item)
-        answer[str(item.get("id"))] = {
-            "outcome": outcome.outcome,
-            "cancel": outcome.cancel,
-            "state": outcome.state,
-        }
+        answer[item.id] = protocol.ReportOutcome(outcome.outcome, outcome.cancel, outcome.state).to_dict()
     return JsonResponse({"executions": answer})
 
 
-def _report_one(runner: Runner, item: dict[str, Any]) -> runs.Report:
-    if item.get("release") is True:
-        return runs.execution_release(
-            runner=runner, execution_id=item.get("id"), lease_token=item.get("lease_token")
-        )
-    events = item.get("events") or []
-    if isinstance(item.get("result"), dict):
+def _report_one(runner: Runner, item: protocol.ExecutionReport) -> runs.Report:
+    if item.release:
+        return runs.execution_release(runner=runner, execution_id=item.id, lease_token=item.lease_token)
+    events = list(item.events)
+    if item.result is not None:
         return runs.execution_finish(
             runner=runner,
-            execution_id=item.get("id"),
-            lease_token=item.get("lease_token"),
-            result=item["result"],
+            execution_id=item.id,
+            lease_token=item.lease_token,
+            result=item.result,
             events=events,
         )
     return runs.execution_steps_record(
-        runner=runner, execution_id=item.get("id"), lease_token=item.get("lease_token"), events=events
+        runner=runner, execution_id=item.id, lease_token=item.lease_token, events=events
     )
 
 

@@ -1,4 +1,4 @@
-"""Runner registration and the authentication of signed requests (DESIGN §5, flomation.runner.signing)."""
+"""Runner registration and the authentication of signed requests (DESIGN §5, flomation.lib.signing)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ from flomation.core.services.runs.registration_throttle import (
     registration_attempt,
     registration_failure_record,
 )
-from flomation.lib import crypto
-from flomation.runner import signing
+from flomation.lib import crypto, signing
 
 logger = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from flomation.core.models import (
 )
 from flomation.core.services.egress import egress_policy
 from flomation.core.services.runs.common import lease_seconds
+from flomation.lib.protocol import ClaimedJob
 
 
 def runner_poll_supersede(*, runner: Runner, poll_id: str) -> None:
@@ -155,20 +156,18 @@ def _job(row: tuple[Any, ...], runner_id: uuid.UUID) -> dict[str, Any]:
         "environment_id": str(environment_id or ""),
         "api_url": settings.API_URL,
     }
-    job = {
-        "id": str(execution_id),
-        "lease_token": str(lease_token),
-        "lease_seconds": lease_seconds(),
-        "attempt": attempt,
-        "flow": _json(flow),
-        "trigger_data": _json(trigger_data),
-        "context": context,
-        "entry": entry_node or None,
-        "checkpoint": _json(checkpoint),
-        "resume_data": _json(resume_data),
-    }
-    if shared_runner:
+    return ClaimedJob(
+        id=str(execution_id),
+        lease_token=str(lease_token),
+        lease_seconds=lease_seconds(),
+        attempt=attempt,
+        flow=_json(flow),
+        trigger_data=_json(trigger_data),
+        context=context,
+        entry=entry_node or None,
+        checkpoint=_json(checkpoint),
+        resume_data=_json(resume_data),
         # The platform's runners apply the platform's and the organisation's policy; a dedicated runner
         # (on an organisation's queue, on that organisation's network) applies its own configuration's.
-        job["egress"] = egress_policy(organisation_ranges=egress_allow or []).to_dict()
-    return job
+        egress=egress_policy(organisation_ranges=egress_allow or []).to_dict() if shared_runner else None,
+    ).to_dict()
