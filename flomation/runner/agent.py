@@ -15,6 +15,7 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ from flomation.runner.client import ApiClient, ApiRefused, ApiUnavailable
 from flomation.runner.config import RunnerConfig
 from flomation.runner.isolated import SubprocessExecutor
 from flomation.runner.jobs import Job, cancelled_result, failed_result
+from flomation.runner.metrics import runner_metrics_start
 from flomation.runner.reporter import Reporter
 from flomation.runner.secrets import ApiSecretProvider
 from flomation.runner.warm import WarmExecutor
@@ -56,6 +58,7 @@ class Agent:
         self._average_seconds: float | None = None  # how long an execution takes lately
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._idle_count = 0
+        self._count_result: Callable[[str], None] | None = None
         self._slot_changed = threading.Condition()
         self._active: dict[str, Job] = {}
         self._active_lock = threading.Lock()
@@ -88,6 +91,9 @@ class Agent:
             target=self._heartbeat_loop, name="flomation-runner-heartbeat", daemon=True
         )
         heartbeat.start()
+        self._count_result = runner_metrics_start(
+            slots=self.slots, slots_in_use=lambda: self.slots - self._idle_count, waiting=self._jobs.qsize
+        )
         logger.info(
             "runner %s: %d slot(s), %s executor, API %s",
             self.client.runner_id,
@@ -315,6 +321,8 @@ class Agent:
         if job.lost:
             self._done(job, "lost")
             return
+        if self._count_result is not None:
+            self._count_result(str(result.get("status") or "failed"))
         reporter.result(job, result, self._done)
 
     def _pace(self, seconds: float) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from flomation.core.models import Execution, ExecutionStep, Organisation
 from flomation.core.selectors.common import get_or_404
@@ -82,3 +82,14 @@ def execution_trigger_types(*, organisation: Organisation) -> list[str]:
     """The trigger kinds the organisation's executions came from, and the common ones, sorted."""
     used = Execution.objects.filter(organisation=organisation).values_list("trigger_type", flat=True)
     return sorted(set(used.distinct()) | {"manual", "webhook", "schedule"})
+
+
+def execution_counts_since(*, since: Any) -> list[dict[str, Any]]:
+    """Executions of every organisation created since `since`, counted by state and trigger kind (for
+    operators: the System page; never for tenants)."""
+    return list(
+        Execution.objects.filter(created_at__gte=since)
+        .values("state", "trigger_type")
+        .annotate(count=Count("id"))
+        .order_by("state", "trigger_type")
+    )

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from flomation.core.models import Organisation, Queue, Runner
@@ -59,3 +60,80 @@ def runner_state(*, runner: Runner, now: Any = None) -> str:
     if runner.last_contact_at is None:
         return "never_seen"
     return "online" if (now or timezone.now()) - runner.last_contact_at <= ONLINE_WITHIN else "offline"
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    id: Any
+    name: str
+    organisation: str
+    pending: int
+    oldest_seconds: float
+    running: int
+
+
+@dataclass(frozen=True)
+class RunnerFigures:
+    id: Any
+    name: str
+    queue: str
+    enabled: bool
+    slots_in_use: int
+    slots_total: int
+    last_contact_at: Any
+    online: bool
+
+
+def _queue_label(queue: Queue) -> str:
+    owner = queue.organisation.slug if queue.organisation_id else "shared"
+    return f"{owner}/{queue.name}"
+
+
+def queue_metrics() -> list[QueueFigures]:
+    """Every queue of the platform with its pending count, its oldest pending age and what is running
+    (for operators: metrics and the System page; no organisation filter, so never for tenants)."""
+    now = timezone.now()
+    pending = Q(executions__state="pending")
+    rows = (
+        Queue.objects.select_related("organisation")
+        .annotate(
+            pending=Count("executions", filter=pending),
+            oldest=Min("executions__created_at", filter=pending),
+            running=Count("executions", filter=Q(executions__state__in=("claimed", "running"))),
+        )
+        .order_by("organisation__slug", "name")
+    )
+    return [
+        QueueFigures(
+            id=queue.id,
+            name=_queue_label(queue),
+            organisation=queue.organisation.name if queue.organisation_id else "",
+            pending=queue.pending,
+            oldest_seconds=max(0.0, (now - queue.oldest).total_seconds()) if queue.oldest else 0.0,
+            running=queue.running,
+        )
+        for queue in rows
+    ]
+
+
+def runner_metrics(*, seen_within: timedelta = timedelta(minutes=5)) -> list[RunnerFigures]:
+    """Runners that reported recently (every one, for operators), with their slots."""
+    now = timezone.now()
+    rows = (
+        Runner.objects.select_related("queue__organisation")
+        .filter(last_contact_at__gte=now - seen_within)
+        .order_by("name")
+    )
+    return [
+        RunnerFigures(
+            id=runner.id,
+            name=runner.name,
+            queue=_queue_label(runner.queue),
+            enabled=runner.enabled,
+            slots_in_use=runner.slots_in_use,
+            slots_total=runner.slots_total,
+            last_contact_at=runner.last_contact_at,
+            online=runner.last_contact_at is not None and now - runner.last_contact_at <= ONLINE_WITHIN,
+        )
+        for runner in rows
+    ]

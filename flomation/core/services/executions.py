@@ -21,6 +21,7 @@ from flomation.core.models import (
     Workflow,
 )
 from flomation.core.services.queues import queue_shared
+from flomation.metrics import observe
 
 
 class ExecutionRefused(Exception):
@@ -147,6 +148,7 @@ def execution_create(
         return Created(earlier, False)
     execution._state.adding = False
     execution._state.db = db.alias
+    transaction.on_commit(lambda: observe("created", trigger_type=trigger_type), using=db.alias)
     return Created(execution, True)
 
 

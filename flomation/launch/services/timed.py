@@ -18,6 +18,7 @@ from flomation.launch.schedules import ScheduleError, latest_due, next_fire_afte
 from flomation.launch.services.gateway import execution_gateway
 from flomation.launch.services.secrets import scrub, trigger_secrets
 from flomation.lib.egress import EgressDenied
+from flomation.metrics import observe
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def timed_trigger_run(*, trigger: Trigger, owner: str, now: datetime) -> bool:
             last_polled_at=now,
             next_run_at=now + max(ERROR_RETRY, timedelta(seconds=retry)),
         )
+        observe("poller_errors", kind=str(trigger.kind))
         return False
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -28,6 +29,7 @@ from flomation.launch.services.gateway import Outcome, Replayed, execution_gatew
 from flomation.launch.services.secrets import trigger_secrets
 from flomation.launch.webhooks import authenticate, cors_origin_allowed, request_headers
 from flomation.lib.text import holds_nul
+from flomation.metrics import observe
 from flomation.middleware import stateless
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,13 @@ WEBHOOK_KINDS = frozenset({TriggerKind.WEBHOOK, TriggerKind.WEB, TriggerKind.OTH
 @stateless
 @csrf_exempt
 def webhook(request: HttpRequest, public_id: str) -> HttpResponse:
+    started = time.monotonic()
+    response = _webhook(request, public_id)
+    observe("webhook_seconds", time.monotonic() - started, status=str(response.status_code))
+    return response
+
+
+def _webhook(request: HttpRequest, public_id: str) -> HttpResponse:
     origin = request.headers.get("Origin", "")
     settings: WebhookSettings | None = None
     try:

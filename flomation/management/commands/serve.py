@@ -25,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 from flomation.db import embedded_handles_prune
 from flomation.lib.buffering_worker import TIMEOUT_VARIABLE
 from flomation.loops import LoopSupervisor
+from flomation.metrics import multiprocess_directory_prepare
 from flomation.roles import default_port, enabled_roles, loop_callables, served_url_set
 
 logger = logging.getLogger("flomation.serve")
@@ -58,6 +59,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        multiprocess_directory_prepare()  # metrics of every worker and loop of this tree, summed per scrape
         self.check(display_num_errors=False, fail_level=40)  # ERROR and above stop start-up
         roles = settings.FLOMATION_ROLES
         web = [role for role in enabled_roles(roles) if role.serves_http]

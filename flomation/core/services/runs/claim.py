@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -23,6 +24,7 @@ from flomation.core.models import (
 from flomation.core.services.egress import egress_policy
 from flomation.core.services.runs.common import lease_seconds
 from flomation.lib.protocol import ClaimedJob
+from flomation.metrics import observe
 
 
 def runner_poll_supersede(*, runner: Runner, poll_id: str) -> None:
@@ -127,9 +129,11 @@ def execution_claim(*, runner: Runner, limit: int, slots_total: int | None = Non
         "lease": lease_seconds(),
         "slots_total": max(1, min(int(slots_total), 1000)) if slots_total else None,
     }
+    started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(), params)
         rows = cursor.fetchall()
+    observe("claim_seconds", time.monotonic() - started)
     return [_job(row, runner.id) for row in rows]
 
 

@@ -12,6 +12,7 @@ from flomation.core.models import Execution, ExecutionState, Queue, Runner
 from flomation.core.services.executions import notify_execution, notify_queue
 from flomation.core.services.runs.common import LEASED, as_uuid, lease_seconds
 from flomation.core.services.runs.results import notify_outcome
+from flomation.metrics import observe
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ def executions_reclaim_expired(*, limit: int = 100) -> int:
         rows = cursor.fetchall()
         for execution_id, state, queue_id, _runner_id, attempt in rows:
             logger.warning("execution %s: lease expired on attempt %s; now %s", execution_id, attempt, state)
+            observe("lease_reclaims", state=state)
             notify_execution(execution_id)
             if state == ExecutionState.PENDING:
                 notify_queue(Queue(id=queue_id))

@@ -20,6 +20,7 @@ from flomation.core.models import Execution, ExecutionState, ExecutionStep, Runn
 from flomation.core.services.notifications import execution_notify, notification_due
 from flomation.core.services.runs.common import ProtocolError, as_uuid
 from flomation.core.services.runs.steps import steps_json
+from flomation.metrics import observe
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ class Report:
 # The lease row, locked; `live` says whether it may still change (claimed or running).
 _LEASED = """
 leased AS (
-    SELECT id, attempt, state, cancel_requested, workflow_id, state IN ('claimed', 'running') AS live
+    SELECT id, attempt, state, cancel_requested, workflow_id, trigger_type, created_at,
+           state IN ('claimed', 'running') AS live
       FROM {execution} WHERE id = %(id)s AND lease_token = %(token)s AND runner_id = %(runner)s FOR UPDATE
 ),
 steps AS (
@@ -68,7 +70,8 @@ running AS (
       FROM leased WHERE e.id = leased.id AND leased.state = 'claimed'
 )
 SELECT live, CASE WHEN state = 'claimed' THEN 'running' ELSE state END, cancel_requested,
-       CASE WHEN live THEN {notify_leased} END
+       CASE WHEN live THEN {notify_leased} END,
+       CASE WHEN state = 'claimed' THEN extract(epoch FROM clock_timestamp() - created_at) END
   FROM leased"""
 )
 
@@ -91,7 +94,8 @@ slot AS (
      WHERE id = %(runner)s AND slots_in_use > 0 AND EXISTS (SELECT 1 FROM finished)
 )
 SELECT leased.live, leased.state, w.notify_on_failure, w.notify_on_success,
-       CASE WHEN leased.live THEN {notify_leased_id} END
+       CASE WHEN leased.live THEN {notify_leased_id} END, leased.trigger_type,
+       CASE WHEN leased.state = 'claimed' THEN extract(epoch FROM clock_timestamp() - leased.created_at) END
   FROM leased JOIN {workflow} w ON w.id = leased.workflow_id"""
 )
 
@@ -127,6 +131,8 @@ def execution_steps_record(
         row = cursor.fetchone()
     if row is None or not row[0]:
         return Report("lost")
+    if row[4] is not None:  # the first step: the execution started
+        observe("trigger_to_start", float(row[4]))
     return Report("ok", cancel=bool(row[2]), state=row[1])
 
 
@@ -168,9 +174,12 @@ def execution_finish(
         row = cursor.fetchone()
     if row is None:
         return Report("lost")
-    live, previous, notify_on_failure, notify_on_success, _ = row
+    live, previous, notify_on_failure, notify_on_success, _, trigger_type, waited = row
     if not live:
         return Report("duplicate", state=previous)
+    if waited is not None:  # finished without a step reported first: it started now too
+        observe("trigger_to_start", float(waited))
+    observe("finished", state=state, trigger_type=trigger_type or "")
     if notification_due(
         state=state, notify_on_failure=notify_on_failure, notify_on_success=notify_on_success
     ):
