@@ -190,3 +190,45 @@ def test_a_problem_fixed_in_the_panel_leaves_the_panel_once_saved(platform, chro
     wait(driver, 30).until(lambda d: not d.find_elements(*problems))
     # The author is still in the field they typed in: the panel was not redrawn under them.
     assert driver.switch_to.active_element.get_attribute("data-input") == "url"
+
+
+def test_a_webhook_on_a_two_trigger_flow_runs_its_own_branch_in_the_run_view(platform, chrome):
+    import requests
+
+    from flomation.editor.gateway import deployments as deploys
+    from tests.runner.test_trigger_routing import two_trigger_flow
+
+    driver, base = chrome, platform
+    account = log_in(driver, base)
+    organisation = account.memberships.get().organisation
+    workflow = f.WorkflowFactory(
+        organisation=organisation, name="Two doors", revisions__flow=two_trigger_flow("trigger/webhook")
+    )
+    environment = deploys.environment_list(organisation=organisation)[0]
+    deploys.workflow_deploy(
+        workflow=workflow, environment=environment, revision_number=1, version_tag="v1", notes="", by=account
+    )
+    driver.get(f"{base}/workflows/{workflow.id}")
+    shown = wait(driver).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, '.drawflow-node[data-node-id="t1"] .flo-url-production')
+    )
+    answer = requests.post(shown[0].get_attribute("title"), json={"name": "Webhook Bob"}, timeout=10)
+    assert answer.status_code == 202, answer.text
+
+    driver.get(f"{base}/executions?workflow={workflow.id}")
+    driver.find_element(By.CSS_SELECTOR, 'a[href^="/executions/"]').click()
+    wait(driver, 120).until(
+        lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-execution-state") == "succeeded"
+    )
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#step-list li")) == 2)
+    ran = [li.get_attribute("data-node-id") for li in driver.find_elements(By.CSS_SELECTOR, "#step-list li")]
+    assert ran == ["t1", "b"]
+    statuses = {
+        e.get_attribute("data-node-id"): e.get_attribute("data-status")
+        for e in driver.find_elements(By.CSS_SELECTOR, ".drawflow-node")
+    }
+    assert statuses["t1"] == "success" and statuses["b"] == "success" and statuses["m1"] == ""
+    driver.find_element(By.CSS_SELECTOR, '#step-list li[data-node-id="t1"] button').click()
+    assert "Webhook Bob" in driver.find_element(By.ID, "step-detail").text
+    screenshot(driver, "two-trigger-run")
+    assert script_errors(driver) == []
