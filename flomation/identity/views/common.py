@@ -69,6 +69,18 @@ def redirect_allowed(url: str) -> bool:
     return origin in {_origin(item) for item in allowed if item}
 
 
+def redirect_problem(url: str | None) -> str:
+    """Why `url` is not a URL at all ('' when it is one, or is empty): a port that is not a number, a broken
+    IPv6 address. A well-formed URL that is merely not allowed is no problem here: it is dropped."""
+    if not url:
+        return ""
+    try:
+        urlsplit(url).port  # noqa: B018 - parsing the port is the check
+    except ValueError as error:
+        return f"redirect_url is not a valid URL ({error}). Open the login page again from the application."
+    return ""
+
+
 def login_destination(redirect_url: str | None) -> str:
     return redirect_url if redirect_url and redirect_allowed(redirect_url) else settings.AUTH_LOGIN_REDIRECT
 

@@ -23,6 +23,7 @@ from flomation.identity.views.common import (
     login_destination,
     page,
     redirect_allowed,
+    redirect_problem,
     token_cookie_clear,
     token_cookie_set,
 )
@@ -69,6 +70,9 @@ def _password_page(request: HttpRequest, email: str, redirect_url: str, error: s
 @require_http_methods(["GET", "POST"])
 def authenticate(request: HttpRequest) -> HttpResponse:
     """Step 1: the email. Every address goes on to the same page (password, or create an account)."""
+    problem = redirect_problem(request.GET.get("redirect_url") or request.POST.get("redirect_url"))
+    if problem:
+        return page(request, "authenticate.html", {"redirect_url": "", "error": problem}, 400)
     if request.method == "GET":
         redirect_url = _safe(request.GET.get("redirect_url"))
         if browser_identity(request)[0] is not None:  # already logged in: straight on
