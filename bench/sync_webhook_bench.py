@@ -18,7 +18,6 @@ box moves these figures.
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import shutil
 import signal
@@ -33,17 +32,13 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.launch_bench import BENCH_ENV as LAUNCH_BENCH_ENV  # noqa: E402
 from bench.launch_bench import cpu_seconds, free_port, parse  # noqa: E402
 
 BENCH_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
-    "AUTH_SECRET": "bench-auth-secret-not-for-production-0123456789",
-    "FLOMATION_ENCRYPTION_KEY": base64.urlsafe_b64encode(b"launch-bench-key-32-bytes-long!!").decode(),
+    **LAUNCH_BENCH_ENV,
     "EMBEDDED_DATABASE_NAME": "flomation_bench_sync",
     "FLOMATION_ROLES": "all",
-    "LOG_LEVEL": "WARNING",
-    "FLOMATION_IGNORE_DOTENV": "1",
     "AUTH_COOKIE_SECURE": "false",
     "SESSION_COOKIE_SECURE": "false",
     "CSRF_COOKIE_SECURE": "false",
