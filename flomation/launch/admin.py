@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from flomation.launch.models import Invocation, ScheduleFire, Trigger, TriggerLease
+from flomation.launch.models import Invocation, ScheduleFire, TestListen, Trigger, TriggerLease
 
 _HIDDEN = ("secrets_ciphertext", "run_token_hash", "run_token_ciphertext")
 
@@ -58,3 +58,15 @@ class ScheduleFireAdmin(admin.ModelAdmin):
     search_fields = ("trigger__public_id", "execution_id", "owner")
     list_select_related = ("trigger",)
     date_hierarchy = "fire_at"
+
+
+@admin.register(TestListen)
+class TestListenAdmin(admin.ModelAdmin):
+    """An author's "Listen for test event" sessions. The captured request is left out: it is the author's."""
+
+    list_display = ("workflow", "node_id", "account_id", "created_at", "expires_at", "captured_at")
+    list_filter = ("expires_at",)
+    search_fields = ("node_id", "workflow__name", "organisation__name")
+    list_select_related = ("workflow",)
+    exclude = ("captured",)
+    readonly_fields = ("organisation", "workflow", "node_id", "account_id", "expires_at", "captured_at")

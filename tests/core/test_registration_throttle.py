@@ -9,6 +9,7 @@ import requests
 from django.utils import timezone
 
 from flomation.core.models import RegistrationFailure, Runner
+from flomation.lib import protocol
 from flomation.runner import signing
 from tests.runner import factories as f
 
@@ -22,7 +23,7 @@ def register_url(live_server, transactional_db, settings):
 
 def register(url: str, code: str) -> requests.Response:
     body = {"registration_code": code, "public_key": signing.public_key_pem(f.test_key()), "name": "box"}
-    return requests.post(url, json=body, timeout=30)
+    return requests.post(url, json=body, headers={protocol.HEADER: str(protocol.VERSION)}, timeout=30)
 
 
 def test_wrong_codes_from_one_address_are_refused_after_the_limit_even_with_the_right_code(

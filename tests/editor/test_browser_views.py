@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
 from tests.core import factories as f
 from tests.editor.test_browser import (  # noqa: F401 - pytestmark applies the same skips here
     By,
@@ -23,6 +25,19 @@ from tests.runner.flows import node
 FAILING_CODE = (
     'def check(order):\n    raise ValueError("order " + order + " has no lines")\n\ncheck("A-17")\n'
 )
+
+
+def open_step(driver, node_id: str) -> None:
+    """Clicks a node's row in the run view's step list (rows are redrawn as events arrive)."""
+
+    def clicked(d) -> bool:
+        try:
+            d.find_element(By.CSS_SELECTOR, f'#step-list li[data-node-id="{node_id}"] button').click()
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        return d.find_element(By.CSS_SELECTOR, "#step-detail code").text == node_id
+
+    wait(driver).until(clicked)
 
 
 def placed(item: dict[str, Any], x: int, y: int, name: str = "") -> dict[str, Any]:
@@ -104,12 +119,12 @@ def test_the_run_view_of_a_failed_run_fits_the_graph_and_reads_at_a_glance(platf
     assert [row.split("\n")[0].split(" ")[0] for row in rows] == ["Start", "Build", "Check"]
     assert "failed" in rows[2] and all(("ms" in row or " s" in row) for row in rows)
 
-    driver.find_element(By.CSS_SELECTOR, '#step-list li[data-node-id="p1"] button').click()
+    open_step(driver, "p1")
     traceback = driver.find_element(By.CSS_SELECTOR, "#step-detail pre.traceback")
     assert "order A-17 has no lines" in traceback.text
     assert "Traceback (most recent call last):\n" in traceback.text  # line breaks kept
     assert traceback.value_of_css_property("white-space") == "pre-wrap"
-    driver.find_element(By.CSS_SELECTOR, '#step-list li[data-node-id="d1"] button').click()
+    open_step(driver, "d1")
     outputs = driver.find_elements(By.CSS_SELECTOR, "#step-detail .value-section")[1]
     assert outputs.find_element(By.CSS_SELECTOR, ".copy-json").text == "Copy JSON"
     assert "A-17" in outputs.find_element(By.CSS_SELECTOR, "table.kv").text
@@ -133,14 +148,14 @@ def test_a_large_output_is_shown_as_its_size_with_a_download_link(platform, chro
     wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".drawflow-node")) == 2)
     driver.find_element(By.ID, "run-open").click()
     driver.find_element(By.ID, "run-submit").click()
+    wait(driver).until(ec.url_contains("/executions/"))
     wait(driver, 120).until(
         lambda d: (
             d.find_element(By.TAG_NAME, "body").get_attribute("data-execution-state")
             in ("succeeded", "failed")
         )
     )
-    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, '#step-list li[data-node-id="s1"]'))
-    driver.find_element(By.CSS_SELECTOR, '#step-list li[data-node-id="s1"] button').click()
+    open_step(driver, "s1")
     value = driver.find_element(By.CSS_SELECTOR, "#step-detail .value-section:last-of-type .large-value")
     assert value.text.startswith("text of 48.8 KB")  # the whole value's size, not the 4 KB a step keeps
     link = value.find_element(By.CSS_SELECTOR, "a.download")
@@ -228,7 +243,7 @@ def test_a_webhook_on_a_two_trigger_flow_runs_its_own_branch_in_the_run_view(pla
         for e in driver.find_elements(By.CSS_SELECTOR, ".drawflow-node")
     }
     assert statuses["t1"] == "success" and statuses["b"] == "success" and statuses["m1"] == ""
-    driver.find_element(By.CSS_SELECTOR, '#step-list li[data-node-id="t1"] button').click()
+    open_step(driver, "t1")
     assert "Webhook Bob" in driver.find_element(By.ID, "step-detail").text
     screenshot(driver, "two-trigger-run")
     assert script_errors(driver) == []

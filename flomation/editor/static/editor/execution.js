@@ -90,6 +90,10 @@
     var order = [];
     steps.slice(0, shown).forEach(function (s) { if (order.indexOf(s.node_id) < 0) order.push(s.node_id); });
     var current = boot.mode === "replay" && shown ? steps[shown - 1].node_id : null;
+    // Rebuilt only when a row would change, so a row being clicked (or focused) is not replaced under it.
+    var signature = JSON.stringify([current, order.map(function (id) { var s = latest[id]; return [id, s.status, s.duration_ms, s.attempt]; })]);
+    if (signature === list.getAttribute("data-signature")) return;
+    list.setAttribute("data-signature", signature);
     list.innerHTML = "";
     order.forEach(function (nodeId) {
       var step = latest[nodeId];
