@@ -115,8 +115,7 @@ class Execution:
             self.log("warning", "entry node not found; starting from the trigger that fired", entry=entry)
             entry = None
         fired = self._fired_trigger()
-        # A flow with several triggers runs from the one that fired (its id travels in the trigger data, so
-        # re-runs and replays start there too); an explicit entry or a checkpoint's entry still wins.
+        # From the trigger that fired (named in the trigger data, so re-runs too), unless an entry is given.
         start = self.graph.start_node(entry or fired)
         if start is None:
             self.error = "no start node specified"
@@ -156,8 +155,7 @@ class Execution:
 
     def _fired_trigger(self) -> str | None:
         """The trigger node the trigger data names: its `__node_id`, else its channel's trigger kind."""
-        data = self.trigger_data
-        graph = self.graph
+        data, graph = self.trigger_data, self.graph
         named = data.get("__node_id")
         if isinstance(named, str) and named in graph.nodes and graph.nodes[named].is_trigger:
             return named
@@ -167,10 +165,8 @@ class Execution:
         return None
 
     def _inject_trigger_data(self, fired: str | None, start: FlowNode) -> None:
-        target = fired
-        if target is None:
-            target = start.id if start.is_trigger else next((n.id for n in self.graph.triggers()), None)
-        self.trigger_target = target
+        first = start.id if start.is_trigger else next((n.id for n in self.graph.triggers()), None)
+        target = self.trigger_target = fired or first
         if target is not None:
             self.injected[target] = {
                 k: v for k, v in self.trigger_data.items() if k not in _SKIP_TRIGGER_KEYS
