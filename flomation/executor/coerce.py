@@ -157,7 +157,19 @@ def to_multi(value: Any) -> list[Any]:
 
 
 _STRINGISH = frozenset(
-    {"string", "text", "code", "secret", "credential", "colour", "combobox", "datetime", "file", "money"}
+    {
+        "string",
+        "text",
+        "code",
+        "secret",
+        "credential",
+        "connection",
+        "colour",
+        "combobox",
+        "datetime",
+        "file",
+        "money",
+    }
 )
 
 

@@ -24,16 +24,24 @@ class StaticSecrets:
     """A provider over two dictionaries (tests, embedding, the CLI's ``--secrets`` file)."""
 
     def __init__(
-        self, secrets: dict[str, str] | None = None, variables: dict[str, str] | None = None
+        self,
+        secrets: dict[str, str] | None = None,
+        variables: dict[str, str] | None = None,
+        connections: dict[str, dict] | None = None,
     ) -> None:
         self._secrets = dict(secrets or {})
         self._variables = dict(variables or {})
+        self._connections = dict(connections or {})
 
     def get_secret(self, name: str) -> str | None:
         return self._secrets.get(name)
 
     def get_variable(self, name: str) -> str | None:
         return self._variables.get(name)
+
+    def get_connection(self, name: str) -> dict | None:
+        """A stored connection as ``{"type": ..., "fields": {...}}`` (see executor/connections.py)."""
+        return self._connections.get(name)
 
 
 class EnvironSecrets:

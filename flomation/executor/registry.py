@@ -30,7 +30,7 @@ _state = {"entry_points": False, "all_builtins": False}
 class Input:
     """One declared input: what the editor shows and how the engine coerces the value."""
 
-    __slots__ = ("name", "type", "required", "default", "options", "description", "accepts")
+    __slots__ = ("name", "type", "required", "default", "options", "description", "accepts", "connection")
 
     def __init__(
         self,
@@ -42,8 +42,10 @@ class Input:
         options: Iterable[Any] | None = None,
         description: str = "",
         accepts: Iterable[Any] = (),
+        connection: str | None = None,
     ) -> None:
         self.name = name
+        self.connection = connection  # for type "connection": the connection type the picker offers
         self.type = type
         self.accepts = tuple(accepts)  # older spellings still read (not offered as choices)
         self.required = required
@@ -79,6 +81,7 @@ class Input:
             "options": options,
             "description": self.description,
             "accepts": list(self.accepts),
+            **({"connection": self.connection} if self.connection else {}),
         }
 
 
