@@ -97,6 +97,8 @@ if not os.environ.get("FLOMATION_SCRIPT_PACKAGES_DIR"):
 # How scripts are isolated: "namespaces" (bubblewrap; refused where it cannot run) or "process" (plain
 # processes, for hosts without namespaces; weaker). Read by the executor from the environment.
 SCRIPT_ISOLATION = env.choice("FLOMATION_SCRIPT_ISOLATION", "namespaces", ["namespaces", "process"])
+# Network for scripts: "none" (default) or "egress" (through a proxy that applies the egress policy below).
+SCRIPT_NETWORK = env.choice("FLOMATION_SCRIPT_NETWORK", "none", ["none", "egress"])
 
 # --- egress policy ---------------------------------------------------------------------------------
 # Flows on the shared runners and launch's pollers reach public addresses only. Ranges listed here (CIDR,

@@ -39,6 +39,9 @@ _FIELDS = {
     # How scripts are isolated: "namespaces" (bubblewrap; scripts are refused where it cannot run) or
     # "process" (the operator's explicit opt-in to plain processes where the kernel has no namespaces).
     "script_isolation": "namespaces",
+    # Network for scripts: "none" (their namespace has only its own loopback) or "egress" (an HTTP proxy on
+    # their loopback, HTTP(S)_PROXY set, every destination checked by the run's egress policy).
+    "script_network": "none",
     # The bubblewrap program.
     "script_bwrap": "bwrap",
     # When the executor runs as root each run gets its own uid from this range (never a real user's).
@@ -69,6 +72,7 @@ _FIELDS = {
 # setting -> (environment variable, type)
 _ENVIRON = {
     "script_isolation": ("FLOMATION_SCRIPT_ISOLATION", str),
+    "script_network": ("FLOMATION_SCRIPT_NETWORK", str),
     "script_bwrap": ("FLOMATION_SCRIPT_BWRAP", str),
     "script_uid_base": ("FLOMATION_SCRIPT_UID_BASE", int),
     "script_uid_count": ("FLOMATION_SCRIPT_UID_COUNT", int),
@@ -104,6 +108,7 @@ class ExecutorSettings:
     python_prestart: bool
     python_executable: str | None
     script_isolation: str
+    script_network: str
     script_bwrap: str
     script_uid_base: int
     script_uid_count: int

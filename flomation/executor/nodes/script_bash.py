@@ -56,7 +56,7 @@ def run_bash(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         raise NodeError(f"the script is longer than {MAX_SCRIPT_BYTES} bytes; split it into several nodes")
     isolation.require(settings, ctx)
     timeout = max(1, min(300, inputs["timeout_seconds"]))
-    run = ctx.resource("isolation", lambda: isolation.RunIsolation(settings))
+    run = isolation.RunIsolation.of(ctx)
     workspace = run.ensure_workspace()
     work = isolation.work_path(settings, workspace)
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": work, "LANG": "C.UTF-8"}

@@ -35,10 +35,19 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import threading
 
 from flomation.executor.engine.errors import NodeError
+from flomation.executor.sandbox.bwrap import (  # noqa: F401 - part of this module's interface
+    PACKAGES_MOUNT,
+    SANDBOX_UID,
+    bwrap_command,
+    filesystem,
+    interpreter,
+    packages_dir,
+    proxy_environment,
+    setpriv,
+)
 from flomation.executor.sandbox.workspace import Workspace, is_root
 
 TYPE_CHECKING = False
@@ -47,121 +56,21 @@ if TYPE_CHECKING:
     from typing import Any
 
     from flomation.executor.engine.context import NodeContext
+    from flomation.executor.sandbox.egress_proxy import EgressProxy
     from flomation.executor.settings import ExecutorSettings
+    from flomation.lib.egress import EgressDenied
 
 logger = logging.getLogger("flomation.executor.sandbox")
 
 NAMESPACES = "namespaces"
 PROCESS = "process"
 MODES = (NAMESPACES, PROCESS)
-SANDBOX_UID = 1000  # the script's uid inside a user namespace (non-root executors)
-PACKAGES_MOUNT = "/opt/flomation/packages"
 _PROBE_LOCK = threading.Lock()
 _PROBES: dict[tuple[str, ...], str | None] = {}
 
 
 class IsolationUnavailable(NodeError):
     """Script nodes cannot run: the kernel sandbox is missing and the operator did not opt out."""
-
-
-# --- the command ------------------------------------------------------------------------------------
-
-
-def interpreter(settings: ExecutorSettings) -> tuple[str, str]:
-    """(the real path of the Python that runs scripts, its installation prefix)."""
-    executable = os.path.realpath(settings.python_executable or sys.executable)
-    prefix = os.path.dirname(os.path.dirname(executable))
-    if settings.python_executable is None:
-        prefix = os.path.realpath(sys.base_prefix)
-    return executable, prefix
-
-
-def packages_dir(settings: ExecutorSettings) -> str | None:
-    path = settings.script_packages_dir
-    return path if path and os.path.isdir(path) else None
-
-
-def _mount_with_parents(arguments: list[str], source: str, kind: str = "--ro-bind") -> None:
-    """Binds ``source`` at the same path, its parents created world-traversable (bubblewrap would copy a
-    private parent's mode, e.g. /root's 0700, and hide the interpreter from the unprivileged script)."""
-    parts = source.strip("/").split("/")
-    for depth in range(1, len(parts)):
-        arguments += ["--perms", "0755", "--dir", "/" + "/".join(parts[:depth])]
-    arguments += [kind, source, source]
-
-
-def _filesystem(settings: ExecutorSettings) -> list[str]:
-    arguments = ["--ro-bind", "/usr", "/usr"]
-    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-        path = f"/{name}"
-        if os.path.islink(path):
-            arguments += ["--symlink", os.readlink(path), path]
-        elif os.path.isdir(path):
-            arguments += ["--ro-bind", path, path]
-    arguments += ["--perms", "0755", "--dir", "/etc"]
-    arguments += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    arguments += ["--ro-bind-try", "/etc/localtime", "/etc/localtime"]
-    _, prefix = interpreter(settings)
-    if prefix != "/usr" and not prefix.startswith("/usr/"):
-        _mount_with_parents(arguments, prefix)
-    arguments += ["--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", "/opt/flomation"]
-    packages = packages_dir(settings)
-    if packages is not None:
-        arguments += ["--ro-bind", packages, PACKAGES_MOUNT]
-    arguments += ["--proc", "/proc", "--dev", "/dev"]
-    return arguments
-
-
-def bwrap_command(
-    settings: ExecutorSettings,
-    workspace: Workspace,
-    command: list[str],
-    environ: dict[str, str],
-    seccomp_fd: int,
-    extra_mounts: tuple[str, ...] | list[str] = (),
-) -> list[str]:
-    arguments = [
-        settings.script_bwrap,
-        "--unshare-ipc",
-        "--unshare-pid",
-        "--unshare-net",
-        "--unshare-uts",
-        "--unshare-cgroup-try",
-        "--hostname",
-        "flomation",
-        "--die-with-parent",
-        "--new-session",
-    ]
-    uid = workspace.uid
-    if uid is None:  # not root: a user namespace maps the script to our own user, with no capabilities
-        arguments += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
-    arguments += _filesystem(settings)
-    arguments += extra_mounts
-    arguments += ["--bind", workspace.path, "/work", "--chdir", "/work", "--remount-ro", "/"]
-    arguments += ["--clearenv"]
-    for key, value in environ.items():
-        arguments += ["--setenv", key, value]
-    arguments += ["--seccomp", str(seccomp_fd)]
-    if uid is None:
-        arguments += ["--cap-drop", "ALL", "--"]
-        return arguments + command
-    # Root: no user namespace (the run's own uid is a real host uid); setpriv drops to it inside.
-    arguments += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    arguments += ["--cap-add", "CAP_SETPCAP", "--"]
-    return arguments + _setpriv(uid) + command
-
-
-def _setpriv(uid: int) -> list[str]:
-    return [
-        shutil.which("setpriv") or "/usr/bin/setpriv",
-        f"--reuid={uid}",
-        f"--regid={uid}",
-        "--clear-groups",
-        "--inh-caps=-all",
-        "--bounding-set=-all",
-        "--no-new-privs",
-        "--",
-    ]
 
 
 def _seccomp_pipe() -> int:
@@ -197,7 +106,7 @@ def spawn(
     if settings.script_isolation == PROCESS:
         uid = workspace.uid
         if uid is not None and not drops_itself:
-            command = [*_setpriv(uid), *command]
+            command = [*setpriv(uid), *command]
         return subprocess.Popen(
             command,
             stdin=stdin,
@@ -303,7 +212,7 @@ def require(settings: ExecutorSettings, ctx: NodeContext | None = None) -> None:
         raise NodeError(f"script_isolation must be one of {', '.join(MODES)}, got {mode!r}")
     if mode == PROCESS:
         return
-    key = (settings.script_bwrap, str(is_root()), *_filesystem(settings))
+    key = (settings.script_bwrap, str(is_root()), *filesystem(settings))
     with _PROBE_LOCK:
         if key not in _PROBES:
             _PROBES[key] = _probe(settings)
@@ -332,11 +241,35 @@ class RunIsolation:
     """A run's resource ("isolation"): its workspace and every sandbox process started for it. ``close``
     kills them all, then removes the workspace and gives the uid back."""
 
-    def __init__(self, settings: ExecutorSettings) -> None:
+    def __init__(
+        self,
+        settings: ExecutorSettings,
+        *,
+        on_refused: Callable[[EgressDenied], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.workspace: Workspace | None = None
         self._processes: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
+        self._on_refused = on_refused
+        self._proxy: EgressProxy | None = None
+
+    @classmethod
+    def of(cls, ctx: NodeContext) -> RunIsolation:
+        """The run's isolation (created on first use by any node that needs ``/work`` or a sandbox)."""
+        return ctx.resource("isolation", lambda: cls(ctx.settings, on_refused=ctx.egress_refused))
+
+    def _start_proxy(self, workspace: Workspace) -> None:
+        """The run's egress proxy, when its sandboxes may use the network (called with the lock held)."""
+        if self._proxy is not None or workspace.proxy_socket is None:
+            return
+        from flomation.executor.sandbox.egress_proxy import EgressProxy
+        from flomation.lib.egress import EgressPolicy
+
+        policy = self.settings.egress or EgressPolicy()
+        self._proxy = EgressProxy(
+            workspace.proxy_socket, policy, on_refused=self._on_refused, owner=workspace.uid
+        )
 
     def ensure_workspace(self) -> Workspace:
         with self._lock:
@@ -351,10 +284,13 @@ class RunIsolation:
                 return False
             self.workspace = workspace
             self._processes.append(process)
+            self._start_proxy(workspace)
             return True
 
     def spawn(self, command: list[str], **options: Any) -> subprocess.Popen[bytes]:
         workspace = self.ensure_workspace()
+        with self._lock:
+            self._start_proxy(workspace)
         process = spawn(self.settings, workspace, command, **options)
         with self._lock:
             self._processes = [p for p in self._processes if p.poll() is None]
@@ -365,8 +301,11 @@ class RunIsolation:
         with self._lock:
             processes, self._processes = self._processes, []
             workspace, self.workspace = self.workspace, None
+            proxy, self._proxy = self._proxy, None
         for process in processes:
             kill(process, grace=1.0)  # an idle worker ends by itself when its stdin closes
+        if proxy is not None:
+            proxy.close()
         if workspace is not None:
             workspace.close()
 

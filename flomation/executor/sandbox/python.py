@@ -83,6 +83,7 @@ def _key(settings: ExecutorSettings) -> tuple[Any, ...]:
             "script_memory_mb",
             "python_cpu_seconds",
             "script_isolation",
+            "script_network",
             "script_bwrap",
             "script_uid_base",
             "script_uid_count",
@@ -178,7 +179,7 @@ def discard_spares() -> None:
 class PythonSandbox:
     def __init__(self, ctx: NodeContext) -> None:
         self._settings = ctx.settings
-        self._run = ctx.resource("isolation", lambda: isolation.RunIsolation(ctx.settings))
+        self._run = isolation.RunIsolation.of(ctx)
         self._process: Any = None
         self._requests = -1
         self.status: dict[str, Any] = {}

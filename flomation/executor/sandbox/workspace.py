@@ -72,13 +72,21 @@ class Workspace:
     def __init__(self, settings: ExecutorSettings) -> None:
         self.lease = lease_uid(settings) if is_root() else None
         root = settings.script_workspace_root or None
+        self.path = ""
+        self.net_dir: str | None = None
         try:
             self.path = tempfile.mkdtemp(prefix="flomation-work-", dir=root)
             if self.lease is not None:
                 os.chown(self.path, self.lease.uid, self.lease.uid)
             # Traversable (not listable) by others: bubblewrap, without its capabilities, enters it.
             os.chmod(self.path, 0o711)
+            # Where the run's egress proxy listens when scripts may use the network (bound into its sandboxes).
+            if settings.script_network == "egress" and settings.script_isolation == "namespaces":
+                self.net_dir = tempfile.mkdtemp(prefix="flomation-net-", dir=root)
+                os.chmod(self.net_dir, 0o711)
         except BaseException:
+            if self.path:
+                shutil.rmtree(self.path, ignore_errors=True)
             if self.lease is not None:
                 self.lease.release()
             raise
@@ -87,8 +95,14 @@ class Workspace:
     def uid(self) -> int | None:
         return self.lease.uid if self.lease is not None else None
 
+    @property
+    def proxy_socket(self) -> str | None:
+        return os.path.join(self.net_dir, "proxy.sock") if self.net_dir else None
+
     def close(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        if self.net_dir:
+            shutil.rmtree(self.net_dir, ignore_errors=True)
         if self.lease is not None:
             self.lease.release()
             self.lease = None
