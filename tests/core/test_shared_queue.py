@@ -35,3 +35,34 @@ def test_a_shared_queue_read_inside_a_transaction_is_not_remembered():
     with CaptureQueriesContext(connection) as reads:
         assert queues.queue_shared().id == made.id
     assert len(reads) == 1
+
+
+def test_the_first_requests_of_a_new_install_create_the_shared_queue_once_and_all_get_it(transactional_db):
+    """Several requests at once on a new install (three waiting webhooks, say) each find no shared queue and
+    create it: one wins, the others get that queue (a 500 here was 'There is already a queue named shared')."""
+    import threading
+
+    from django.db import connections
+
+    for _ in range(15):
+        Queue.objects.filter(organisation__isnull=True).delete()
+        queues._shared_cache = None
+        barrier = threading.Barrier(4)
+        got: list[object] = []
+
+        def first_request(barrier: threading.Barrier, got: list[object]) -> None:
+            try:
+                barrier.wait()
+                got.append(queues.queue_shared(fresh=True).id)
+            except Exception as error:  # what the request would have answered with
+                got.append(error)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=first_request, args=(barrier, got)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(got)) == 1 and not isinstance(got[0], Exception), got
+        assert Queue.objects.filter(organisation__isnull=True).count() == 1

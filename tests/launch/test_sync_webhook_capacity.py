@@ -8,7 +8,6 @@ import threading
 import time
 
 import psycopg
-import pytest
 import requests
 from django.db import connection
 
@@ -39,10 +38,6 @@ def _finish_every_pending(outputs: dict[str, object]) -> int:
     return len(rows)
 
 
-@pytest.mark.skip(
-    reason="intermittent: in one of three full runs only 2 of the 3 waiting webhooks were accepted within 30 s; "
-    "kept for the open executions issue to find why"
-)
 def test_waiting_webhooks_leave_the_working_threads_free_and_answer_when_their_flows_finish(
     live_world, tmp_path
 ):

@@ -74,10 +74,14 @@ def queue_shared(*, fresh: bool = False) -> Queue:
         if not connection.in_atomic_block:
             _shared_cache = (queue, time.monotonic())
         return queue
+    from django.core.exceptions import ValidationError
+
     try:
         with transaction.atomic():
             return queue_create(organisation=None, name=SHARED_QUEUE_NAME)[0]
-    except IntegrityError:
+    except (IntegrityError, ValidationError):
+        # Another request created it meanwhile: seen by the name check (ValidationError) once it committed,
+        # by the unique constraint (IntegrityError) while both were inserting.
         return Queue.objects.get(organisation__isnull=True, name=SHARED_QUEUE_NAME)
 
 
