@@ -197,8 +197,8 @@ class ServiceCreator(Creator):
     def create(self, index: int) -> str:
         from django.db import connection
 
+        from flomation.core.executions.create import execution_create
         from flomation.core.models import Workflow
-        from flomation.core.services.executions import execution_create
 
         workflow = getattr(self.local, "workflow", None) or Workflow.objects.select_related(
             "organisation"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flomation.core.services.execution_control import execution_resume_due_one, execution_retention_purge
+from flomation.core.executions.control import execution_resume_due_one, execution_retention_purge
 from flomation.loops import PollingLoop
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.http import HttpRequest, JsonResponse
 
-from flomation.core.services.executions import ExecutionRefused, execution_queue
+from flomation.core.executions.create import ExecutionRefused, execution_queue
 from flomation.launch.config import WebhookSettings, webhook_settings
 from flomation.launch.models import Trigger
 from flomation.launch.ratelimit import buckets, retry_after_header

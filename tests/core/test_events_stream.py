@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from flomation.core import models as m
-from flomation.core.services.executions import notify_execution
+from flomation.core.executions.create import notify_execution
 from tests.core import factories as f
 from tests.core.conftest import identity_token
 

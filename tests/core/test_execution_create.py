@@ -10,7 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from flomation.core import models as m
-from flomation.core.services.executions import (
+from flomation.core.executions.create import (
     CompanionInsert,
     ExecutionRefused,
     execution_create,

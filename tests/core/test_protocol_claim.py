@@ -8,9 +8,9 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from flomation.core import executions
 from flomation.core.models import Execution, ExecutionStep, Runner
 from flomation.core.protocol.loops import LeaseReclaimLoop
-from flomation.core.services import runs
 from flomation.core.services.queues import queue_shared
 from tests.runner import factories as f
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def claim_ids(runner: Runner, limit: int = 10) -> set[str]:
-    return {job["id"] for job in runs.execution_claim(runner=runner, limit=limit)}
+    return {job["id"] for job in executions.execution_claim(runner=runner, limit=limit)}
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_a_claim_takes_by_priority_then_age_and_at_most_the_free_slots(shared_ru
     old = f.run(workflow)
     new = f.run(workflow)
     urgent = f.run(workflow, priority=-5)
-    jobs = runs.execution_claim(runner=shared_runner, limit=2)
+    jobs = executions.execution_claim(runner=shared_runner, limit=2)
     assert [job["id"] for job in jobs] == [str(urgent.id), str(old.id)]
     assert Execution.objects.get(id=new.id).state == "pending"
     claimed = Execution.objects.get(id=old.id)
@@ -83,7 +83,7 @@ def test_a_claim_takes_by_priority_then_age_and_at_most_the_free_slots(shared_ru
 def test_a_claimed_job_carries_the_flow_trigger_data_and_context(shared_runner):
     workflow = f.make_workflow(f.make_organisation(), f.three_node_flow())
     execution = f.run(workflow, {"name": "ada"}, entry_node="t1")
-    [job] = runs.execution_claim(runner=shared_runner, limit=1)
+    [job] = executions.execution_claim(runner=shared_runner, limit=1)
     assert job["flow"] == f.three_node_flow()
     assert job["trigger_data"] == {"name": "ada"}
     assert job["entry"] == "t1"
@@ -95,7 +95,7 @@ def test_a_claimed_job_carries_the_flow_trigger_data_and_context(shared_runner):
 def _claimed(runner: Runner) -> tuple[Execution, dict]:
     workflow = f.make_workflow(f.make_organisation(), f.three_node_flow())
     execution = f.run(workflow)
-    [job] = runs.execution_claim(runner=runner, limit=1)
+    [job] = executions.execution_claim(runner=runner, limit=1)
     return execution, job
 
 
@@ -108,7 +108,7 @@ EVENTS = [
 def test_steps_are_stored_once_even_when_a_batch_is_sent_again(shared_runner):
     execution, job = _claimed(shared_runner)
     for _ in range(2):
-        report = runs.execution_steps_record(
+        report = executions.execution_steps_record(
             runner=shared_runner, execution_id=job["id"], lease_token=job["lease_token"], events=EVENTS
         )
         assert report.outcome == "ok"
@@ -122,7 +122,7 @@ def test_steps_are_stored_once_even_when_a_batch_is_sent_again(shared_runner):
 def test_a_result_is_stored_and_a_repeat_changes_nothing(shared_runner):
     execution, job = _claimed(shared_runner)
     result = {"status": "succeeded", "outputs": {"greeting": "hi"}, "node_results": {}}
-    first = runs.execution_finish(
+    first = executions.execution_finish(
         runner=shared_runner,
         execution_id=job["id"],
         lease_token=job["lease_token"],
@@ -130,7 +130,7 @@ def test_a_result_is_stored_and_a_repeat_changes_nothing(shared_runner):
         events=EVENTS,
     )
     finished = Execution.objects.get(id=execution.id)
-    again = runs.execution_finish(
+    again = executions.execution_finish(
         runner=shared_runner,
         execution_id=job["id"],
         lease_token=job["lease_token"],
@@ -217,7 +217,7 @@ def test_a_heartbeat_extends_the_lease_and_passes_on_a_cancellation(shared_runne
     execution, job = _claimed(shared_runner)
     before = Execution.objects.get(id=execution.id).lease_expires_at
     Execution.objects.filter(id=execution.id).update(cancel_requested=True)
-    answer = runs.execution_heartbeat(
+    answer = executions.execution_heartbeat(
         runner=shared_runner,
         leases=[(job["id"], job["lease_token"]), (str(uuid.uuid4()), str(uuid.uuid4()))],
         busy=1,
@@ -236,8 +236,8 @@ def test_a_runner_reads_secrets_only_of_an_execution_it_holds(shared_runner):
     Execution.objects.filter(id=execution.id).update(environment=environment)
     secret_set(environment=environment, name="API_KEY", value="s3cret")
     lookup = {"runner": shared_runner, "execution_id": job["id"], "kind": "secret", "name": "API_KEY"}
-    assert runs.execution_lookup_value(lease_token=job["lease_token"], **lookup) == "s3cret"
-    assert runs.execution_lookup_value(lease_token=str(uuid.uuid4()), **lookup) is None
+    assert executions.execution_lookup_value(lease_token=job["lease_token"], **lookup) == "s3cret"
+    assert executions.execution_lookup_value(lease_token=str(uuid.uuid4()), **lookup) is None
 
 
 def test_a_shared_runner_receives_the_platform_and_organisation_egress_policy(shared_runner, settings):
@@ -247,7 +247,7 @@ def test_a_shared_runner_receives_the_platform_and_organisation_egress_policy(sh
     organisation.egress_allow = ["192.168.7.0/24"]
     organisation.save()
     f.run(f.make_workflow(organisation, f.three_node_flow()))
-    (job,) = runs.execution_claim(runner=shared_runner, limit=1)
+    (job,) = executions.execution_claim(runner=shared_runner, limit=1)
     policy = job["egress"]
     assert policy["allow"] == ["10.0.0.0/8", "192.168.7.0/24"]
     assert policy["allow_local"] is False and policy["allow_platform"] is False
@@ -264,5 +264,5 @@ def test_a_dedicated_runner_receives_no_policy_and_applies_its_own(shared_runner
     organisation.save()
     queue, code = f.make_queue(organisation)
     f.run(f.make_workflow(organisation, f.three_node_flow(), queue=queue))
-    (job,) = runs.execution_claim(runner=f.register(code), limit=1)
+    (job,) = executions.execution_claim(runner=f.register(code), limit=1)
     assert "egress" not in job

@@ -8,8 +8,8 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from flomation.core import executions
 from flomation.core.models import Execution, ExecutionStep, Runner
-from flomation.core.services import runs
 from flomation.core.services.queues import queue_registration_code, queue_shared
 from tests.runner import factories as f
 
@@ -32,7 +32,7 @@ def claimed(runner: Runner, **workflow_settings: object) -> tuple[Execution, dic
     if workflow_settings:
         type(workflow).objects.filter(id=workflow.id).update(**workflow_settings)
     execution = f.run(workflow, {"name": "ada"})
-    [job] = runs.execution_claim(runner=runner, limit=1)
+    [job] = executions.execution_claim(runner=runner, limit=1)
     return execution, job
 
 
@@ -117,8 +117,8 @@ def test_a_malformed_event_refuses_the_whole_report(client, runner):
     assert Execution.objects.get(id=execution.id).state == "claimed"
 
 
-def finish(runner: Runner, job: dict, status: str) -> runs.Report:
-    return runs.execution_finish(
+def finish(runner: Runner, job: dict, status: str) -> executions.Report:
+    return executions.execution_finish(
         runner=runner,
         execution_id=job["id"],
         lease_token=job["lease_token"],
@@ -184,7 +184,7 @@ def test_a_runner_gives_back_an_execution_it_never_started_without_using_an_atte
     back = Execution.objects.get(id=execution.id)
     assert (back.state, back.attempt, back.runner_id, back.lease_token) == ("pending", 0, None, None)
     assert Runner.objects.get(id=runner.id).slots_in_use == 0
-    [again] = runs.execution_claim(runner=runner, limit=1)
+    [again] = executions.execution_claim(runner=runner, limit=1)
     assert again["id"] == job["id"] and again["attempt"] == 1
 
 

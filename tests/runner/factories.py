@@ -8,8 +8,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from flomation.core.executions.create import execution_create
 from flomation.core.models import Organisation, Queue, Revision, Runner, Workflow
-from flomation.core.services.executions import execution_create
 from flomation.core.services.queues import queue_create
 from flomation.core.services.runs import runner_register
 from flomation.lib import protocol, signing

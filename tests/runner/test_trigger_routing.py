@@ -11,8 +11,8 @@ import requests
 from django.db import transaction
 from django.utils import timezone
 
+from flomation.core.executions.control import execution_rerun
 from flomation.core.models import Deployment, Environment, Execution, ExecutionStep, Revision
-from flomation.core.services.execution_control import execution_rerun
 from flomation.core.services.queues import queue_registration_code, queue_shared
 from flomation.core.signals import deployment_activated
 from flomation.launch.loops import LaunchLoop

@@ -13,10 +13,10 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView, exception_handler
 
 from flomation.core.api.authentication import ApiTokenAuthentication
+from flomation.core.executions.create import ExecutionRefused
 from flomation.core.models import Account, ApiToken, Membership, Organisation
 from flomation.core.permissions import NotFound, membership_require
 from flomation.core.services.errors import Conflict, FlowInvalid
-from flomation.core.services.executions import ExecutionRefused
 from flomation.core.services.organisations import account_sync, account_touch
 from flomation.identity.authentication import FlomationAuthentication
 

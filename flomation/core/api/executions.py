@@ -14,12 +14,12 @@ from flomation.core.api.base import OrganisationView, validated
 from flomation.core.api.params import query_datetime, query_int
 from flomation.core.api.serializers import executions as s
 from flomation.core.api.workflows import WorkflowView
+from flomation.core.executions import control as svc
+from flomation.core.executions.create import Created
 from flomation.core.models import Execution, ExecutionState
 from flomation.core.selectors import executions as sel
 from flomation.core.selectors import workflows as sel_workflows
 from flomation.core.selectors.environments import environment_by_id_or_name
-from flomation.core.services import execution_control as svc
-from flomation.core.services.executions import Created
 
 TAG = ["executions"]
 IDEMPOTENCY = OpenApiParameter(

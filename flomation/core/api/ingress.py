@@ -18,9 +18,9 @@ from flomation.core.api.authentication import ApiTokenAuthentication
 from flomation.core.api.base import OrganisationView, validated
 from flomation.core.api.executions import IDEMPOTENCY, created_response
 from flomation.core.api.serializers.executions import ExecutionDetailSerializer
+from flomation.core.executions.create import execution_create
 from flomation.core.selectors import workflows as sel_workflows
 from flomation.core.selectors.environments import environment_get
-from flomation.core.services.executions import execution_create
 
 
 class TriggerExecutionSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from flomation.core import executions
 from flomation.core.services import runs
 from flomation.loops import PollingLoop
 
@@ -20,7 +21,7 @@ class LeaseReclaimLoop(PollingLoop):
         self._next_purge = 0.0
 
     def handle_one(self) -> bool:
-        found = runs.executions_reclaim_expired(limit=100) > 0
+        found = executions.executions_reclaim_expired(limit=100) > 0
         if time.monotonic() >= self._next_purge:
             self._next_purge = time.monotonic() + NONCE_PURGE_INTERVAL
             found = runs.nonces_purge_expired() > 0 or found

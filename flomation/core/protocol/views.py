@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from flomation.core import executions
 from flomation.core.executions.listener import listener
 from flomation.core.models import Runner
 from flomation.core.services import runs
@@ -60,9 +61,9 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     try:
         data = json.loads(request.body)
     except ValueError:
-        raise runs.ProtocolError(400, "bad_json", "The body must be a JSON object.") from None
+        raise executions.ProtocolError(400, "bad_json", "The body must be a JSON object.") from None
     if not isinstance(data, dict):
-        raise runs.ProtocolError(400, "bad_json", "The body must be a JSON object.")
+        raise executions.ProtocolError(400, "bad_json", "The body must be a JSON object.")
     return data
 
 
@@ -112,7 +113,7 @@ def protocol_view(*methods: str, signed: bool = True, atomic: bool = True) -> Ca
                     if signed:
                         kwargs["runner"] = authenticate()
                     return view(request, _body(request), *args, **kwargs)
-            except runs.ProtocolError as error:
+            except executions.ProtocolError as error:
                 return refuse(error.status, error.code, error.message, error.headers)
             except protocol.PayloadError as error:
                 return refuse(400, "bad_request", str(error))
@@ -125,7 +126,7 @@ def protocol_view(*methods: str, signed: bool = True, atomic: bool = True) -> Ca
 def _int(data: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
     value = data.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise runs.ProtocolError(400, "bad_request", f"'{name}' must be a number.")
+        raise executions.ProtocolError(400, "bad_request", f"'{name}' must be a number.")
     return max(low, min(int(value), high))
 
 
@@ -149,7 +150,7 @@ def register(request: HttpRequest, data: dict[str, Any]) -> HttpResponse:
         {
             "runner_id": str(runner.id),
             "queue_id": str(runner.queue_id),
-            "lease_seconds": runs.lease_seconds(),
+            "lease_seconds": executions.lease_seconds(),
         },
         status=201,
     )
@@ -174,8 +175,8 @@ def claim(request: HttpRequest, data: dict[str, Any], authenticate: Callable[[],
     poll_id = uuid.uuid4().hex
     with transaction.atomic():
         runner = authenticate()
-        runs.runner_poll_supersede(runner=runner, poll_id=poll_id)
-        jobs = runs.execution_claim(runner=runner, limit=free, slots_total=total)
+        executions.runner_poll_supersede(runner=runner, poll_id=poll_id)
+        jobs = executions.execution_claim(runner=runner, limit=free, slots_total=total)
     if jobs or not free or wait <= 0:
         return JsonResponse({"executions": jobs})
     waits = listener()
@@ -189,7 +190,7 @@ def claim(request: HttpRequest, data: dict[str, Any], authenticate: Callable[[],
         return JsonResponse({"executions": jobs, "retry_after": RETRY_AFTER_SECONDS})
     try:
         with waits.waiting(
-            [*runs.runner_channels(runner=runner), runs.runner_poll_channel(runner.id)]
+            [*executions.runner_channels(runner=runner), executions.runner_poll_channel(runner.id)]
         ) as waiter:
             while not jobs:
                 # Look again once subscribed: a NOTIFY sent before LISTEN took effect is not delivered.
@@ -199,7 +200,7 @@ def claim(request: HttpRequest, data: dict[str, Any], authenticate: Callable[[],
                     or _client_gone(request)
                 ):
                     break
-                jobs = runs.execution_claim(runner=runner, limit=free)
+                jobs = executions.execution_claim(runner=runner, limit=free)
                 remaining = deadline - time.monotonic()
                 if jobs or remaining <= 0:
                     break
@@ -224,10 +225,10 @@ def _client_gone(request: HttpRequest) -> bool:
 @protocol_view("POST")
 def heartbeat(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpResponse:
     beat = protocol.Heartbeat.from_dict(data)
-    answer = runs.execution_heartbeat(
+    answer = executions.execution_heartbeat(
         runner=runner, leases=[(lease.id, lease.lease_token) for lease in beat.executions], busy=beat.busy
     )
-    return JsonResponse({"executions": answer, "lease_seconds": runs.lease_seconds()})
+    return JsonResponse({"executions": answer, "lease_seconds": executions.lease_seconds()})
 
 
 @protocol_view("POST")
@@ -247,26 +248,26 @@ def report(request: HttpRequest, data: dict[str, Any], runner: Runner) -> HttpRe
     return JsonResponse({"executions": answer})
 
 
-def _report_one(runner: Runner, item: protocol.ExecutionReport) -> runs.Report:
+def _report_one(runner: Runner, item: protocol.ExecutionReport) -> executions.Report:
     if item.release:
-        return runs.execution_release(runner=runner, execution_id=item.id, lease_token=item.lease_token)
+        return executions.execution_release(runner=runner, execution_id=item.id, lease_token=item.lease_token)
     events = list(item.events)
     if item.result is not None:
-        return runs.execution_finish(
+        return executions.execution_finish(
             runner=runner,
             execution_id=item.id,
             lease_token=item.lease_token,
             result=item.result,
             events=events,
         )
-    return runs.execution_steps_record(
+    return executions.execution_steps_record(
         runner=runner, execution_id=item.id, lease_token=item.lease_token, events=events
     )
 
 
 @protocol_view("POST")
 def events(request: HttpRequest, data: dict[str, Any], runner: Runner, execution_id: str) -> HttpResponse:
-    outcome = runs.execution_steps_record(
+    outcome = executions.execution_steps_record(
         runner=runner,
         execution_id=execution_id,
         lease_token=data.get("lease_token"),
@@ -281,7 +282,7 @@ def events(request: HttpRequest, data: dict[str, Any], runner: Runner, execution
 
 @protocol_view("POST")
 def result(request: HttpRequest, data: dict[str, Any], runner: Runner, execution_id: str) -> HttpResponse:
-    outcome = runs.execution_finish(
+    outcome = executions.execution_finish(
         runner=runner,
         execution_id=execution_id,
         lease_token=data.get("lease_token"),
@@ -302,7 +303,7 @@ def _lookup(kind: str) -> View:
     def view(
         request: HttpRequest, data: dict[str, Any], runner: Runner, execution_id: str, name: str
     ) -> HttpResponse:
-        value = runs.execution_lookup_value(
+        value = executions.execution_lookup_value(
             runner=runner,
             execution_id=execution_id,
             lease_token=request.headers.get("X-Flomation-Lease", ""),

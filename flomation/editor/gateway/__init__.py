@@ -49,8 +49,8 @@ def translated(exc: Exception) -> Refused | None:
     from django.core.exceptions import PermissionDenied, ValidationError
     from django.http import Http404
 
+    from flomation.core.executions.create import ExecutionRefused
     from flomation.core.services.errors import Conflict, FlowInvalid
-    from flomation.core.services.executions import ExecutionRefused
     from flomation.core.services.inputs import InputsInvalid
 
     if isinstance(exc, Refused):

@@ -12,10 +12,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from flomation.core import models as core
+from flomation.core.executions import control as control
 from flomation.core.executions import events as live_events
 from flomation.core.selectors import environments as env_selectors
 from flomation.core.selectors import executions as exec_selectors
-from flomation.core.services import execution_control as control
 from flomation.core.services import inputs as input_services
 from flomation.core.services.inputs import SchemaField
 from flomation.editor.gateway import Refused

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import connection, transaction
 from django.utils import timezone
 
+from flomation.core.executions.common import ProtocolError, as_uuid
 from flomation.core.models import Queue, Runner, RunnerNonce
-from flomation.core.services.runs.common import ProtocolError, as_uuid
 from flomation.core.services.runs.registration_throttle import (
     registration_attempt,
     registration_failure_record,

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from flomation.core.executions.common import ProtocolError
 from flomation.core.models import RegistrationFailure
-from flomation.core.services.runs.common import ProtocolError
 
 logger = logging.getLogger(__name__)
 

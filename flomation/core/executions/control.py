@@ -13,6 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from flomation.core.executions.create import (
+    Created,
+    execution_create,
+    notify_execution,
+    notify_queue,
+)
 from flomation.core.models import (
     Account,
     Deployment,
@@ -24,12 +30,6 @@ from flomation.core.models import (
     WorkflowState,
 )
 from flomation.core.services.errors import Conflict
-from flomation.core.services.executions import (
-    Created,
-    execution_create,
-    notify_execution,
-    notify_queue,
-)
 from flomation.core.services.inputs import input_schema, inputs_validate, manual_trigger_node
 
 

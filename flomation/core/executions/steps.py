@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flomation.core.services.runs.common import ProtocolError
+from flomation.core.executions.common import ProtocolError
 
 MAX_EVENTS_PER_BATCH = 2000
 _TEXT_LIMITS = {"node_id": 120, "action": 120, "label": 200, "status": 16}

@@ -16,10 +16,10 @@ from typing import Any
 from django.db import connection, transaction
 
 from flomation.core.executions.channels import notify_execution_sql, notify_queue_sql
+from flomation.core.executions.common import ProtocolError, as_uuid
+from flomation.core.executions.steps import steps_json
 from flomation.core.models import Execution, ExecutionState, ExecutionStep, Runner, Workflow
 from flomation.core.services.notifications import execution_notify, notification_due
-from flomation.core.services.runs.common import ProtocolError, as_uuid
-from flomation.core.services.runs.steps import steps_json
 from flomation.metrics import observe
 
 logger = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from flomation.core.executions.common import LEASED, as_uuid, lease_seconds
+from flomation.core.executions.create import notify_execution, notify_queue
+from flomation.core.executions.results import notify_outcome
 from flomation.core.models import Execution, ExecutionState, Queue, Runner
-from flomation.core.services.executions import notify_execution, notify_queue
-from flomation.core.services.runs.common import LEASED, as_uuid, lease_seconds
-from flomation.core.services.runs.results import notify_outcome
 from flomation.metrics import observe
 
 logger = logging.getLogger(__name__)

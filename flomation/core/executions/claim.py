@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from flomation.core.executions.channels import notify_execution_sql, runner_poll_channel
+from flomation.core.executions.common import lease_seconds
 from flomation.core.models import (
     Account,
     Environment,
@@ -22,7 +23,6 @@ from flomation.core.models import (
     Workflow,
 )
 from flomation.core.services.egress import egress_policy
-from flomation.core.services.runs.common import lease_seconds
 from flomation.lib.protocol import ClaimedJob
 from flomation.metrics import observe
 
