@@ -1,7 +1,8 @@
 """SMTP: sending mail. The client is opened here, through the egress policy, for the email nodes as well.
 
 `security` is `starttls` (connect in plain text, then upgrade; refused if the server does not offer it),
-`tls` (implicit TLS from the first byte, usually port 465) or `none`. The connection goes to the addresses
+`tls` (implicit TLS from the first byte, usually port 465) or `none`. Flows from Flomation that only say
+`use_tls: false` get `auto`: STARTTLS when the server offers it, else plain text but never a password. The connection goes to the addresses
 the policy checked, never to the name again; certificates are checked against the name.
 """
 
@@ -19,7 +20,7 @@ from flomation.lib.egress import connect as egress_connect
 KIND = "smtp"
 LABEL = "SMTP (send email)"
 SECURITY = ("starttls", "tls", "none")
-DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25, "auto": 587}
 FIELDS = (
     Field("host", required=True, description="The mail server's name, e.g. smtp.example.com."),
     Field("port", "integer", default=587, description="587 for STARTTLS, 465 for implicit TLS, 25 for none."),
@@ -61,7 +62,7 @@ def settings_of(fields: dict[str, Any]) -> tuple[str, int, str]:
     security = str(fields.get("security") or "starttls").strip().lower()
     if security in ("ssl", "implicit"):
         security = "tls"
-    if security not in SECURITY:
+    if security not in DEFAULT_PORTS:
         raise ConnectionFailed(f"security must be one of {', '.join(SECURITY)} (got {security[:20]!r})")
     try:
         port = int(fields.get("port") or DEFAULT_PORTS[security])
@@ -91,12 +92,18 @@ def open_client(fields: dict[str, Any], policy: EgressPolicy, timeout: float) ->
         else:
             client = _PinnedSMTP(addresses, host=host, port=port, timeout=timeout)
         client.ehlo()
-        if security == "starttls":
-            if not client.has_extn("starttls"):
-                raise ConnectionFailed(f"the SMTP server {where} does not offer STARTTLS")
+        username = str(fields.get("username") or "")
+        offered = client.has_extn("starttls")
+        if security == "starttls" and not offered:
+            raise ConnectionFailed(f"the SMTP server {where} does not offer STARTTLS")
+        if security == "auto" and not offered and username:
+            raise ConnectionFailed(
+                f"the SMTP server {where} does not offer STARTTLS: the password is not sent unencrypted "
+                "(set security to none to allow it)"
+            )
+        if security == "starttls" or (security == "auto" and offered):
             client.starttls(context=context)
             client.ehlo()
-        username = str(fields.get("username") or "")
         if username:
             client.login(username, str(fields.get("password") or ""))
         return client
@@ -148,7 +155,9 @@ def test(fields: dict[str, Any], policy: EgressPolicy, timeout: float) -> str:
     try:
         host, port, security = settings_of(fields)
         login = f" as {fields.get('username')}" if fields.get("username") else ""
-        how = {"starttls": "STARTTLS", "tls": "TLS", "none": "no encryption"}[security]
+        how = {"starttls": "STARTTLS", "tls": "TLS", "none": "no encryption", "auto": "STARTTLS if offered"}[
+            security
+        ]
         return f"connected to {host}:{port} ({how}){login}"
     finally:
         try:

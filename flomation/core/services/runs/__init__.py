@@ -15,6 +15,7 @@ from flomation.core.services.runs.claim import (
 from flomation.core.services.runs.common import LEASED, ProtocolError, lease_seconds
 from flomation.core.services.runs.leases import (
     execution_heartbeat,
+    execution_lookup_connection,
     execution_lookup_value,
     executions_reclaim_expired,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "execution_claim",
     "execution_finish",
     "execution_heartbeat",
+    "execution_lookup_connection",
     "execution_lookup_value",
     "execution_release",
     "execution_steps_record",
