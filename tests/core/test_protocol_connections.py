@@ -61,7 +61,7 @@ def test_the_environments_own_connection_wins_over_one_for_all(client, shared_ru
     assert answer == {
         "name": "mail",
         "type": "smtp",
-        "fields": {"host": "production.example.com", "port": 587, "password": "pw-production.example.com",
+        "fields": {"host": "production.example.com", "password": "pw-production.example.com",
                    "security": "starttls"},
     }  # fmt: skip
 

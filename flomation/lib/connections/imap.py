@@ -21,7 +21,7 @@ SECURITY = ("tls", "starttls", "none")
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "none": 143}
 FIELDS = (
     Field("host", required=True, description="The mail server's name, e.g. imap.example.com."),
-    Field("port", "integer", default=993, description="993 for TLS, 143 for STARTTLS or none."),
+    Field("port", "integer", description="Empty: 993 for TLS, 143 for STARTTLS or none."),
     Field("username", required=True),
     Field("password", "secret"),
     Field("security", "choice", default="tls", options=SECURITY, description="How the link is encrypted."),

@@ -23,7 +23,7 @@ SECURITY = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25, "auto": 587}
 FIELDS = (
     Field("host", required=True, description="The mail server's name, e.g. smtp.example.com."),
-    Field("port", "integer", default=587, description="587 for STARTTLS, 465 for implicit TLS, 25 for none."),
+    Field("port", "integer", description="Empty: 587 for STARTTLS, 465 for implicit TLS, 25 for none."),
     Field("username", description="Leave empty for a server that needs no login."),
     Field("password", "secret"),
     Field(
