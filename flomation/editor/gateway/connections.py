@@ -15,11 +15,24 @@ MANAGE = "connection.manage"
 USE = "connection.use"
 
 
+SUMMARY_FIELDS = ("host", "url_prefix", "endpoint_url", "servers", "bucket", "database")
+
+
 @dataclass(frozen=True)
 class ConnectionView:
     connection: core.Connection
     fields: dict[str, Any]  # secret ones as {"set": bool}
     label: str
+
+    @property
+    def summary(self) -> str:
+        """Where it points, for the list (host:port, a URL prefix, an endpoint...; never a secret field)."""
+        for name in SUMMARY_FIELDS:
+            value = self.fields.get(name)
+            if value and not isinstance(value, dict):
+                port = self.fields.get("port") if name == "host" else None
+                return f"{value}:{port}" if port and not isinstance(port, dict) else str(value)
+        return ""
 
 
 def types() -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from flomation.editor.context import editor_view, page
+from flomation.editor.gateway import Forbidden
 from flomation.editor.gateway import connections as gateway
 from flomation.editor.gateway import deployments as deploys
 
@@ -46,8 +47,6 @@ def connection_edit(request: HttpRequest, connection_id: str) -> HttpResponse:
     organisation = request.editor.organisation
     if request.method == "POST":
         if not request.editor.can(gateway.MANAGE):
-            from flomation.editor.gateway import Forbidden
-
             raise Forbidden("Changing connections needs the permission 'connection.manage'.")
         row = gateway.connection_update(
             organisation=organisation, connection_id=connection_id, form=request.POST
