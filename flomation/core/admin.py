@@ -306,3 +306,21 @@ if hasattr(m, "RunnerNonce"):
         list_display = ["runner", "nonce", "expires_at"]
         search_fields = ["nonce", "runner__name"]
         list_filter = ["expires_at"]
+
+
+@admin.register(m.Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    """Which organisation holds which connection, for operators; never its fields (all are encrypted, and
+    secret ones must not be seen). Changing the fields is done by the organisation through the API."""
+
+    list_display = ["name", "type", "organisation", "environment", "updated_at"]
+    search_fields = ["name", "type", "organisation__name"]
+    list_filter = ["type", "updated_at"]
+    fields = ["organisation", "environment", "name", "type", "created_at", "updated_at"]
+    readonly_fields = ["organisation", "environment", "type", "created_at", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).defer("ciphertext").select_related("organisation", "environment")

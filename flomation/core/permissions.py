@@ -42,16 +42,21 @@ CATALOGUE: dict[str, str] = {
     "execution.view": "See executions and their steps",
     "environment.view": "See environments, variables and secret names",
     "environment.manage": "Create environments; set variables and secrets",
+    "connection.view": "See connections (their settings, never their secret fields)",
+    "connection.manage": "Create, change and delete connections",
+    "connection.use": "Test connections and pick them in flows",
     "runner.view": "See queues and runners",
     "runner.manage": "Create queues, see and rotate registration codes, enable and disable runners",
 }
 PERMISSIONS: frozenset[str] = frozenset(CATALOGUE)
 
-_VIEW = frozenset({"organisation.view", "flow.view", "execution.view", "environment.view", "runner.view"})
+_VIEW = frozenset(
+    {"organisation.view", "flow.view", "execution.view", "environment.view", "connection.view", "runner.view"}
+)
 ROLE_DEFAULTS: dict[str, frozenset[str]] = {
     MemberRole.OWNER: PERMISSIONS,
     MemberRole.ADMIN: PERMISSIONS,
-    MemberRole.MEMBER: _VIEW | {"flow.create", "flow.edit", "flow.execute"},
+    MemberRole.MEMBER: _VIEW | {"flow.create", "flow.edit", "flow.execute", "connection.use"},
     MemberRole.VIEWER: _VIEW,
 }
 

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from flomation.editor.views import canvas, deploy, executions, runs, settings, system, test_events, workflows
+from flomation.editor.views import (
+    canvas,
+    connections,
+    deploy,
+    executions,
+    runs,
+    settings,
+    system,
+    test_events,
+    workflows,
+)
 
 urlpatterns = [
     path("", workflows.home, name="editor-home"),
@@ -65,6 +75,19 @@ urlpatterns = [
         "settings/environments/<str:environment_id>/<str:kind>/<str:action>",
         settings.environment_change,
         name="editor-environment-change",
+    ),
+    path("settings/connections", connections.connection_list, name="editor-connections"),
+    path("settings/connections/new", connections.connection_create, name="editor-connection-create"),
+    path("settings/connections/<str:connection_id>", connections.connection_edit, name="editor-connection"),
+    path(
+        "settings/connections/<str:connection_id>/delete",
+        connections.connection_delete,
+        name="editor-connection-delete",
+    ),
+    path(
+        "settings/connections/<str:connection_id>/test",
+        connections.connection_test,
+        name="editor-connection-test",
     ),
     path("settings/queues", settings.queues, name="editor-queues"),
     path("settings/queues/new", settings.queue_create, name="editor-queue-create"),

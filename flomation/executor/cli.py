@@ -210,7 +210,9 @@ def command_run(options: dict[str, Any]) -> int:
     fallback = None
     if "--secrets" in options:
         data = _read_json(options["--secrets"], "secrets")
-        fallback = StaticSecrets(data.get("secrets") or {}, data.get("variables") or {})
+        fallback = StaticSecrets(
+            data.get("secrets") or {}, data.get("variables") or {}, data.get("connections") or {}
+        )
     secrets = EnvironSecrets(fallback=fallback)
     state_path = options.get("--state", "state.json")
 

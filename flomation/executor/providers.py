@@ -45,7 +45,8 @@ class StaticSecrets:
 
 
 class EnvironSecrets:
-    """``FLOMATION_SECRET_<NAME>`` and ``FLOMATION_ENV_<NAME>`` from the process environment."""
+    """``FLOMATION_SECRET_<NAME>``, ``FLOMATION_ENV_<NAME>`` and ``FLOMATION_CONNECTION_<NAME>`` from the
+    process environment."""
 
     def __init__(self, environ: dict[str, str] | None = None, fallback: SecretProvider | None = None) -> None:
         self._environ = environ if environ is not None else dict(os.environ)
@@ -62,3 +63,17 @@ class EnvironSecrets:
         if value is None and self._fallback is not None:
             return self._fallback.get_variable(name)
         return value
+
+    def get_connection(self, name: str) -> dict | None:
+        """``FLOMATION_CONNECTION_<NAME>``: the stored connection as JSON ``{"type": ..., "fields": {...}}``."""
+        import json
+
+        raw = self._environ.get(f"FLOMATION_CONNECTION_{name}")
+        if raw is None:
+            fallback = getattr(self._fallback, "get_connection", None)
+            return fallback(name) if fallback is not None else None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None

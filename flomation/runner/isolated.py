@@ -6,8 +6,9 @@
 run in the execution's workspace; stdout carries `__NODE__:{json}` events, stderr the executor's log (kept
 in executor.log in the workspace, and its tail in a failure message), the exit code says the outcome
 (0 succeeded, 1 failed, 2 cancelled, 3 suspended). Cancellation sends SIGTERM, then SIGKILL after
-CANCEL_GRACE seconds. Secrets the flow refers to (`${secrets.X}`, `${env.X}`) are fetched with signed calls
-first and passed in the child's environment only (FLOMATION_SECRET_X, FLOMATION_ENV_X), never on disk.
+CANCEL_GRACE seconds. Secrets the flow refers to (`${secrets.X}`, `${env.X}`) and the stored connections its
+nodes name (a `connection` input) are fetched with signed calls first and passed in the child's environment
+only (FLOMATION_SECRET_X, FLOMATION_ENV_X, FLOMATION_CONNECTION_X as JSON), never on disk.
 The execution's egress policy goes in FLOMATION_EGRESS_POLICY (JSON).
 No Django.
 """
@@ -44,6 +45,21 @@ def referenced_names(flow: Any) -> dict[str, set[str]]:
     return found
 
 
+def connection_names(flow: Any) -> set[str]:
+    """The stored connections a flow's nodes name in their `connection` input (plain names only)."""
+    found: set[str] = set()
+    nodes = flow.get("nodes") if isinstance(flow, dict) else None
+    for item in nodes if isinstance(nodes, list) else []:
+        config = ((item or {}).get("data") or {}).get("config") or {}
+        for entry in config.get("inputs") or []:
+            if not isinstance(entry, dict) or entry.get("name") != "connection":
+                continue
+            value = entry.get("value")
+            if isinstance(value, str) and value.strip() and "${" not in value:
+                found.add(value.strip())
+    return found
+
+
 class SubprocessExecutor:
     def __init__(self, command: list[str], secrets_for: Callable[[Job], Any] | None = None) -> None:
         self._command = command
@@ -53,7 +69,11 @@ class SubprocessExecutor:
         """Nothing stays running between executions."""
 
     def _environment(self, job: Job) -> dict[str, str]:
-        environ = {key: value for key, value in os.environ.items() if not key.startswith("FLOMATION_SECRET_")}
+        environ = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("FLOMATION_SECRET_", "FLOMATION_CONNECTION_"))
+        }
         environ["FLOMATION_EXECUTION_ID"] = job.id
         environ["FLOMATION_EGRESS_POLICY"] = json.dumps(job.egress or {})
         if self._secrets_for is None:
@@ -68,6 +88,11 @@ class SubprocessExecutor:
             value = provider.get_variable(name)
             if value is not None:
                 environ[f"FLOMATION_ENV_{name}"] = value
+        get_connection = getattr(provider, "get_connection", None)
+        for name in connection_names(job.flow) if get_connection is not None else ():
+            found = get_connection(name)
+            if found is not None:
+                environ[f"FLOMATION_CONNECTION_{name}"] = json.dumps(found)
         return environ
 
     def run(self, job: Job, workspace: Path, emit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Secrets and variables for one execution, fetched from the API with signed calls. Never logged. No Django.
 
-Implements the executor's SecretProvider protocol (get_secret, get_variable). A name the environment does
+Implements the executor's SecretProvider protocol (get_secret, get_variable) and `get_connection(name)`
+({type, fields} of a stored connection, resolved for the execution's organisation and environment). A name the environment does
 not have gives None; an API that cannot be reached raises, so the node fails with a clear error instead of
 running with an empty secret.
 """
@@ -19,23 +20,25 @@ class ApiSecretProvider:
         self._execution_id = execution_id
         self._lease_token = lease_token
         self._cache: dict[tuple[str, str], str | None] = {}
+        self._connections: dict[str, dict[str, Any] | None] = {}
 
     def __repr__(self) -> str:
         return f"ApiSecretProvider(execution={self._execution_id})"
 
+    def _call(self, kind: str, name: str) -> dict[str, Any]:
+        path = f"executions/{self._execution_id}/{kind}/{quote(name, safe='')}"
+        try:
+            answer = self._client.call("GET", path, headers={"X-Flomation-Lease": self._lease_token})
+        except ApiRefused as error:
+            if error.status != 404:
+                raise
+            return {}
+        return answer if isinstance(answer, dict) else {}
+
     def _fetch(self, kind: str, name: str) -> str | None:
         key = (kind, name)
         if key not in self._cache:
-            path = f"executions/{self._execution_id}/{kind}/{quote(name, safe='')}"
-            try:
-                answer: dict[str, Any] = self._client.call(
-                    "GET", path, headers={"X-Flomation-Lease": self._lease_token}
-                )
-            except ApiRefused as error:
-                if error.status != 404:
-                    raise
-                answer = {}
-            value = answer.get("value")
+            value = self._call(kind, name).get("value")
             self._cache[key] = value if isinstance(value, str) else None
         return self._cache[key]
 
@@ -44,3 +47,12 @@ class ApiSecretProvider:
 
     def get_variable(self, name: str) -> str | None:
         return self._fetch("variables", name)
+
+    def get_connection(self, name: str) -> dict[str, Any] | None:
+        """{"type": ..., "fields": {...}} of the stored connection `name`, or None when there is none."""
+        if name not in self._connections:
+            answer = self._call("connections", name)
+            fields = answer.get("fields")
+            found = {"type": answer.get("type"), "fields": fields} if isinstance(fields, dict) else None
+            self._connections[name] = found
+        return self._connections[name]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from flomation.core import models as m
+from flomation.core.services.connections import connection_create
 from flomation.core.services.secrets import secret_set, variable_set
 from flomation.core.services.tokens import api_token_create
 from tests.core import factories as f
@@ -32,6 +33,7 @@ class World:
     group: m.Group
     invitation: m.Invitation
     token: m.ApiToken
+    connection: m.Connection
 
 
 @pytest.fixture
@@ -58,8 +60,19 @@ def world(cast) -> World:
         organisation=org, email="x@example.test", token_hash="h" * 64, expires_at="2999-01-01T00:00:00Z"
     )
     token, _ = api_token_create(account=cast.viewer, organisation=org, name="ci")
+    connection = connection_create(
+        organisation=org, name="mail", type="smtp", fields={"host": "127.0.0.1", "security": "none"}
+    )
     return World(
-        workflow, execution, environment, queue, f.RunnerFactory(queue=queue), group, invitation, token
+        workflow,
+        execution,
+        environment,
+        queue,
+        f.RunnerFactory(queue=queue),
+        group,
+        invitation,
+        token,
+        connection,
     )
 
 
@@ -109,6 +122,13 @@ ENDPOINTS: list[tuple[str, str, Any, str]] = [
     ("get", "environments/{environment}/secrets/", None, ALL),
     ("put", "environments/{environment}/secrets/API_KEY", {"value": "new"}, OWNER),
     ("delete", "environments/{environment}/secrets/API_KEY", None, OWNER),
+    ("get", "connection-types", None, ALL),
+    ("get", "connections/", None, ALL),
+    ("post", "connections/", {"name": "db", "type": "imap", "fields": {"host": "h", "username": "u"}}, OWNER),
+    ("get", "connections/{connection}", None, ALL),
+    ("patch", "connections/{connection}", {"fields": {"port": 2525}}, OWNER),
+    ("delete", "connections/{connection}", None, OWNER),
+    ("post", "connections/{connection}/test", None, MEMBER),
     ("get", "executions/", None, ALL),
     ("get", "executions/{execution}/", None, ALL),
     ("get", "executions/{execution}/steps", None, ALL),
@@ -139,6 +159,7 @@ def _path(template: str, cast: Any, world: World) -> str:
         execution=world.execution.id,
         queue=world.queue.id,
         runner=world.runner.id,
+        connection=world.connection.id,
     )
 
 

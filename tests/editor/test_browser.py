@@ -218,8 +218,8 @@ def test_the_run_dialog_asks_for_declared_inputs_and_shows_a_refusal_beside_its_
     assert [e for e in script_errors(driver) if refused not in e["message"]] == []
 
 
-PAGES = ["/workflows", "/executions", "/settings/environments", "/settings/queues", "/settings/runners",
-         "/settings/members", "/settings/tokens", "/settings/account"]  # fmt: skip
+PAGES = ["/workflows", "/executions", "/settings/environments", "/settings/connections", "/settings/queues",
+         "/settings/runners", "/settings/members", "/settings/tokens", "/settings/account"]  # fmt: skip
 
 
 @pytest.mark.parametrize("width", [1280, 390])

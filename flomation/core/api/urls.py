@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from flomation.core.api import (
+    connections,
     deployments,
     environments,
     events,
@@ -83,6 +84,11 @@ execution_patterns = [
     path("<uuid:execution_id>/rerun", executions.RerunView.as_view(), name="execution-rerun"),
     path("<uuid:execution_id>/resume", executions.ResumeView.as_view(), name="execution-resume"),
 ]
+connection_patterns = [
+    path("", connections.ConnectionListView.as_view(), name="connection-list"),
+    path("<uuid:connection_id>", connections.ConnectionDetailView.as_view(), name="connection-detail"),
+    path("<uuid:connection_id>/test", connections.ConnectionTestView.as_view(), name="connection-test"),
+]
 organisation_patterns = [
     path("", o.OrganisationDetailView.as_view(), name="organisation-detail"),
     path("permissions", o.PermissionCatalogueView.as_view(), name="permission-catalogue"),
@@ -96,6 +102,8 @@ organisation_patterns = [
     path("tokens/<uuid:token_id>", o.ApiTokenDetailView.as_view(), name="token-detail"),
     path("workflows/", include(workflow_patterns)),
     path("environments/", include(environment_patterns)),
+    path("connections/", include(connection_patterns)),
+    path("connection-types", connections.ConnectionTypeListView.as_view(), name="connection-types"),
     path("executions/", include(execution_patterns)),
     path("queues/", queues.QueueListView.as_view(), name="queue-list"),
     path("queues/<uuid:queue_id>/", queues.QueueDetailView.as_view(), name="queue-detail"),

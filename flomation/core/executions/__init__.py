@@ -41,6 +41,7 @@ _HOMES = {
     "runner_poll_supersede": "flomation.core.executions.claim",
     "execution_heartbeat": "flomation.core.executions.leases",
     "execution_lookup_value": "flomation.core.executions.leases",
+    "execution_lookup_connection": "flomation.core.executions.leases",
     "executions_reclaim_expired": "flomation.core.executions.leases",
     "execution_steps_record": "flomation.core.executions.results",
     "execution_finish": "flomation.core.executions.results",

@@ -74,6 +74,27 @@ def execution_lookup_value(
     return reveal(environment_id=environment_id, name=name)
 
 
+def execution_lookup_connection(
+    *, runner: Runner, execution_id: Any, lease_token: Any, name: str
+) -> dict[str, Any] | None:
+    """{type, fields} of the connection `name` for the execution's organisation and environment (the
+    environment's own one wins over one for all environments), for the runner holding its lease."""
+    from flomation.core.services.connections import connection_resolve
+
+    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
+    found = (
+        Execution.objects.filter(id=execution_uuid, lease_token=token, runner_id=runner.id, state__in=LEASED)
+        .values_list("organisation_id", "environment_id")
+        .first()
+        if token and execution_uuid
+        else None
+    )
+    if found is None:
+        return None
+    organisation_id, environment_id = found
+    return connection_resolve(organisation_id=organisation_id, environment_id=environment_id, name=name)
+
+
 # --- lease recovery -------------------------------------------------------------------------------
 
 

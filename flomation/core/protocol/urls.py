@@ -16,6 +16,11 @@ urlpatterns = [
     path("<uuid:runner_id>/executions/<uuid:execution_id>/result", views.result, name="result"),
     path("<uuid:runner_id>/executions/<uuid:execution_id>/secrets/<str:name>", views.secret, name="secret"),
     path(
+        "<uuid:runner_id>/executions/<uuid:execution_id>/connections/<str:name>",
+        views.connection,
+        name="connection",
+    ),
+    path(
         "<uuid:runner_id>/executions/<uuid:execution_id>/variables/<str:name>",
         views.variable,
         name="variable",

@@ -321,3 +321,20 @@ def _lookup(kind: str) -> View:
 
 secret = _lookup("secret")
 variable = _lookup("variable")
+
+
+@protocol_view("GET")
+def connection(
+    request: HttpRequest, data: dict[str, Any], runner: Runner, execution_id: str, name: str
+) -> HttpResponse:
+    found = executions.execution_lookup_connection(
+        runner=runner,
+        execution_id=execution_id,
+        lease_token=request.headers.get("X-Flomation-Lease", ""),
+        name=name,
+    )
+    if found is None:
+        return refuse(404, "no_connection", f"No connection {name!r} in this execution's environment.")
+    response = JsonResponse({"name": name, **found})
+    response["Cache-Control"] = "no-store"
+    return response

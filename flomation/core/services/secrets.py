@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from flomation.core.models import Environment, FlowSecret, Queue, Secret, Variable
+from flomation.core.models import Connection, Environment, FlowSecret, Queue, Secret, Variable
 from flomation.lib import crypto
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$")
@@ -109,6 +109,7 @@ ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     EncryptedColumn(Secret, "ciphertext"),
     EncryptedColumn(Queue, "registration_code_ciphertext"),
     EncryptedColumn(FlowSecret, "ciphertext"),
+    EncryptedColumn(Connection, "ciphertext"),
 )
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from flomation.editor import catalogue, flowdiff
 from flomation.editor.context import editor_view, page
 from flomation.editor.gateway import Refused, triggers
+from flomation.editor.gateway import connections as connection_gateway
 from flomation.editor.gateway import deployments as deploys
 from flomation.editor.gateway import organisations as orgs
 from flomation.editor.gateway import settings as org_settings
@@ -40,7 +41,13 @@ def canvas(request: HttpRequest, workflow_id: str) -> HttpResponse:
         "revision": latest.number if latest else 0,
         "edits": latest.edits if latest else 0,
         "flow": flow_redact(latest.flow) if latest else {"nodes": [], "edges": []},
-        "references": org_settings.reference_names(organisation=organisation),
+        "references": {
+            **org_settings.reference_names(organisation=organisation),
+            "connections": connection_gateway.picker_choices(organisation=organisation)
+            if request.editor.can(connection_gateway.VIEW)
+            else [],
+            "canTestConnections": request.editor.can(connection_gateway.USE),
+        },
         "environments": [e.name for e in deploys.environment_list(organisation=organisation)],
         "canEdit": request.editor.can(orgs.EDIT),
         "canRun": request.editor.can(orgs.RUN),

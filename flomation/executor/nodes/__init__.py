@@ -31,6 +31,7 @@ _MODULES = {
         "data/field_map"
     ),
     "web": "web/request",
+    "integrations.email": "messaging/email/send common/smtp",
     "script_js": "script/javascript",
     "script_python": "script/python",
     "script_bash": "script/bash",

@@ -168,6 +168,8 @@
       control = el("input", { type: "checkbox", id: id });
       control.checked = current === true || current === "true" || current === "1" || current === "yes";
       control.addEventListener("change", function () { onValue(control.checked); });
+    } else if (type === "connection" && global.FloConnections) {
+      control = FloConnections.picker(spec, current, options, onValue, id); /* connections.js */
     } else if (hasOptions) {
       var multiple = type === "multi_select";
       control = el("select", { id: id, multiple: multiple });
