@@ -1,0 +1,7 @@
+"""Nodes that reach services outside the run: databases, files in the run's workspace, web pages.
+
+Each module imports its client library inside the node function (the executor starts fast), opens its
+connections through the egress policy (the connection type modules in ``flomation.lib.connections`` hold
+the client-opening code the nodes share with each type's ``test``), and turns a failure into a sentence
+that names what failed and never a secret.
+"""
