@@ -35,6 +35,7 @@ _MODULES = {
     "script_python": "script/python",
     "script_bash": "script/bash",
     "integrations.sql": "sql/postgresql sql/mysql",
+    "integrations.redis": "nosql/redis",
 }
 
 BUILTIN_INDEX: dict[str, str] = {
