@@ -36,6 +36,7 @@ _MODULES = {
     "script_bash": "script/bash",
     "integrations.sql": "sql/postgresql sql/mysql",
     "integrations.redis": "nosql/redis",
+    "integrations.mongodb": "nosql/mongodb",
 }
 
 BUILTIN_INDEX: dict[str, str] = {
