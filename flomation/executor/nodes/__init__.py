@@ -37,6 +37,7 @@ _MODULES = {
     "integrations.sql": "sql/postgresql sql/mysql",
     "integrations.redis": "nosql/redis",
     "integrations.mongodb": "nosql/mongodb",
+    "integrations.files": "file/read file/write",
 }
 
 BUILTIN_INDEX: dict[str, str] = {
