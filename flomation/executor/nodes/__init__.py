@@ -38,6 +38,7 @@ _MODULES = {
     "integrations.redis": "nosql/redis",
     "integrations.mongodb": "nosql/mongodb",
     "integrations.files": "file/read file/write",
+    "integrations.fetch": "web/fetch",
 }
 
 BUILTIN_INDEX: dict[str, str] = {

@@ -120,3 +120,28 @@ def test_mongodb_an_unreachable_server_is_named_without_the_uri_password():
     with pytest.raises(ConnectionFailed, match="could not connect to") as failed:
         mg.test({"uri": f"mongodb://user:topsecret-pw@127.0.0.1:{closed_port()}/db"}, LOOPBACK, 2)
     assert "topsecret-pw" not in str(failed.value)
+
+
+def test_the_nodes_describe_every_input_and_name_the_connection_type_they_pick():
+    from flomation.executor import manifest
+
+    entries = {entry["action"]: entry for entry in manifest()["nodes"]}
+    pickers = {
+        "sql/postgresql": "postgresql",
+        "sql/mysql": "mysql",
+        "nosql/redis": "redis",
+        "nosql/mongodb": "mongodb",
+    }
+    for action in (*pickers, "file/read", "file/write", "web/fetch"):
+        entry = entries[action]
+        assert all(item["description"] for item in entry["inputs"]), action
+        connection = [item for item in entry["inputs"] if item["type"] == "connection"]
+        assert [item.get("connection") for item in connection] == (
+            [pickers[action]] if action in pickers else []
+        )
+    names = [item["name"] for item in entries["sql/postgresql"]["inputs"]]
+    assert {"host", "port", "username", "password", "database", "query", "ssl_mode"} <= set(names)
+    assert [item["name"] for item in entries["file/read"]["inputs"]][0] == "file_path"
+    assert {"content", "file_name", "file_size", "success"} <= {
+        o["name"] for o in entries["file/read"]["outputs"]
+    }
