@@ -61,12 +61,17 @@ def open_connection(
     checked["password"] = str(fields.get("password") or "")
     checked["connect_timeout"] = str(max(2, int(timeout)))
     checked["application_name"] = "flomation"
-    if statement_timeout:
-        checked["options"] = f"-c statement_timeout={max(1, int(statement_timeout * 1000))}"
     try:
-        return psycopg.connect(autocommit=autocommit, **checked)
+        connection = psycopg.connect(autocommit=autocommit, **checked)
     except psycopg.Error as error:
         raise ConnectionFailed(describe_error(error, fields)) from None
+    if statement_timeout:
+        # Set after connecting rather than as a startup option, which poolers such as PgBouncer refuse.
+        milliseconds = str(max(1, int(statement_timeout * 1000)))
+        connection.execute("SELECT set_config('statement_timeout', %s, false)", [milliseconds])
+        if not autocommit:
+            connection.commit()
+    return connection
 
 
 def describe_error(error: BaseException, fields: dict[str, Any]) -> str:
