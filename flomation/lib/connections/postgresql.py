@@ -7,6 +7,7 @@ psycopg's failures into a sentence that names what failed and never the password
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from flomation.lib.connections._common import port_of, scrub
@@ -117,6 +118,7 @@ def _last_line(message: str) -> str:
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     text = next((line for line in lines if line.upper().startswith("FATAL")), lines[-1] if lines else "")
     text = text.split("FATAL:", 1)[-1].strip()
+    text = re.sub(r'^connection failed: (connection to server at "[^"]*", port \d+ failed: )?', "", text)
     return text[:300]
 
 

@@ -95,7 +95,10 @@ def describe_error(error: BaseException, fields: dict[str, Any]) -> str:
     if isinstance(error, redis.AuthenticationError) or "wrongpass" in low or "noauth" in low:
         text = f"authentication failed for user '{user}'"
     elif isinstance(error, redis.TimeoutError):
-        text = f"timed out talking to {where}"
+        if "connecting" in low and _truthy(fields.get("tls")):
+            text = f"TLS failed with {where}: no handshake in time (does the server speak TLS on this port?)"
+        else:
+            text = f"timed out talking to {where}"
     elif isinstance(error, redis.ConnectionError):
         if "ssl" in low or "certificate" in low:
             text = f"TLS failed with {where}: {message[:200]}"

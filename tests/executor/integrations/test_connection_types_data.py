@@ -145,3 +145,12 @@ def test_the_nodes_describe_every_input_and_name_the_connection_type_they_pick()
     assert {"content", "file_name", "file_size", "success"} <= {
         o["name"] for o in entries["file/read"]["outputs"]
     }
+
+
+def test_postgresql_tls_required_of_a_server_without_it_is_a_tls_failure():
+    pg = connections.get("postgresql")
+    fields = {"host": "127.0.0.1", "username": "postgres", "database": "postgres", "sslmode": "require"}
+    with pytest.raises(
+        ConnectionFailed, match="^TLS failed with 127.0.0.1:5432: server does not support SSL"
+    ):
+        pg.test(fields, LOOPBACK, 5)

@@ -150,3 +150,8 @@ def test_a_command_that_hangs_is_cut_at_the_time_limit(key):
     result, _ = run(chain(rd("g", "get", key=key, port=server.getsockname()[1], timeout_seconds=1)))
     assert result.status == "failed" and "timed out" in result.error
     server.close()
+
+
+def test_tls_is_spoken_to_the_checked_address_and_a_plain_server_fails_the_handshake(key):
+    result, _ = run(chain(rd("g", "get", key=key, tls=True, timeout_seconds=2)))
+    assert result.status == "failed" and "TLS failed with 127.0.0.1:6379" in result.error
