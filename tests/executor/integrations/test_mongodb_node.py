@@ -75,6 +75,7 @@ def test_extended_json_ids_and_the_row_cap(fake_server):
         ({"operation": "aggregate", "pipeline": {"$match": {}}}, "aggregate needs input 'pipeline'"),
         ({"operation": "find", "filter": "[1]"}, "input 'filter' must be an object"),
         ({"operation": "find", "filter": "{not json"}, "input 'filter' is not valid JSON"),
+        ({"operation": "find", "collection": "$bad"}, "MongoDB error: collection names must not contain '$'"),
     ],
 )
 def test_inputs_are_checked_before_connecting(inputs, message):

@@ -3,6 +3,7 @@ trust authentication, MariaDB 127.0.0.1:3306)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import uuid
 
@@ -189,9 +190,10 @@ def test_postgres_a_stored_connection_is_used_and_inputs_fill_its_blanks(pg_tabl
             },
         )
     )
-    result, _ = run(f, secrets=secrets)
+    result, recorder = run(f, secrets=secrets)
     assert result.status == "succeeded", result.error
     assert outputs_of(result, "q")["results"] == [{"n": 2}]
+    assert "s3cret-pw" not in json.dumps(recorder.events, default=str)
     wrong = StaticSecrets(connections={"warehouse": {"type": "mysql", "fields": {}}})
     result, _ = run(f, secrets=wrong)
     assert "is a mysql connection, this node needs postgresql" in result.error

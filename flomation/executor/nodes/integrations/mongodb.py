@@ -105,8 +105,8 @@ def mongodb(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     if not database:
         client.close()
         raise NodeError("no database: give input 'database' (or put it in the connection or URI)")
-    collection = client[database][inputs["collection"]]
     try:
+        collection = client[database][inputs["collection"]]
         out = ctx.call_blocking(
             lambda: _run(collection, operation, request, inputs, row_cap(inputs)), on_abort=client.close
         )
