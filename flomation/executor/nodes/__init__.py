@@ -35,6 +35,11 @@ _MODULES = {
     "script_js": "script/javascript",
     "script_python": "script/python",
     "script_bash": "script/bash",
+    "integrations.sql": "sql/postgresql sql/mysql",
+    "integrations.redis": "nosql/redis",
+    "integrations.mongodb": "nosql/mongodb",
+    "integrations.files": "file/read file/write",
+    "integrations.fetch": "web/fetch",
 }
 
 BUILTIN_INDEX: dict[str, str] = {
