@@ -34,6 +34,10 @@ _MODULES = {
     "script_js": "script/javascript",
     "script_python": "script/python",
     "script_bash": "script/bash",
+    "integrations.brokers": (
+        "messagebrokers/mqtt/publish messagebrokers/mqtt/request_reply messagebrokers/mqtt/message_wait "
+        "messagebrokers/mqtt/retained_get messagebrokers/mqtt/retained_clear"
+    ),
 }
 
 BUILTIN_INDEX: dict[str, str] = {

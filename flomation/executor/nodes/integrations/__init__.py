@@ -1,0 +1,1 @@
+"""Nodes that reach outside services (brokers, databases, mail, ...), one module or package per area."""
