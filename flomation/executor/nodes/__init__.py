@@ -36,7 +36,8 @@ _MODULES = {
     "script_bash": "script/bash",
     "integrations.brokers": (
         "messagebrokers/mqtt/publish messagebrokers/mqtt/request_reply messagebrokers/mqtt/message_wait "
-        "messagebrokers/mqtt/retained_get messagebrokers/mqtt/retained_clear"
+        "messagebrokers/mqtt/retained_get messagebrokers/mqtt/retained_clear messagebrokers/amqp/publish "
+        "messagebrokers/redis/stream_add messagebrokers/nats/publish"
     ),
 }
 
