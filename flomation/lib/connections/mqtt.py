@@ -141,6 +141,12 @@ class MqttSession:
                 f"{self.where} refused the subscription to {topic!r} ({codes[0]}): is this user allowed to read it?"
             )
 
+    def flush(self, until: float) -> None:
+        """Writes out what is queued (acknowledgements) before the connection is closed."""
+        while self.client.want_write() and time.monotonic() < until:
+            if self.client.loop_write() != 0:
+                raise ConnectionFailed(f"the connection to {self.where} was closed")
+
     def close(self) -> None:
         if self.closed:
             return
