@@ -136,3 +136,70 @@ def nats_with_password(*, username: str = "ada", password: str = "nats-pw") -> I
         yield Broker("127.0.0.1", port, username, password)
     finally:
         _stop(process)
+
+
+def certificate_authority(root: Path, *, names: tuple[str, ...] = ("localhost",)) -> tuple[str, Path, Path]:
+    """A test CA and a server certificate for `names` it signed: (CA PEM, certificate file, key file)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Flomation test CA")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                                     key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    key = ec.generate_private_key(ec.SECP256R1())
+    server = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    ca_pem = ca.public_bytes(serialization.Encoding.PEM).decode()
+    certificate, private = root / "server.pem", root / "server.key"
+    certificate.write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    private.chmod(0o600)
+    return ca_pem, certificate, private
+
+
+@contextlib.contextmanager
+def mosquitto_with_tls(root: Path) -> Iterator[tuple[Broker, str]]:
+    """A Mosquitto on a free port that speaks only TLS, with a certificate for `localhost` from a test CA;
+    yields the broker and the CA's PEM."""
+    binary = _binary("mosquitto")
+    port = free_port()
+    ca_pem, certificate, key = certificate_authority(root)
+    config = root / "mosquitto-tls.conf"
+    user = "user root\n" if os.geteuid() == 0 else ""
+    config.write_text(
+        f"{user}listener {port} 127.0.0.1\ncertfile {certificate}\nkeyfile {key}\n"
+        "allow_anonymous true\npersistence false\nlog_dest stdout\n"
+    )
+    process = subprocess.Popen([binary, "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        _wait_listening(port, process, "mosquitto")
+        yield Broker("localhost", port), ca_pem
+    finally:
+        _stop(process)

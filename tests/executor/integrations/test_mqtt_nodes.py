@@ -14,7 +14,13 @@ from conftest import chain, node, outputs_of, run, run_node
 from flomation.executor import ExecutorSettings
 from flomation.executor.providers import StaticSecrets
 from flomation.lib.egress import EgressPolicy
-from tests.support.brokers import MOSQUITTO, closed_port, mosquitto_with_password, require_server
+from tests.support.brokers import (
+    MOSQUITTO,
+    closed_port,
+    mosquitto_with_password,
+    mosquitto_with_tls,
+    require_server,
+)
 
 HOST, PORT = MOSQUITTO
 
@@ -250,3 +256,23 @@ def test_a_wildcard_reads_every_retained_message_under_it():
     for index in range(3):
         publish_raw(f"{base}/{index}", b"", retain=True)
     assert sorted(m["payload"] for m in outputs_of(result)["messages"]) == ["0", "1", "2"]
+
+
+def test_tls_checks_the_certificate_against_the_brokers_name_while_connecting_to_the_checked_address(
+    tmp_path,
+):
+    policy = EgressPolicy.build(allow=["127.0.0.0/8", "::1/128"])
+    settings = ExecutorSettings(log=lambda *a: None, egress=policy)
+    with mosquitto_with_tls(tmp_path) as (tls_broker, ca_pem):
+        fields = {"port": tls_broker.port, "tls": True, "topic": "secure/a", "qos": 1}
+        good = run_node("messagebrokers/mqtt/publish", {**fields, "host": "localhost", "ca_certificate": ca_pem},
+                        settings=settings)  # fmt: skip
+        assert good.status == "succeeded", good.error
+        untrusted = run_node(
+            "messagebrokers/mqtt/publish", {**fields, "host": "localhost"}, settings=settings
+        )
+        assert untrusted.status == "failed" and "not trusted" in untrusted.error
+        # The certificate names localhost: reached by its address, the name does not match.
+        by_address = run_node("messagebrokers/mqtt/publish", {**fields, "host": "127.0.0.1", "ca_certificate": ca_pem},
+                              settings=settings)  # fmt: skip
+        assert by_address.status == "failed" and "mismatch" in by_address.error
