@@ -91,3 +91,21 @@ def test_nats_unreachable_and_refused_by_the_policy():
     assert "connection refused" in failure(nats, {"servers": f"nats://127.0.0.1:{closed_port()}"})
     with pytest.raises(EgressDenied):
         nats.test({"servers": "nats://127.0.0.1:4222"}, EgressPolicy(), 3)
+
+
+def test_every_broker_node_describes_its_inputs_and_names_the_connection_type_it_picks():
+    from flomation.executor.registry import manifest
+
+    expected = {"mqtt": "mqtt", "amqp": "amqp", "redis": "redis", "nats": "nats"}
+    nodes = [
+        n
+        for n in manifest()["nodes"]
+        if n["action"].startswith("messagebrokers/") or n["action"] == "trigger/mqtt"
+    ]
+    assert len(nodes) == 9
+    for entry in nodes:
+        assert all(item["description"] for item in entry["inputs"]), entry["action"]
+        if entry["action"].startswith("messagebrokers/"):
+            family = entry["action"].split("/")[1]
+            [picker] = [item for item in entry["inputs"] if item["type"] == "connection"]
+            assert picker["connection"] == expected[family]

@@ -157,7 +157,10 @@ def _redis_client(fields: dict[str, Any], ctx: NodeContext) -> Any:
     if not host:
         raise ConnectionFailed("set the Redis host")
     tls = str(fields.get("tls") or "").lower() in ("1", "true", "yes", "on") or fields.get("tls") is True
-    port = int(fields.get("port") or 6379)
+    try:
+        port = int(fields.get("port") or 6379)
+    except (TypeError, ValueError):
+        raise ConnectionFailed("the port must be a number") from None
     try:
         addresses = ctx.egress.check_host(host, port)
     except OSError as error:
