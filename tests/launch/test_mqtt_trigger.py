@@ -3,6 +3,7 @@ tests start: each poll runs the way the launch loop runs it, under the trigger's
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ import pytest
 from flomation.core.services.errors import FlowInvalid
 from flomation.launch.loops import LaunchLoop
 from flomation.launch.models import Trigger, TriggerLease
+from flomation.launch.pollers.mqtt import client_id_for
 from flomation.launch.services.timed import poller_run, timed_trigger_run
 from tests.launch.conftest import trigger_node
 from tests.support.brokers import MOSQUITTO, mosquitto_with_password, require_server
@@ -151,3 +153,37 @@ def test_an_unreachable_broker_shows_as_the_triggers_error(world, settings):
 def test_a_topic_filter_with_a_misplaced_wildcard_is_refused_at_deploy(world):
     with pytest.raises(FlowInvalid):
         deploy(world, "sensors/#/temperature")
+
+
+@pytest.mark.usefixtures("local_servers_allowed")
+def test_a_broker_that_lost_the_session_is_subscribed_again(world):
+    topic = f"flomation-test/{uuid.uuid4().hex[:8]}"
+    trigger = deploy(world, topic)
+    poll(world)
+    # The broker forgets the session (a restart without persistence): a clean connection with its id.
+    forget = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id_for(trigger, trigger.config))
+    forget.connect("127.0.0.1", 1883)
+    forget.loop_start()
+    for _ in range(250):
+        if forget.is_connected():
+            break
+        time.sleep(0.02)
+    assert forget.is_connected()
+    forget.disconnect()
+    forget.loop_stop()
+    assert poll(world) == 0  # subscribes again
+    publish(topic, b"after")
+    assert poll(world) == 1
+
+
+@pytest.mark.usefixtures("local_servers_allowed")
+def test_a_new_topic_replaces_the_old_subscription(world):
+    base = f"flomation-test/{uuid.uuid4().hex[:8]}"
+    deploy(world, f"{base}/old")
+    poll(world)
+    deploy(world, f"{base}/new")
+    assert poll(world) == 0
+    publish(f"{base}/old", b"old")
+    publish(f"{base}/new", b"new")
+    assert poll(world) == 1
+    assert [e.trigger_data["payload"] for e in world.executions()] == ["new"]

@@ -64,6 +64,8 @@ class MqttPoller:
     def poll(
         self, *, trigger: Trigger, config: dict[str, Any], secrets: dict[str, Any], cursor: Any, now: datetime
     ) -> PollResult:
+        from paho.mqtt.client import topic_matches_sub
+
         from flomation.lib.connections.mqtt import message_record, open_session
 
         try:
@@ -79,19 +81,19 @@ class MqttPoller:
         }
         batch = as_int(config.get("batch_size"), 100, minimum=1, maximum=1000)
         subscription = {"topic": topic, "qos": qos}
+        changed = (cursor or {}).get("subscription") != subscription
+        policy, client_id = egress_policy_for(trigger), client_id_for(trigger, config)
         try:
+            if changed:
+                # A session the broker kept for an earlier topic would go on delivering it: start afresh.
+                open_session(fields, policy, CONNECT_SECONDS, client_id=client_id, clean=True).close()
             session = open_session(
-                fields,
-                egress_policy_for(trigger),
-                CONNECT_SECONDS,
-                client_id=client_id_for(trigger, config),
-                clean=False,
-                manual_ack=True,
+                fields, policy, CONNECT_SECONDS, client_id=client_id, clean=False, manual_ack=True
             )
         except ConnectionFailed as error:
             raise PollError(f"MQTT: {error}") from None
         try:
-            if not (session.session_present and (cursor or {}).get("subscription") == subscription):
+            if changed or not session.session_present:
                 session.subscribe(topic, qos=qos, until=time.monotonic() + CONNECT_SECONDS)
             _listen(session, batch)
         except ConnectionFailed as error:
@@ -102,7 +104,11 @@ class MqttPoller:
             raise
         taken = session.messages[:batch]  # the rest are not acknowledged: the broker sends them again
         keep_retained = _flag(config.get("include_retained"))
-        events = [PollEvent(data=message_record(m)) for m in taken if keep_retained or not m.retain]
+        events = [
+            PollEvent(data=message_record(m))
+            for m in taken
+            if (keep_retained or not m.retain) and topic_matches_sub(topic, m.topic)
+        ]
         received = int((cursor or {}).get("received", 0)) + len(events)
 
         def finish(committed: bool) -> None:
