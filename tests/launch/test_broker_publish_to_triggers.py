@@ -70,3 +70,18 @@ def test_a_message_a_flow_publishes_to_mosquitto_starts_one_mqtt_trigger_run(wor
     assert poller_run(trigger=world.trigger(), now=NOW) == 0
     [execution] = world.executions()
     assert execution.trigger_data["topic"] == topic and execution.trigger_data["payload"] == {"level": 3}
+    # The run it starts reads the message through the trigger's outputs.
+    flow = {
+        "nodes": [
+            {"id": "t1", "type": "trigger/mqtt",
+             "data": {"id": "t1", "label": "trigger/mqtt", "config": {"id": "t1", "type": 1, "inputs": []}}},
+            {"id": "o", "type": "output/set",
+             "data": {"id": "o", "label": "output/set", "config": {"id": "o", "type": 3, "inputs": [
+                 {"name": "name", "type": "string", "value": "level"},
+                 {"name": "value", "type": "string", "value": "${t1.payload.level} from ${t1.topic}"}]}}},
+        ],
+        "edges": [{"id": "e", "source": "t1", "target": "o"}],
+    }  # fmt: skip
+    result = run_flow(flow, trigger_data=execution.trigger_data)
+    assert result.status == "succeeded", result.error
+    assert result.outputs == {"level": f"3 from {topic}"}
