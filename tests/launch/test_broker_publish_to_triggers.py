@@ -11,10 +11,11 @@ import pytest
 from kombu import Connection
 
 from flomation.executor import ExecutorSettings, run_flow
+from flomation.launch.pollers.mqtt import client_id_for
 from flomation.launch.services.timed import poller_run
 from flomation.lib.egress import EgressPolicy
 from tests.launch.conftest import trigger_node
-from tests.support.brokers import MOSQUITTO, RABBITMQ, require_server
+from tests.support.brokers import MOSQUITTO, RABBITMQ, forget_session, require_server
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -82,6 +83,7 @@ def test_a_message_a_flow_publishes_to_mosquitto_starts_one_mqtt_trigger_run(wor
         ],
         "edges": [{"id": "e", "source": "t1", "target": "o"}],
     }  # fmt: skip
+    forget_session(client_id_for(world.trigger(), world.trigger().config))
     result = run_flow(flow, trigger_data=execution.trigger_data)
     assert result.status == "succeeded", result.error
     assert result.outputs == {"level": f"3 from {topic}"}

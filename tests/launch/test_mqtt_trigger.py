@@ -3,7 +3,6 @@ tests start: each poll runs the way the launch loop runs it, under the trigger's
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +15,7 @@ from flomation.launch.models import Trigger, TriggerLease
 from flomation.launch.pollers.mqtt import client_id_for
 from flomation.launch.services.timed import poller_run, timed_trigger_run
 from tests.launch.conftest import trigger_node
-from tests.support.brokers import MOSQUITTO, mosquitto_with_password, require_server
+from tests.support.brokers import MOSQUITTO, forget_session, mosquitto_with_password, require_server
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -24,6 +23,15 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _mosquitto():
     require_server(MOSQUITTO, "Mosquitto")
+
+
+@pytest.fixture(autouse=True)
+def _sessions_discarded(world):
+    """The machine's Mosquitto keeps each trigger's session: discard them so test runs leave none behind."""
+    yield
+    for trigger in Trigger.objects.filter(workflow=world.workflow, kind="mqtt"):
+        if str(trigger.config.get("port") or 1883) == "1883":
+            forget_session(client_id_for(trigger, trigger.config))
 
 
 def publish(
@@ -161,16 +169,7 @@ def test_a_broker_that_lost_the_session_is_subscribed_again(world):
     trigger = deploy(world, topic)
     poll(world)
     # The broker forgets the session (a restart without persistence): a clean connection with its id.
-    forget = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id_for(trigger, trigger.config))
-    forget.connect("127.0.0.1", 1883)
-    forget.loop_start()
-    for _ in range(250):
-        if forget.is_connected():
-            break
-        time.sleep(0.02)
-    assert forget.is_connected()
-    forget.disconnect()
-    forget.loop_stop()
+    forget_session(client_id_for(trigger, trigger.config))
     assert poll(world) == 0  # subscribes again
     publish(topic, b"after")
     assert poll(world) == 1

@@ -203,3 +203,20 @@ def mosquitto_with_tls(root: Path) -> Iterator[tuple[Broker, str]]:
         yield Broker("localhost", port), ca_pem
     finally:
         _stop(process)
+
+
+def forget_session(client_id: str, port: int = MOSQUITTO[1]) -> None:
+    """A clean MQTT connection with a persistent session's client id: the broker discards the session."""
+    import paho.mqtt.client as paho
+
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        deadline = time.monotonic() + 5
+        while not client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert client.is_connected(), "the broker did not accept the connection"
+    finally:
+        client.disconnect()
+        client.loop_stop()
