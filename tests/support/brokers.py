@@ -220,3 +220,33 @@ def forget_session(client_id: str, port: int = MOSQUITTO[1]) -> None:
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+@contextlib.contextmanager
+def nats_with_tls(root: Path) -> Iterator[tuple[Broker, str]]:
+    """A nats-server on a free port that requires TLS, with a certificate for `localhost` from a test CA;
+    yields the server and the CA's PEM."""
+    binary = _binary("nats-server")
+    port = free_port()
+    ca_pem, certificate, key = certificate_authority(root)
+    process = subprocess.Popen(
+        [
+            binary,
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--tls",
+            "--tlscert",
+            str(certificate),
+            "--tlskey",
+            str(key),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_listening(port, process, "nats-server")
+        yield Broker("localhost", port), ca_pem
+    finally:
+        _stop(process)

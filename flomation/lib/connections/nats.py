@@ -90,7 +90,9 @@ def servers_of(fields: dict[str, Any]) -> list[tuple[str, int, bool]]:
     return servers
 
 
-async def open_client(fields: dict[str, Any], policy: EgressPolicy, timeout: float) -> tuple[Any, str]:
+async def open_client(
+    fields: dict[str, Any], policy: EgressPolicy, timeout: float, *, ca_certificate: str | None = None
+) -> tuple[Any, str]:
     """A connected nats-py client and the server it reached. Raises EgressDenied when the policy refuses a
     server's host, ConnectionFailed when none can be reached (the last server's reason)."""
     import nats
@@ -127,7 +129,10 @@ async def open_client(fields: dict[str, Any], policy: EgressPolicy, timeout: flo
         if tls:
             import ssl
 
-            options["tls"] = ssl.create_default_context()
+            try:
+                options["tls"] = ssl.create_default_context(cadata=ca_certificate or None)
+            except (ssl.SSLError, ValueError):
+                raise ConnectionFailed("the CA certificate is not a PEM certificate") from None
             options["tls_hostname"] = host
         try:
             return await nats.connect(**options), where
@@ -145,6 +150,8 @@ def _failure(error: BaseException, fields: dict[str, Any], where: str) -> str:
         if not fields.get("token") and not fields.get("username"):
             who = "a client without credentials"
         return f"authentication failed at {where}: the server refused {who}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"TLS: the certificate of {where} is not trusted ({error.verify_message or error.reason})"
     if isinstance(error, ssl.SSLError):
         return f"TLS with {where} failed ({getattr(error, 'reason', None) or error})"
     if isinstance(error, ConnectionRefusedError):

@@ -14,7 +14,15 @@ from conftest import chain, node, outputs_of, run, run_node
 from kombu import Connection
 
 from flomation.executor.providers import StaticSecrets
-from tests.support.brokers import NATS, RABBITMQ, REDIS, closed_port, nats_with_token, require_server
+from tests.support.brokers import (
+    NATS,
+    RABBITMQ,
+    REDIS,
+    closed_port,
+    nats_with_tls,
+    nats_with_token,
+    require_server,
+)
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
@@ -266,3 +274,24 @@ def test_amqp_publish_to_a_missing_exchange_fails_with_the_brokers_reason():
         {"url": AMQP_URL, "exchange": missing, "routing_key": "a", "payload": "x"},
     )
     assert result.status == "failed" and f"no exchange '{missing}'" in result.error
+
+
+def test_nats_over_tls_checks_the_certificate_against_the_servers_name(tmp_path):
+    from flomation.executor import ExecutorSettings
+    from flomation.lib.egress import EgressPolicy
+
+    settings = ExecutorSettings(
+        log=lambda *a: None, egress=EgressPolicy.build(allow=["127.0.0.0/8", "::1/128"])
+    )
+    with nats_with_tls(tmp_path) as (server, ca_pem):
+        good = run_node("messagebrokers/nats/publish",
+                        {"servers": f"tls://localhost:{server.port}", "subject": "a", "ca_certificate": ca_pem},
+                        settings=settings)  # fmt: skip
+        assert good.status == "succeeded", good.error
+        untrusted = run_node("messagebrokers/nats/publish", {"servers": f"tls://localhost:{server.port}", "subject": "a"},
+                             settings=settings)  # fmt: skip
+        assert untrusted.status == "failed" and "TLS" in untrusted.error
+        by_address = run_node("messagebrokers/nats/publish",
+                              {"servers": f"tls://127.0.0.1:{server.port}", "subject": "a", "ca_certificate": ca_pem},
+                              settings=settings)  # fmt: skip
+        assert by_address.status == "failed" and "mismatch" in by_address.error

@@ -287,6 +287,9 @@ def redis_stream_add(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]
         Input("username", "string", description="The user (or use a token)."),
         Input("password", "secret", description="The user's password."),
         Input("token", "secret", description="An authentication token."),
+        Input(
+            "ca_certificate", "text", description="A PEM CA certificate, for servers whose certificate it signed."
+        ),
         Input("subject", "string", required=True, description="The subject to publish to."),
         Input("payload", "any", description="The message: text as it is, an object or list as JSON."),
         Input("headers", "key_value_array", description="Message headers (NATS 2.2 and later)."),
@@ -307,7 +310,9 @@ def nats_publish(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     timeout = ctx.remaining(CONNECT_SECONDS) or 0.5
 
     async def publish() -> None:
-        client, _where = await open_client(fields, ctx.egress, timeout)
+        client, _where = await open_client(
+            fields, ctx.egress, timeout, ca_certificate=inputs.get("ca_certificate")
+        )
         try:
             await client.publish(subject, body, reply=str(inputs.get("reply_to") or ""), headers=headers)
             await client.flush(timeout=max(1, int(timeout)))
