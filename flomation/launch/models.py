@@ -32,12 +32,13 @@ class TriggerKind(models.TextChoices):
     DATABASE_ROW = "database_row"
     EMAIL = "email"
     QUEUE = "queue"
+    MQTT = "mqtt"
     OTHER = "other"
 
     @classmethod
     def timed(cls) -> frozenset[str]:
         """Kinds the launch loop runs on a clock (under a lease) rather than on a request."""
-        return frozenset({cls.SCHEDULE, cls.GIT_POLL, cls.DATABASE_ROW, cls.EMAIL, cls.QUEUE})
+        return frozenset({cls.SCHEDULE, cls.GIT_POLL, cls.DATABASE_ROW, cls.EMAIL, cls.QUEUE, cls.MQTT})
 
 
 class Trigger(models.Model):

@@ -43,6 +43,11 @@ EXPECTED = {
         "batch_size": "integer", "include_existing": "boolean", "interval": "integer",
     },
     "trigger/queue": {"broker_url": "secret", "queue": "string", "batch_size": "integer", "interval": "integer"},
+    "trigger/mqtt": {
+        "host": "string", "port": "integer", "tls": "boolean", "username": "string", "password": "secret",
+        "topic": "string", "qos": "integer", "client_id": "string", "include_retained": "boolean",
+        "batch_size": "integer", "interval": "integer",
+    },
 }  # fmt: skip
 
 

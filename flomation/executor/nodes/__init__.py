@@ -6,7 +6,8 @@ from __future__ import annotations
 _MODULES = {
     "triggers": (
         "trigger/manual trigger/webhook trigger/web trigger/schedule trigger/form trigger/qr trigger/image "
-        "trigger/email trigger/git_poll trigger/database_row trigger/queue"
+        "trigger/email trigger/git_poll trigger/database_row trigger/queue "
+        "trigger/mqtt"
     ),
     "control": (
         "conditional/if conditional/switch conditional/for conditional/while conditional/for_each "
@@ -40,6 +41,11 @@ _MODULES = {
     "integrations.mongodb": "nosql/mongodb",
     "integrations.files": "file/read file/write",
     "integrations.fetch": "web/fetch",
+    "integrations.brokers": (
+        "messagebrokers/mqtt/publish messagebrokers/mqtt/request_reply messagebrokers/mqtt/message_wait "
+        "messagebrokers/mqtt/retained_get messagebrokers/mqtt/retained_clear messagebrokers/amqp/publish "
+        "messagebrokers/redis/stream_add messagebrokers/nats/publish"
+    ),
 }
 
 BUILTIN_INDEX: dict[str, str] = {
