@@ -9,8 +9,8 @@ from urllib.parse import quote
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from flomation.core import executions
 from flomation.core.models import Environment, Execution
-from flomation.core.services import runs
 from flomation.core.services.connections import connection_create
 from flomation.core.services.queues import queue_registration_code, queue_shared
 from tests.runner import factories as f
@@ -39,7 +39,7 @@ def claimed(shared_runner):
     production = Environment.objects.create(organisation=organisation, name="production")
     staging = Environment.objects.create(organisation=organisation, name="staging")
     execution = f.run(f.make_workflow(organisation, f.three_node_flow()), environment=production)
-    (job,) = runs.execution_claim(runner=shared_runner, limit=1)
+    (job,) = executions.execution_claim(runner=shared_runner, limit=1)
     return organisation, production, staging, execution, job
 
 

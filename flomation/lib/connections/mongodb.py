@@ -4,7 +4,7 @@ A client talks to exactly one checked address (`directConnection`): replica-set 
 connections to the member names the server reports, which the policy never saw, and `mongodb+srv://`
 looks hosts up in DNS records the policy cannot check, so both are refused with a reason. With TLS the
 client connects by name so the certificate is verified against it, after the name's addresses were
-checked (see docs/nodes.md). `open_client` is shared by the `nosql/mongodb` node and `test`.
+checked (see docs/integrations.md). `open_client` is shared by the `nosql/mongodb` node and `test`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""nosql/mongodb. No MongoDB server can be installed on these machines (see docs/nodes.md), so the
+"""nosql/mongodb. No MongoDB server can be installed on these machines (see docs/integrations.md), so the
 operations run against mongomock's in-memory collections standing in for the server, while the egress
 check, the input validation and the connection failures run for real."""
 
