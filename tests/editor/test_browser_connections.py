@@ -82,6 +82,12 @@ def test_a_stored_connection_is_created_tested_picked_and_used_by_a_run(platform
                             if e.get_attribute("data-ok")), None)
         )  # fmt: skip
         assert outcome.get_attribute("data-ok") == "true" and "all environments: ✓ connected" in outcome.text
+        types = {  # each input shows its type beside its name
+            label.get_attribute("for"): label.find_element(By.CSS_SELECTOR, ".input-type").text
+            for label in driver.find_elements(By.CSS_SELECTOR, "#inspector-body .prop > label")
+            if label.find_elements(By.CSS_SELECTOR, ".input-type")
+        }
+        assert "smtp connection" in types.values() and "string" in types.values(), types
         screenshot(driver, "connection-picker")
         output = add_from_palette(driver, "set output", "output/set")
         set_property(driver, "name", "report")

@@ -235,7 +235,8 @@
     control.setAttribute("data-input", spec.name);
     if (!control.getAttribute("aria-label")) control.setAttribute("aria-label", spec.name);
     if (options.readOnly && control.tagName !== "DIV") control.disabled = true;
-    var label = el("label", { for: id }, [spec.label || spec.name, spec.required ? el("span", { className: "req", text: " *", title: "required" }) : null]);
+    var shownType = type === "connection" && spec.connection ? spec.connection + " connection" : type;
+    var label = el("label", { for: id }, [spec.label || spec.name, spec.required ? el("span", { className: "req", text: " *", title: "required" }) : null, el("span", { className: "input-type", text: shownType, title: "input type" })]);
     var row = el("div", { className: "prop type-" + type }, [label, el("div", { className: "prop-control" }, [control, options.readOnly ? null : extra])]);
     if (spec.description) row.appendChild(el("p", { className: "hint", text: spec.description }));
     row.appendChild(problem);
