@@ -34,6 +34,7 @@ _MODULES = {
     "script_js": "script/javascript",
     "script_python": "script/python",
     "script_bash": "script/bash",
+    "integrations.ssh": "ssh/run filetransfer/upload filetransfer/download",
 }
 
 BUILTIN_INDEX: dict[str, str] = {
