@@ -35,7 +35,9 @@ def test_the_manifest_describes_every_node_with_inputs_outputs_and_handles():
         )
         assert isinstance(entry["type"], int)
         for item in entry["inputs"]:
-            assert {"name", "type", "required", "default", "options", "description", "accepts"} == set(item)
+            keys = {"name", "type", "required", "default", "options", "description", "accepts"}
+            # A connection input also names the connection type its picker offers.
+            assert keys | ({"connection"} if item["type"] == "connection" else set()) == set(item)
     assert entries["conditional/if"]["handles"] == ["true-branch", "false-branch"]
     assert entries["conditional/if"]["type"] == 4
     assert [i["name"] for i in entries["web/request"]["inputs"]][:5] == [

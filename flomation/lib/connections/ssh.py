@@ -110,15 +110,61 @@ def check_host_key(host: str, presented: str, fields: dict[str, Any]) -> None:
         )
 
 
+def _connected(host: str, port: int, addresses: list[str], timeout: float) -> socket.socket:
+    from flomation.lib.egress import connect
+
+    try:
+        return connect(addresses, port, timeout=timeout)
+    except TimeoutError:
+        raise ConnectionFailed(f"timed out connecting to {host} port {port}") from None
+    except ConnectionRefusedError:
+        raise ConnectionFailed(f"{host} refused the connection on port {port}") from None
+    except OSError as error:
+        raise ConnectionFailed(
+            f"could not connect to {host} port {port}: {error.strerror or error}"
+        ) from None
+
+
+def _handshake(sock: socket.socket, host: str, port: int, timeout: float) -> paramiko.Transport:
+    import paramiko
+
+    transport = paramiko.Transport(sock)
+    transport.banner_timeout = transport.auth_timeout = transport.handshake_timeout = timeout
+    try:
+        transport.start_client(timeout=timeout)
+    except (paramiko.SSHException, EOFError, OSError) as error:
+        transport.close()
+        if isinstance(error, socket.timeout):
+            raise ConnectionFailed(f"{host} port {port} did not complete the SSH handshake in time") from None
+        raise ConnectionFailed(f"the SSH handshake with {host} port {port} failed: {error}") from None
+    return transport
+
+
+def pinned_host_key(
+    host: str, port: int, fields: dict[str, Any], policy: EgressPolicy, timeout: float
+) -> tuple[str, paramiko.PKey]:
+    """(address, host key) of an SSH server whose key matches the fields' pin (see `check_host_key`), for a
+    client that verifies the key itself (OpenSSH, for git): connect it to the address returned."""
+    try:
+        addresses = policy.check_host(host, port)
+    except OSError as error:
+        raise ConnectionFailed(str(error)) from None
+    sock = _connected(host, port, addresses, timeout)
+    address = str(sock.getpeername()[0])
+    transport = _handshake(sock, host, port, timeout)
+    try:
+        key = transport.get_remote_server_key()
+        check_host_key(host, fingerprint(key), fields)
+    finally:
+        transport.close()
+    return address, key
+
+
 def open_transport(fields: dict[str, Any], policy: EgressPolicy, timeout: float) -> paramiko.Transport:
     """An authenticated SSH transport to the server the fields name.
 
     Raises EgressDenied when the policy refuses the host, ConnectionFailed (DNS, refused, timeout,
     host key, authentication) otherwise; messages never hold a password or key."""
-    import paramiko
-
-    from flomation.lib.egress import connect
-
     host = str(fields.get("host") or "").strip()
     username = str(fields.get("username") or "").strip()
     if not host:
@@ -135,27 +181,8 @@ def open_transport(fields: dict[str, Any], policy: EgressPolicy, timeout: float)
         addresses = policy.check_host(host, port)
     except OSError as error:
         raise ConnectionFailed(str(error)) from None
+    transport = _handshake(_connected(host, port, addresses, timeout), host, port, timeout)
     try:
-        sock = connect(addresses, port, timeout=timeout)
-    except TimeoutError:
-        raise ConnectionFailed(f"timed out connecting to {host} port {port}") from None
-    except ConnectionRefusedError:
-        raise ConnectionFailed(f"{host} refused the connection on port {port}") from None
-    except OSError as error:
-        raise ConnectionFailed(
-            f"could not connect to {host} port {port}: {error.strerror or error}"
-        ) from None
-    transport = paramiko.Transport(sock)
-    transport.banner_timeout = transport.auth_timeout = transport.handshake_timeout = timeout
-    try:
-        try:
-            transport.start_client(timeout=timeout)
-        except (paramiko.SSHException, EOFError, OSError) as error:
-            if isinstance(error, socket.timeout):
-                raise ConnectionFailed(
-                    f"{host} port {port} did not complete the SSH handshake in time"
-                ) from None
-            raise ConnectionFailed(f"the SSH handshake with {host} port {port} failed: {error}") from None
         check_host_key(host, fingerprint(transport.get_remote_server_key()), fields)
         _authenticate(transport, username, key, password, host)
     except BaseException:

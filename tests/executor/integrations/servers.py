@@ -260,6 +260,9 @@ def bare_repository(root: Path, name: str = "origin.git", *, owner: int | None =
 
 def git_log(bare: Path, ref: str = "main") -> list[str]:
     done = subprocess.run(
-        ["git", "-C", str(bare), "log", "--format=%s", ref], check=True, capture_output=True, text=True
+        ["git", "-c", "safe.directory=*", "-C", str(bare), "log", "--format=%s", ref],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return done.stdout.split("\n")[:-1]
