@@ -35,6 +35,7 @@ _MODULES = {
     "script_python": "script/python",
     "script_bash": "script/bash",
     "integrations.ssh": "ssh/run filetransfer/upload filetransfer/download",
+    "integrations.s3": "aws/s3/get aws/s3/put aws/s3/delete aws/s3/list",
     "integrations.git": "git/clone git/checkout git/add git/commit git/push git/pull git/branch git/tag git/status",
 }
 

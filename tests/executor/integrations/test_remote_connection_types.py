@@ -20,7 +20,7 @@ LOOPBACK = EgressPolicy.build(allow=["127.0.0.0/8"])
 
 def test_the_types_are_found_with_their_secret_fields():
     found = connections.types()
-    assert {"ssh", "git"} <= set(found)
+    assert {"ssh", "git", "s3"} <= set(found)
     secret = {f.name for f in found["ssh"].FIELDS if f.secret}
     assert secret == {"password", "private_key", "passphrase"}
     assert {f.name for f in found["git"].FIELDS if f.secret} == {"token", "ssh_private_key"}
@@ -97,3 +97,29 @@ def test_every_input_of_the_remote_nodes_is_described_and_credentials_name_their
             assert item["description"], f"{entry['action']}: input {item['name']} has no description"
             if item["type"] == "connection":
                 assert item["connection"] in ("git", "ssh", "s3")
+
+
+class TestS3:
+    @pytest.fixture(scope="class")
+    @staticmethod
+    def store():
+        from tests.executor.integrations.servers import moto_s3
+
+        with moto_s3() as server:
+            server.client().create_bucket(Bucket="conn-test")
+            yield server
+
+    def test_good_keys_list_the_bucket(self, store):
+        fields = {**store.fields, "bucket": "conn-test"}
+        assert connections.get("s3").test(fields, LOOPBACK, 10) == "listed bucket conn-test"
+        assert "bucket(s) visible" in connections.get("s3").test(dict(store.fields), LOOPBACK, 10)
+
+    def test_a_wrong_secret_fails_as_authentication(self, store):
+        fields = {**store.fields, "secret_access_key": "nope-nope-1"}
+        with pytest.raises(ConnectionFailed, match="authentication failed") as caught:
+            connections.get("s3").test(fields, LOOPBACK, 10)
+        assert "nope-nope-1" not in str(caught.value)
+
+    def test_a_refused_endpoint(self, store):
+        with pytest.raises(EgressDenied):
+            connections.get("s3").test(dict(store.fields), EgressPolicy(), 5)
