@@ -32,12 +32,13 @@ class TriggerKind(models.TextChoices):
     DATABASE_ROW = "database_row"
     EMAIL = "email"
     QUEUE = "queue"
+    S3 = "s3"
     OTHER = "other"
 
     @classmethod
     def timed(cls) -> frozenset[str]:
         """Kinds the launch loop runs on a clock (under a lease) rather than on a request."""
-        return frozenset({cls.SCHEDULE, cls.GIT_POLL, cls.DATABASE_ROW, cls.EMAIL, cls.QUEUE})
+        return frozenset({cls.SCHEDULE, cls.GIT_POLL, cls.DATABASE_ROW, cls.EMAIL, cls.QUEUE, cls.S3})
 
 
 class Trigger(models.Model):

@@ -43,6 +43,11 @@ EXPECTED = {
         "batch_size": "integer", "include_existing": "boolean", "interval": "integer",
     },
     "trigger/queue": {"broker_url": "secret", "queue": "string", "batch_size": "integer", "interval": "integer"},
+    "trigger/s3": {
+        "bucket": "string", "prefix": "string", "access_key_id": "string", "secret_access_key": "secret",
+        "region": "string", "endpoint_url": "string", "batch_size": "integer", "include_existing": "boolean",
+        "interval": "integer", "unit": "string",
+    },
 }  # fmt: skip
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 _MODULES = {
     "triggers": (
         "trigger/manual trigger/webhook trigger/web trigger/schedule trigger/form trigger/qr trigger/image "
-        "trigger/email trigger/git_poll trigger/database_row trigger/queue"
+        "trigger/email trigger/git_poll trigger/database_row trigger/queue trigger/s3"
     ),
     "control": (
         "conditional/if conditional/switch conditional/for conditional/while conditional/for_each "

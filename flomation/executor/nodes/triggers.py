@@ -379,3 +379,20 @@ _echo_trigger(
     ),
     secret_aliases=("queue_url", "password"),
 )
+_echo_trigger(
+    "trigger/s3",
+    "S3",
+    "Started once for each new object under a prefix of an S3 (or S3-compatible) bucket.",
+    ("bucket:string", "key:string", "size:integer", "etag:string", "last_modified:string"),
+    inputs=(
+        Input("bucket", "string", description="Required. The bucket to watch."),
+        Input("prefix", "string", description="Only keys starting with this (e.g. incoming/)."),
+        Input("access_key_id", "string", description="Required. The access key id."),
+        _secret("secret_access_key", "The secret access key."),
+        Input("region", "string", default="us-east-1", description="The bucket's region."),
+        Input("endpoint_url", "string", description="An S3-compatible store's URL; empty for AWS."),
+        Input("batch_size", "integer", default=100, description="Objects per poll, 1–1000."),
+        Input("include_existing", "boolean", default=False, description="Start for objects already there."),
+        *_poll_every(),
+    ),
+)

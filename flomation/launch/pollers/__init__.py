@@ -58,6 +58,7 @@ _REGISTRY = {
     "database_row": "flomation.launch.pollers.database.DatabaseRowPoller",
     "email": "flomation.launch.pollers.email.EmailPoller",
     "queue": "flomation.launch.pollers.queue.QueuePoller",
+    "s3": "flomation.launch.pollers.s3.S3Poller",
 }
 
 
@@ -71,6 +72,7 @@ def egress_policy_for(trigger: Trigger) -> EgressPolicy:
 # Per kind, a function (config, secrets) that raises PollInputInvalid for inputs that can never be polled.
 _INPUT_CHECKS = {
     "git_poll": "flomation.launch.pollers.git.git_poll_source",
+    "s3": "flomation.launch.pollers.s3.s3_source",
 }
 
 

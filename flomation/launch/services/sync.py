@@ -33,6 +33,7 @@ _CURSOR_INPUTS = {
     TriggerKind.DATABASE_ROW: ("connection", "dsn", "host", "database", "schema", "table", "column"),
     TriggerKind.EMAIL: ("host", "username", "mailbox"),
     TriggerKind.QUEUE: ("url", "broker_url", "queue_url", "queue"),
+    TriggerKind.S3: ("endpoint_url", "bucket", "prefix"),
 }
 
 
