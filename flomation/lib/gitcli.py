@@ -152,7 +152,8 @@ class GitSession:
             raise UnsafeArgument("put the token in the connection (or the token input), not in the URL")
         port = parts.port or 443
         addresses = self.policy.check_host(host, port)
-        self._config.append(f"http.curloptResolve={host}:{port}:{','.join(addresses)}")
+        pinned = ",".join(f"[{a}]" if ":" in a else a for a in addresses)  # curl's resolve-list form
+        self._config.append(f"http.curloptResolve={host}:{port}:{pinned}")
         token = str(self.fields.get("token") or "")
         if token:
             self._config += ["credential.helper=" + _HELPER]

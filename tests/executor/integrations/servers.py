@@ -266,3 +266,90 @@ def git_log(bare: Path, ref: str = "main") -> list[str]:
         text=True,
     )
     return done.stdout.split("\n")[:-1]
+
+
+# --- git over https (git http-backend behind a TLS server asking for a token) --------------------------------
+
+
+@dataclass
+class GitHttps:
+    url: str  # https://localhost:<port>/
+    root: Path
+    ca_file: Path
+    username: str
+    token: str
+
+
+def _tls_certificate(root: Path) -> tuple[Path, Path]:
+    cert, key = root / "cert.pem", root / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@contextlib.contextmanager
+def git_https() -> Iterator[GitHttps]:
+    """`git http-backend` behind TLS on localhost; every request needs Basic auth with the token."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    require_binary("git", "git")
+    root = Path(tempfile.mkdtemp(prefix="flomation-githttps-"))
+    cert, key = _tls_certificate(root)
+    expected = "Basic " + base64.b64encode(b"ada:tok-" + secrets.token_hex(8).encode()).decode()
+    token = base64.b64decode(expected.split()[1]).decode().split(":", 1)[1]
+    backend = subprocess.run(["git", "--exec-path"], capture_output=True, text=True).stdout.strip()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _serve(self) -> None:
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="git"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            path, _, query = self.path.partition("?")
+            env = {"GIT_PROJECT_ROOT": str(root), "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": path,
+                   "QUERY_STRING": query, "REQUEST_METHOD": self.command, "REMOTE_USER": "ada",
+                   "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
+                   "PATH": os.environ.get("PATH", "/usr/bin:/bin")}  # fmt: skip
+            done = subprocess.run([f"{backend}/git-http-backend"], input=body, env=env, capture_output=True)
+            head, _, payload = done.stdout.partition(b"\r\n\r\n")
+            status = 200
+            headers = []
+            for line in head.decode().split("\r\n"):
+                name, _, value = line.partition(": ")
+                if name.lower() == "status":
+                    status = int(value.split()[0])
+                elif name:
+                    headers.append((name, value))
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = _serve
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield GitHttps(f"https://localhost:{server.server_address[1]}/", root, cert, "ada", token)
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(root, ignore_errors=True)

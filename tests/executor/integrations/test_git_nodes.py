@@ -15,7 +15,7 @@ from conftest import chain, node, outputs_of, run
 from flomation.executor import ExecutorSettings
 from flomation.executor.providers import StaticSecrets
 from flomation.lib.egress import EgressPolicy
-from tests.executor.integrations.servers import bare_repository, closed_port, git_log, sshd
+from tests.executor.integrations.servers import bare_repository, closed_port, git_https, git_log, sshd
 
 LOCAL = EgressPolicy.build(allow=["127.0.0.0/8"], allow_local=True)
 
@@ -233,3 +233,42 @@ def test_a_wrong_key_an_unknown_host_key_and_a_closed_port_fail_clearly(settings
     inputs["url"] = inputs["url"].replace(f":{server.port}/", f":{closed_port()}/")
     result, _ = run(chain(node("c", "git/clone", inputs)), settings=settings)
     assert result.status == "failed" and "refused the connection" in result.error
+
+
+# --- over https with a token ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def https_origin(monkeypatch):
+    with git_https() as server:
+        bare = bare_repository(server.root, "site.git")
+        subprocess.run(["git", "-C", str(bare), "config", "http.receivepack", "true"], check=True)
+        monkeypatch.setenv("GIT_SSL_CAINFO", str(server.ca_file))  # the operator's CA bundle, as git reads it
+        yield server, bare
+
+
+def test_clone_and_push_over_https_with_a_token(settings, https_origin):
+    server, bare = https_origin
+    settings = settings.replace(egress=EgressPolicy.build(allow=["127.0.0.0/8", "::1/128"]))
+    token = {"username": server.username, "token": server.token}
+    flow = chain(
+        node("c", "git/clone", {"url": server.url + "site.git", **token}),
+        node("w", "script/python", write("repo/web.txt", "over https")),
+        node("a", "git/add", {}),
+        node("m", "git/commit", {"message": "Over https"}),
+        node("p", "git/push", token),
+        node("o", "output/set", {"name": "pushed", "value": "${p.pushed}"}),
+    )
+    result, recorder = run(flow, settings=settings)
+    assert result.status == "succeeded", (result.error_node_id, result.error)
+    assert result.outputs == {"pushed": True} and git_log(bare)[0] == "Over https"
+    assert server.token not in repr(recorder.events)
+
+
+def test_a_wrong_token_fails_as_authentication_without_echoing_it(settings, https_origin):
+    server, _ = https_origin
+    settings = settings.replace(egress=EgressPolicy.build(allow=["127.0.0.0/8", "::1/128"]))
+    inputs = {"url": server.url + "site.git", "username": server.username, "token": "not-the-token-5"}
+    result, _ = run(chain(node("c", "git/clone", inputs)), settings=settings)
+    assert result.status == "failed" and "Authentication failed" in result.error
+    assert "not-the-token-5" not in result.error
