@@ -314,6 +314,7 @@ def _poll_every(default: int = 60) -> tuple[Input, ...]:
             default="seconds",
             options=("seconds", "minutes", "hours"),
             accepts=("second", "minute", "hour"),
+            description="The unit of the interval.",
         ),  # fmt: skip
     )
 
