@@ -173,8 +173,7 @@ class GitSession:
         descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(key_text.strip() + "\n")
-        if self.run_as is not None:
-            os.chown(key_file, self.run_as, self.run_as)
+        # The key stays the executor's: only the network step (as the executor's user) reads it.
         helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "git_ssh.py")
         self._environ.update(
             {
@@ -258,6 +257,8 @@ class GitSession:
                 "GIT_CONFIG_NOSYSTEM": "1",
                 "GIT_CONFIG_GLOBAL": os.path.join(self.home, "gitconfig"),
                 "GIT_ASKPASS": "/bin/false",
+                "GIT_EDITOR": "true",
+                "GIT_PAGER": "cat",
                 "SSH_ASKPASS": "/bin/false",
             }
         )
