@@ -308,11 +308,14 @@ class GitSession:
         return stage
 
     def _hand_over(self, path: str) -> None:
+        """Gives the staging repository to the run's uid for the local step; its config stays ours."""
         if self.run_as is None:
             return
+        config = os.path.join(path, "config")
         for folder, folders, files in os.walk(path):
             for name in (folder, *(os.path.join(folder, item) for item in (*folders, *files))):
-                os.lchown(name, self.run_as, self.run_as)
+                if name != config:
+                    os.lchown(name, self.run_as, self.run_as)
 
     def clone(self, remote: Remote, path: str, *, branch: str = "", depth: int = 0) -> None:
         """Clones `remote` to the working copy `path` (which must not exist yet)."""
