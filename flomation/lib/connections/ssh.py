@@ -130,13 +130,17 @@ def _handshake(sock: socket.socket, host: str, port: int, timeout: float) -> par
 
     transport = paramiko.Transport(sock)
     transport.banner_timeout = transport.auth_timeout = transport.handshake_timeout = timeout
+    late = ConnectionFailed(f"{host} port {port} did not complete the SSH handshake in time")
     try:
         transport.start_client(timeout=timeout)
     except (paramiko.SSHException, EOFError, OSError) as error:
         transport.close()
-        if isinstance(error, socket.timeout):
-            raise ConnectionFailed(f"{host} port {port} did not complete the SSH handshake in time") from None
+        if isinstance(error, socket.timeout) or "banner" in str(error).lower():
+            raise late from None
         raise ConnectionFailed(f"the SSH handshake with {host} port {port} failed: {error}") from None
+    if not transport.is_active() or transport.host_key is None:  # start_client gave up waiting
+        transport.close()
+        raise late
     return transport
 
 

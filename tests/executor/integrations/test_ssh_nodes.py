@@ -92,6 +92,17 @@ def test_a_command_that_runs_too_long_is_stopped(server):
     assert result.status == "failed" and "did not finish within 1 s" in result.error
 
 
+def test_a_server_that_never_answers_times_out(server):
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (the kernel does) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        fields = inline(server, port=silent.getsockname()[1], command="true", timeout=1)
+        result, _ = run(chain(node("n", "ssh/run", fields)))
+    assert result.status == "failed" and "in time" in result.error
+
+
 def test_a_file_goes_up_and_comes_back_through_the_workspace(server, tmp_path):
     remote = f"/tmp/flomation-sftp-{os.getpid()}.txt"
     settings = ExecutorSettings(log=lambda *a: None, egress=EgressPolicy.build(allow=["127.0.0.0/8"]),

@@ -55,7 +55,10 @@ def _fields(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def with_transport(
-    ctx: NodeContext, inputs: dict[str, Any], work: Callable[[Any], dict[str, Any]]
+    ctx: NodeContext,
+    inputs: dict[str, Any],
+    work: Callable[[Any], dict[str, Any]],
+    connect_timeout: float = CONNECT_TIMEOUT,
 ) -> dict[str, Any]:
     """Opens the SSH transport, runs `work(transport)` in a cancellable thread, closes the transport.
 
@@ -68,7 +71,7 @@ def with_transport(
     opened: list[Any] = []
 
     def run() -> dict[str, Any]:
-        transport = open_transport(fields, ctx.egress, ctx.remaining(CONNECT_TIMEOUT) or CONNECT_TIMEOUT)
+        transport = open_transport(fields, ctx.egress, ctx.remaining(connect_timeout) or connect_timeout)
         opened.append(transport)
         try:
             result = work(transport)
@@ -130,7 +133,8 @@ def ssh_run(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         finally:
             channel.close()
 
-    return with_transport(ctx, inputs, work)
+    # The timeout bounds connecting and logging in too: an unanswering server fails as fast as a slow command.
+    return with_transport(ctx, inputs, work, min(CONNECT_TIMEOUT, timeout))
 
 
 def _collect(channel: Any, timeout: float) -> dict[str, Any]:
