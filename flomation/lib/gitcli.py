@@ -96,6 +96,8 @@ class GitSession:
     home: str = field(init=False)
     _config: list[str] = field(init=False, default_factory=list)
     _environ: dict[str, str] = field(init=False, default_factory=dict)
+    _process: subprocess.Popen[str] | None = field(init=False, default=None)
+    _aborted: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.home = tempfile.mkdtemp(prefix="flomation-git-")
@@ -272,27 +274,47 @@ class GitSession:
         user: dict[str, Any] = {}
         if self.run_as is not None and not network:
             user = {"user": self.run_as, "group": self.run_as, "extra_groups": []}
+        limit = timeout or self.timeout
+        if self._aborted:
+            raise GitFailed("stopped")
         try:
-            done = subprocess.run(
+            process = subprocess.Popen(
                 command,
                 cwd=cwd or self.home,
                 env=environ,
-                input=stdin,
-                capture_output=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
-                timeout=timeout or self.timeout,
-                check=False,
+                start_new_session=True,
                 **user,
             )
         except FileNotFoundError:
             raise GitFailed("the git command is not installed on this runner") from None
+        self._process = process
+        try:
+            out, err = process.communicate(stdin, timeout=limit)
         except subprocess.TimeoutExpired:
-            raise GitFailed(f"git {subcommand[0]} took longer than {timeout or self.timeout:g} s") from None
-        if check and done.returncode != 0:
-            raise GitFailed(
-                f"git {subcommand[0]} failed: {self.scrub(done.stderr.strip() or done.stdout.strip())}"
-            )
-        return done.stdout
+            self.abort()
+            process.communicate()
+            raise GitFailed(f"git {subcommand[0]} took longer than {limit:g} s") from None
+        finally:
+            self._process = None
+        if check and process.returncode != 0:
+            raise GitFailed(f"git {subcommand[0]} failed: {self.scrub(err.strip() or out.strip())}")
+        return out
+
+    def abort(self) -> None:
+        """Stops the running git command and its children (ssh, remote helpers); no other one starts."""
+        import signal
+
+        self._aborted = True
+        process = self._process
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                process.kill()
 
     # --- the network steps, through a private staging repository -------------------------------------------
     #

@@ -70,7 +70,7 @@ def git_node(
     try:
         if not clone:
             session.check_working_copy(path)
-        result = ctx.call_blocking(lambda: work(session, path))
+        result = ctx.call_blocking(lambda: work(session, path), on_abort=session.abort)
         result.setdefault("directory", workdir.display(parts))
         return result
     except EgressDenied as refused:
