@@ -172,14 +172,9 @@ def s3_put(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
 
     key = inputs["key"]
     content_type = inputs.get("content_type") or mimetypes.guess_type(key)[0] or "application/octet-stream"
-    if inputs.get("local_path"):
-        parts = workdir.parts_of(inputs["local_path"], name="local_path")
-        with workdir.open_file(workdir.workspace(ctx), parts, name="local_path", write=False) as fd:
-            chunks = []
-            while chunk := os.read(fd, CHUNK):
-                chunks.append(chunk)
-        data = b"".join(chunks)
-    else:
+    parts = workdir.parts_of(inputs["local_path"], name="local_path") if inputs.get("local_path") else None
+    data = b""
+    if parts is None:
         value = inputs.get("content")
         if isinstance(value, dict | list):
             data = json.dumps(value).encode()
@@ -193,12 +188,23 @@ def s3_put(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
             data = ("" if value is None else str(value)).encode()
     metadata = {str(k): str(v) for k, v in (inputs.get("metadata") or [])}
 
-    def work(client: Any, bucket: str) -> dict[str, Any]:
+    def put(client: Any, bucket: str, body: Any, size: int) -> dict[str, Any]:
         reply = client.put_object(
-            Bucket=bucket, Key=key, Body=data, ContentType=content_type, Metadata=metadata
+            Bucket=bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata
         )
-        return {"key": key, "size": len(data), "etag": str(reply.get("ETag") or "").strip('"'),
+        return {"key": key, "size": size, "etag": str(reply.get("ETag") or "").strip('"'),
                 "version_id": reply.get("VersionId") or ""}  # fmt: skip
+
+    def work(client: Any, bucket: str) -> dict[str, Any]:
+        if parts is None:
+            return put(client, bucket, data, len(data))
+        # The file is streamed from the workspace (opened without following symlinks), not read into memory.
+        ws = workdir.workspace(ctx)
+        with (
+            workdir.open_file(ws, parts, name="local_path", write=False) as fd,
+            os.fdopen(os.dup(fd), "rb") as handle,
+        ):
+            return put(client, bucket, handle, os.fstat(fd).st_size)
 
     return _with_client(ctx, inputs, f"writing {key}", work)
 
