@@ -173,6 +173,7 @@ def s3_put(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     key = inputs["key"]
     content_type = inputs.get("content_type") or mimetypes.guess_type(key)[0] or "application/octet-stream"
     parts = workdir.parts_of(inputs["local_path"], name="local_path") if inputs.get("local_path") else None
+    ws = workdir.workspace(ctx) if parts is not None else None
     data = b""
     if parts is None:
         value = inputs.get("content")
@@ -196,10 +197,9 @@ def s3_put(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
                 "version_id": reply.get("VersionId") or ""}  # fmt: skip
 
     def work(client: Any, bucket: str) -> dict[str, Any]:
-        if parts is None:
+        if parts is None or ws is None:
             return put(client, bucket, data, len(data))
         # The file is streamed from the workspace (opened without following symlinks), not read into memory.
-        ws = workdir.workspace(ctx)
         with (
             workdir.open_file(ws, parts, name="local_path", write=False) as fd,
             os.fdopen(os.dup(fd), "rb") as handle,
