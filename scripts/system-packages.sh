@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the test suite uses: Chromium and its driver (editor browser tests), git (git_poll),
-# dovecot (a real IMAP server for the email poller), wrk (the ingress benchmark), bubblewrap (the script
-# nodes' sandbox), mosquitto and nats-server (brokers with a password or token that the broker tests start).
+# dovecot (a real IMAP server for the email poller), openssh-server (the ssh, SFTP and git-over-ssh nodes'
+# tests start their own sshd), wrk (the ingress benchmark), bubblewrap (the script nodes' sandbox), mosquitto
+# and nats-server (brokers with a password or token that the broker tests start).
 set -euo pipefail
-packages=(chromium chromium-driver git dovecot-imapd wrk bubblewrap mosquitto nats-server)
+packages=(chromium chromium-driver git dovecot-imapd openssh-server wrk bubblewrap mosquitto nats-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

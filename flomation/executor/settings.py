@@ -55,6 +55,9 @@ _FIELDS = {
     "script_max_processes": 64,
     "script_max_file_mb": 256,
     "script_max_output_mb": 32,
+    # git/* nodes may use file:// URLs and local paths (repositories on the runner's own disk), and only
+    # where the egress policy allows local access as well.
+    "git_allow_file_urls": False,
     # web/request: the ceiling for a node's timeout_seconds.
     "http_max_timeout_seconds": 300.0,
     # What outbound connections may reach (flomation.lib.egress.EgressPolicy). None: the strict default
@@ -78,6 +81,7 @@ _ENVIRON = {
     "script_uid_count": ("FLOMATION_SCRIPT_UID_COUNT", int),
     "script_workspace_root": ("FLOMATION_SCRIPT_WORKSPACE_ROOT", str),
     "script_packages_dir": ("FLOMATION_SCRIPT_PACKAGES_DIR", str),
+    "git_allow_file_urls": ("FLOMATION_GIT_ALLOW_FILE_URLS", "bool"),
 }
 
 
@@ -86,6 +90,12 @@ def _from_environ(name: str, default: Any) -> Any:
     raw = os.environ.get(variable, "").strip()
     if not raw:
         return default
+    if kind == "bool":
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{variable}={raw!r} is not valid: expected true or false")
     try:
         return kind(raw)
     except ValueError:
@@ -117,6 +127,7 @@ class ExecutorSettings:
     script_max_processes: int
     script_max_file_mb: int
     script_max_output_mb: int
+    git_allow_file_urls: bool
     http_max_timeout_seconds: float
     egress: EgressPolicy | None
     strict_templates: bool

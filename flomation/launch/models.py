@@ -33,12 +33,13 @@ class TriggerKind(models.TextChoices):
     EMAIL = "email"
     QUEUE = "queue"
     MQTT = "mqtt"
+    S3 = "s3"
     OTHER = "other"
 
     @classmethod
     def timed(cls) -> frozenset[str]:
         """Kinds the launch loop runs on a clock (under a lease) rather than on a request."""
-        return frozenset({cls.SCHEDULE, cls.GIT_POLL, cls.DATABASE_ROW, cls.EMAIL, cls.QUEUE, cls.MQTT})
+        return frozenset({cls.SCHEDULE, cls.GIT_POLL, cls.DATABASE_ROW, cls.EMAIL, cls.QUEUE, cls.MQTT, cls.S3})
 
 
 class Trigger(models.Model):

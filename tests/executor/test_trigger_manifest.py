@@ -48,6 +48,11 @@ EXPECTED = {
         "topic": "string", "qos": "integer", "client_id": "string", "include_retained": "boolean",
         "batch_size": "integer", "interval": "integer",
     },
+    "trigger/s3": {
+        "bucket": "string", "prefix": "string", "access_key_id": "string", "secret_access_key": "secret",
+        "region": "string", "endpoint_url": "string", "batch_size": "integer", "include_existing": "boolean",
+        "interval": "integer", "unit": "string",
+    },
 }  # fmt: skip
 
 

@@ -7,7 +7,7 @@ _MODULES = {
     "triggers": (
         "trigger/manual trigger/webhook trigger/web trigger/schedule trigger/form trigger/qr trigger/image "
         "trigger/email trigger/git_poll trigger/database_row trigger/queue "
-        "trigger/mqtt"
+        "trigger/mqtt trigger/s3"
     ),
     "control": (
         "conditional/if conditional/switch conditional/for conditional/while conditional/for_each "
@@ -46,6 +46,9 @@ _MODULES = {
         "messagebrokers/mqtt/retained_get messagebrokers/mqtt/retained_clear messagebrokers/amqp/publish "
         "messagebrokers/redis/stream_add messagebrokers/nats/publish"
     ),
+    "integrations.ssh": "ssh/run filetransfer/upload filetransfer/download",
+    "integrations.s3": "aws/s3/get aws/s3/put aws/s3/delete aws/s3/list",
+    "integrations.git": "git/clone git/checkout git/add git/commit git/push git/pull git/branch git/tag git/status",
 }
 
 BUILTIN_INDEX: dict[str, str] = {

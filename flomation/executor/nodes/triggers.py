@@ -380,33 +380,7 @@ _echo_trigger(
     ),
     secret_aliases=("queue_url", "password"),
 )
-_echo_trigger(
-    "trigger/mqtt",
-    "MQTT",
-    "Started by each message on an MQTT topic (a persistent subscription read at every poll).",
-    ("topic:string", "payload:any", "payload_text:string", "qos:integer", "retained:boolean"),
-    inputs=(
-        Input("host", "string", description="Required. The MQTT broker."),
-        Input("port", "integer", description="Default 1883, or 8883 with TLS."),
-        Input("tls", "boolean", default=False, description="Connect with TLS (the certificate is checked)."),
-        Input("username", "string", description="Blank for anonymous access."),
-        _secret("password", "The user's password."),
-        Input("topic", "string", description="Required. The topic filter: + matches one level, # the rest."),
-        Input(
-            "qos",
-            "integer",
-            default=1,
-            options=(0, 1, 2),
-            description="1 or 2: the broker keeps messages for the trigger between polls; 0 does not.",
-        ),
-        Input("client_id", "string", description="The session's client id (default: one per trigger)."),
-        Input(
-            "include_retained",
-            "boolean",
-            default=False,
-            description="Start a run for a retained message too.",
-        ),
-        Input("batch_size", "integer", default=100, description="Messages per poll, 1–1000."),
-        *_poll_every(10),
-    ),
-)
+
+
+# The broker and object-store triggers, declared with the helpers above.
+from flomation.executor.nodes import trigger_sources  # noqa: E402, F401

@@ -59,6 +59,7 @@ _REGISTRY = {
     "email": "flomation.launch.pollers.email.EmailPoller",
     "queue": "flomation.launch.pollers.queue.QueuePoller",
     "mqtt": "flomation.launch.pollers.mqtt.MqttPoller",
+    "s3": "flomation.launch.pollers.s3.S3Poller",
 }
 
 
@@ -73,6 +74,7 @@ def egress_policy_for(trigger: Trigger) -> EgressPolicy:
 _INPUT_CHECKS = {
     "git_poll": "flomation.launch.pollers.git.git_poll_source",
     "mqtt": "flomation.launch.pollers.mqtt.mqtt_inputs_check",
+    "s3": "flomation.launch.pollers.s3.s3_source",
 }
 
 

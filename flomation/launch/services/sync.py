@@ -34,6 +34,7 @@ _CURSOR_INPUTS = {
     TriggerKind.EMAIL: ("host", "username", "mailbox"),
     TriggerKind.QUEUE: ("url", "broker_url", "queue_url", "queue"),
     TriggerKind.MQTT: ("host", "port", "topic", "qos", "client_id"),
+    TriggerKind.S3: ("endpoint_url", "bucket", "prefix"),
 }
 
 
