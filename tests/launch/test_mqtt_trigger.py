@@ -144,6 +144,30 @@ class TestMqttTrigger:
             assert poll(world) == 1
             assert world.trigger().last_error == ""
 
+    def test_a_stored_connection_brings_the_broker_and_its_login(self, world, tmp_path):
+        from flomation.core.services.connections import connection_create
+
+        with mosquitto_with_password(tmp_path) as broker:
+            fields = {"host": broker.host, "port": broker.port, "username": broker.username}
+            connection_create(
+                organisation=world.organisation,
+                name="plant-broker",
+                type="mqtt",
+                fields={**fields, "password": broker.password},
+            )
+            world.deploy(trigger_node("trigger/mqtt", {"connection": "plant-broker", "topic": "a/b"}))
+            assert broker.password not in str(world.trigger().config)
+            assert poll(world) == 0
+            publish(
+                "a/b",
+                b"via the connection",
+                port=broker.port,
+                username=broker.username,
+                password=broker.password,
+            )
+            assert poll(world) == 1
+            assert world.executions()[0].trigger_data["payload_text"] == "via the connection"
+
 
 def test_the_strict_egress_policy_refuses_a_broker_on_loopback(world):
     deploy(world, "a/b")

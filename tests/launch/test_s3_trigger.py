@@ -88,3 +88,32 @@ def test_a_trigger_without_a_bucket_cannot_be_deployed(world, store):
 
     with pytest.raises(FlowInvalid):
         world.deploy(trigger_node("trigger/s3", {**store.fields, "bucket": ""}))
+
+
+def test_a_trigger_can_use_a_stored_connection_of_its_environment(world, store, bucket):
+    from flomation.core.services.connections import connection_create
+
+    connection_create(organisation=world.organisation, name="archive", type="s3", fields=store.fields)
+    world.deploy(
+        trigger_node("trigger/s3", {"connection": "archive", "bucket": bucket, "prefix": "incoming/"})
+    )
+    assert "secret_access_key" not in str(world.trigger().config)
+    assert poller_run(trigger=world.trigger(), now=NOW) == 0
+    store.client().put_object(Bucket=bucket, Key="incoming/new.csv", Body=b"n")
+    assert poller_run(trigger=world.trigger(), now=NOW + timedelta(seconds=30)) == 1
+    assert world.executions()[0].trigger_data["key"] == "incoming/new.csv"
+
+
+def test_a_missing_or_mistyped_connection_shows_on_the_trigger(world, store, bucket):
+    from flomation.core.services.connections import connection_create
+
+    connection_create(
+        organisation=world.organisation,
+        name="broker",
+        type="mqtt",
+        fields={"host": "127.0.0.1", "port": 1883},
+    )
+    for name, expected in (("nowhere", "does not exist"), ("broker", "is a mqtt connection")):
+        world.deploy(trigger_node("trigger/s3", {"connection": name, "bucket": bucket}))
+        assert timed_trigger_run(trigger=world.trigger(), owner="a", now=NOW) is False
+        assert expected in world.trigger().last_error

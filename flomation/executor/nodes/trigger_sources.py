@@ -3,6 +3,7 @@ the helpers of ``triggers`` (imported by it, so loading ``triggers`` declares th
 
 from __future__ import annotations
 
+from flomation.executor.connections import connection_input
 from flomation.executor.nodes.triggers import _echo_trigger, _poll_every, _secret
 from flomation.executor.registry import Input
 
@@ -12,7 +13,8 @@ _echo_trigger(
     "Started by each message on an MQTT topic (a persistent subscription read at every poll).",
     ("topic:string", "payload:any", "payload_text:string", "qos:integer", "retained:boolean"),
     inputs=(
-        Input("host", "string", description="Required. The MQTT broker."),
+        connection_input("mqtt", description="A stored MQTT connection (or fill in host and login below)."),
+        Input("host", "string", description="The MQTT broker (required without a connection)."),
         Input("port", "integer", description="Default 1883, or 8883 with TLS."),
         Input("tls", "boolean", default=False, description="Connect with TLS (the certificate is checked)."),
         Input("username", "string", description="Blank for anonymous access."),
@@ -44,7 +46,8 @@ _echo_trigger(
     inputs=(
         Input("bucket", "string", description="Required. The bucket to watch."),
         Input("prefix", "string", description="Only keys starting with this (e.g. incoming/)."),
-        Input("access_key_id", "string", description="Required. The access key id."),
+        connection_input("s3", description="A stored S3 connection (or fill in the keys below)."),
+        Input("access_key_id", "string", description="The access key id (required without a connection)."),
         _secret("secret_access_key", "The secret access key."),
         Input("region", "string", default="us-east-1", description="The bucket's region."),
         Input("endpoint_url", "string", description="An S3-compatible store's URL; empty for AWS."),

@@ -70,6 +70,31 @@ def egress_policy_for(trigger: Trigger) -> EgressPolicy:
     return organisation_egress_policy(organisation_id=trigger.organisation_id)
 
 
+def stored_connection_fields(
+    trigger: Trigger, config: dict[str, Any], kind: str, inline: dict[str, Any]
+) -> dict[str, Any]:
+    """The fields a poller connects with: the stored connection its `connection` input names (the trigger's
+    organisation's, for its environment or all environments), completed by its own inputs (`inline`); just
+    `inline` when it names none. Raises PollError when the connection is missing or of another type."""
+    name = str(config.get("connection") or "").strip()
+    if not name:
+        return inline
+    from flomation.core.services.connections import connection_resolve
+
+    found = connection_resolve(
+        organisation_id=trigger.organisation_id, environment_id=trigger.environment_id, name=name
+    )
+    if found is None:
+        raise PollError(f"connection {name!r} does not exist in this trigger's environment")
+    if found["type"] != kind:
+        raise PollError(f"connection {name!r} is a {found['type']} connection; this trigger needs {kind}")
+    fields = dict(found["fields"])
+    for key, value in inline.items():
+        if fields.get(key) in (None, "") and value not in (None, ""):
+            fields[key] = value
+    return fields
+
+
 # Per kind, a function (config, secrets) that raises PollInputInvalid for inputs that can never be polled.
 _INPUT_CHECKS = {
     "git_poll": "flomation.launch.pollers.git.git_poll_source",

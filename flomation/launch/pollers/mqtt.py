@@ -21,7 +21,14 @@ from typing import Any
 
 from flomation.launch.config import as_int, first
 from flomation.launch.models import Trigger
-from flomation.launch.pollers import PollError, PollEvent, PollInputInvalid, PollResult, egress_policy_for
+from flomation.launch.pollers import (
+    PollError,
+    PollEvent,
+    PollInputInvalid,
+    PollResult,
+    egress_policy_for,
+    stored_connection_fields,
+)
 from flomation.lib.connections import ConnectionFailed
 
 CONNECT_SECONDS = 10.0
@@ -39,7 +46,7 @@ def _flag(value: Any) -> bool:
 
 def mqtt_inputs_check(config: dict[str, Any], secrets: dict[str, Any]) -> tuple[str, int]:
     """The (topic filter, qos) the trigger subscribes to; raises PollInputInvalid saying what is wrong."""
-    if not str(first(config, "host", default="")).strip():
+    if not str(first(config, "host", default="")).strip() and not config.get("connection"):
         raise PollInputInvalid("set the MQTT broker's host", field="host")
     topic = str(first(config, "topic", default=""))
     if not topic:
@@ -72,13 +79,14 @@ class MqttPoller:
             topic, qos = mqtt_inputs_check(config, secrets)
         except PollInputInvalid as error:
             raise PollError(str(error)) from None
-        fields = {
+        inline = {
             "host": first(config, "host"),
             "port": first(config, "port"),
             "username": first(config, "username", default=""),
             "password": secrets.get("password") or "",
             "tls": config.get("tls"),
         }
+        fields = stored_connection_fields(trigger, config, "mqtt", inline)
         batch = as_int(config.get("batch_size"), 100, minimum=1, maximum=1000)
         subscription = {"topic": topic, "qos": qos}
         changed = (cursor or {}).get("subscription") != subscription

@@ -18,7 +18,14 @@ from typing import Any
 
 from flomation.launch.config import as_bool, as_int, first
 from flomation.launch.models import Trigger
-from flomation.launch.pollers import PollError, PollEvent, PollInputInvalid, PollResult, egress_policy_for
+from flomation.launch.pollers import (
+    PollError,
+    PollEvent,
+    PollInputInvalid,
+    PollResult,
+    egress_policy_for,
+    stored_connection_fields,
+)
 
 MAX_LISTED = 100_000
 LOOKBACK = timedelta(minutes=5)
@@ -62,7 +69,8 @@ class S3Poller:
         bucket, prefix = s3_source(config, secrets)
         batch = as_int(config.get("batch_size"), 100, minimum=1, maximum=1000)
         try:
-            client = s3_client(_fields(config, secrets), egress_policy_for(trigger), TIMEOUT)
+            fields = stored_connection_fields(trigger, config, "s3", _fields(config, secrets))
+            client = s3_client(fields, egress_policy_for(trigger), TIMEOUT)
             listed = self._list(client, bucket, prefix)
         except ConnectionFailed as error:
             raise PollError(str(error)) from None
