@@ -79,6 +79,11 @@ def world() -> tuple[str, dict[str, str]]:
     )  # fmt: skip
     m.Variable.objects.create(environment=environment, name="REGION", value="eu")
     secret_set(environment=environment, name="REGION", value="eu-secret")
+    from flomation.core.services.connections import connection_create
+
+    connection = connection_create(
+        organisation=organisation, name="mail", type="smtp", fields={"host": "mail.example.test", "port": 587}
+    )
     token = identity_token(owner)
     # A second session of the owner's, so revoking "a session" does not end the one the requests use.
     other_session = session_create(user=User.objects.get(id=owner.id))[0]
@@ -105,6 +110,7 @@ def world() -> tuple[str, dict[str, str]]:
         "runner_id": str(runner.id),
         "session_id": str(other_session.id),
         "public_id": trigger.public_id,
+        "connection_id": str(connection.id),
     }
 
 
