@@ -138,6 +138,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A NUL character (%00) in a path or query string is refused with 400 before any view reads it.
     "flomation.middleware.RefuseNulInAddressMiddleware",
+    # A database outage (down, restarting, starting up) answers 503 with Retry-After, never 500.
+    "flomation.unavailable.DatabaseUnavailableMiddleware",
     # Views marked @stateless (webhook ingress) are answered here, without the session/auth/CSRF chain.
     "flomation.middleware.StatelessViewMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
