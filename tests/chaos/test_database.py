@@ -11,7 +11,6 @@ import uuid
 
 import pytest
 import requests
-
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from flomation.identity.tokens import token_issue
@@ -49,9 +48,10 @@ def wait_ready(url: str, after: float, timeout: float) -> tuple[float | None, se
 
 def report(title: str, load: WebhookLoad, **figures: object) -> None:
     statuses = dict(sorted(load.statuses().items()))
-    print(f"\n[chaos] {title}: answers {statuses}, no answer {len(load.failures)}, " + ", ".join(
-        f"{name} {value}" for name, value in figures.items()
-    ))
+    print(
+        f"\n[chaos] {title}: answers {statuses}, no answer {len(load.failures)}, "
+        + ", ".join(f"{name} {value}" for name, value in figures.items())
+    )
 
 
 def test_the_embedded_database_killed_under_webhook_load_is_started_again_within_10_seconds(
