@@ -175,6 +175,7 @@ class Agent:
                 if free <= 0:
                     self._slot_changed.wait(0.5)
                     continue
+            sent_at = time.monotonic()  # the leases of what the claim brings start no earlier
             try:
                 answer = self._claim(free)
             except ApiUnavailable as error:
@@ -186,7 +187,7 @@ class Agent:
                 delay = self._refused(error, delay)
                 continue
             delay = self.config.checkin_timeout
-            jobs = [Job.from_claim(data) for data in answer.get("executions") or []]
+            jobs = [Job.from_claim(data, sent_at) for data in answer.get("executions") or []]
             for job in jobs:
                 if job.egress is None:  # not from the shared queue: this runner's own policy
                     job.egress = self._own_egress
@@ -343,7 +344,10 @@ class Agent:
         delay = self.config.checkin_timeout
         while not self.stop.is_set():
             with self._active_lock:
-                jobs = list(self._active.values())
+                # A job whose lease may have run out is not renewed: this runner has stopped acting on it
+                # and the API gives it to another runner once the lease has expired there too.
+                jobs = [job for job in self._active.values() if not job.lost]
+            sent_at = time.monotonic()
             try:
                 answer = self.client.call(
                     "POST",
@@ -352,22 +356,45 @@ class Agent:
                 )
             except (ApiUnavailable, ApiRefused) as error:
                 logger.warning("heartbeat failed (%s); retrying in %.1f s", error, delay)
-                self.stop.wait(delay)
+                self._fence_expired()
+                self.stop.wait(min(delay, self._heartbeat_interval(jobs) if jobs else delay))
                 delay = min(delay * 2, 30.0)
                 continue
             delay = self.config.checkin_timeout
             states = answer.get("executions") or {}
+            lease_seconds = answer.get("lease_seconds")
             for job in jobs:
                 state = states.get(job.id) or {}
                 if state.get("lost"):
                     job.lost = True
                     job.cancel.set()
-                elif state.get("cancel"):
+                    continue
+                if isinstance(lease_seconds, int | float) and not isinstance(lease_seconds, bool):
+                    job.lease_granted(sent_at, lease_seconds)
+                if state.get("cancel"):
                     job.cancel.set()
+            self._fence_expired()
             self._heartbeat_idle = not jobs
-            self._wake_heartbeat.wait(HEARTBEAT_BUSY if jobs else self.config.checkin_timeout)
+            self._wake_heartbeat.wait(self._heartbeat_interval(jobs))
             self._wake_heartbeat.clear()
             self._heartbeat_idle = False
+
+    def _fence_expired(self) -> None:
+        """Stops every execution whose lease may have run out (the executor also checks between nodes)."""
+        with self._active_lock:
+            jobs = list(self._active.values())
+        for job in jobs:
+            if job.lost and not job.cancel.is_set():
+                logger.warning("execution %s: its lease could not be renewed in time; stopping it", job.id)
+                job.cancel.set()
+
+    def _heartbeat_interval(self, jobs: list[Job]) -> float:
+        """Every HEARTBEAT_BUSY seconds while anything runs, else every check-in interval; never later
+        than half the shortest lease left (a heartbeat failing with backoff aside)."""
+        if not jobs:
+            return self.config.checkin_timeout
+        shortest = min(job.lease_left() for job in jobs)
+        return max(0.05, min(HEARTBEAT_BUSY, shortest / 2))
 
 
 def run_agent(config: RunnerConfig, stop: threading.Event) -> None:

@@ -29,11 +29,15 @@ def run_flow(
     on_event: Callable[[dict[str, Any]], None] | None = None,
     cancel: threading.Event | None = None,
     settings: ExecutorSettings | None = None,
+    fence: Callable[[], bool] | None = None,
 ) -> RunResult:
     """Run ``flow`` once and return its result. Re-entrant and thread-safe: every piece of run
     state lives in this call; nothing global is touched (signal handling is the CLI's job).
 
     An invalid flow does not run: the result is ``failed`` with ``validation_errors`` set.
+
+    ``fence`` is polled before every node: once it returns False no further node starts and the run ends
+    ``cancelled`` (a runner's lease on the execution may have run out: another runner may own it now).
     """
     settings = settings or ExecutorSettings()
     graph = Graph(flow, lookup)
@@ -52,6 +56,7 @@ def run_flow(
         on_event=on_event,
         cancel=cancel,
         settings=settings,
+        fence=fence,
     )
     return execution.run()
 
