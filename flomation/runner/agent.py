@@ -3,9 +3,10 @@
 Threads: the caller's thread claims (a long poll of up to 25 s) while a slot is free or while fewer
 executions wait for one than the slots finish in about AHEAD_SECONDS at the recent pace (at most the
 configured `claim_ahead`): a slot that finishes starts the next execution at once, and long executions never
-leave claimed work waiting that another runner could start. One thread per slot runs executions through its executor (warm process or subprocess); the reporter sends events and
-results; the heartbeat extends leases and learns of cancellations (every HEARTBEAT_BUSY seconds while
-anything runs). When the API is gone every part retries with backoff and carries on when it returns.
+leave claimed work waiting that another runner could start. One thread per slot runs executions through its executor (warm process or subprocess); the reporter
+sends events and results; the heartbeat extends leases and learns of cancellations (every HEARTBEAT_BUSY
+seconds while anything runs). When the API is gone every part retries with backoff and carries on when it
+returns. An execution whose lease may have run out (see Job.lost) is stopped and reported no more.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from flomation.runner import registration
 from flomation.runner.client import ApiClient, ApiRefused, ApiUnavailable
 from flomation.runner.config import RunnerConfig
 from flomation.runner.isolated import SubprocessExecutor
-from flomation.runner.jobs import Job, cancelled_result, failed_result
+from flomation.runner.jobs import Job, cancelled_result, failed_result, fence_expired, heartbeat_interval
 from flomation.runner.metrics import runner_metrics_start
 from flomation.runner.reporter import Reporter
 from flomation.runner.secrets import ApiSecretProvider
@@ -336,17 +337,23 @@ class Agent:
         with self._active_lock:
             self._active.pop(job.id, None)
         if outcome == "lost":
-            logger.warning("execution %s: its result was not stored (the lease was taken over)", job.id)
+            logger.warning(
+                "execution %s: its result is not reported (its lease was taken over or may have run out)",
+                job.id,
+            )
 
     # --- heartbeat -------------------------------------------------------------------------------
+
+    def _active_jobs(self) -> list[Job]:
+        with self._active_lock:
+            return list(self._active.values())
 
     def _heartbeat_loop(self) -> None:
         delay = self.config.checkin_timeout
         while not self.stop.is_set():
-            with self._active_lock:
-                # A job whose lease may have run out is not renewed: this runner has stopped acting on it
-                # and the API gives it to another runner once the lease has expired there too.
-                jobs = [job for job in self._active.values() if not job.lost]
+            # A job whose lease may have run out is not renewed: this runner has stopped acting on it and
+            # the API gives it to another runner once the lease has expired there too.
+            jobs = [job for job in self._active_jobs() if not job.lost]
             sent_at = time.monotonic()
             try:
                 answer = self.client.call(
@@ -356,8 +363,8 @@ class Agent:
                 )
             except (ApiUnavailable, ApiRefused) as error:
                 logger.warning("heartbeat failed (%s); retrying in %.1f s", error, delay)
-                self._fence_expired()
-                self.stop.wait(min(delay, self._heartbeat_interval(jobs) if jobs else delay))
+                fence_expired(self._active_jobs())
+                self.stop.wait(min(delay, heartbeat_interval(jobs, HEARTBEAT_BUSY, delay)))
                 delay = min(delay * 2, 30.0)
                 continue
             delay = self.config.checkin_timeout
@@ -373,28 +380,11 @@ class Agent:
                     job.lease_granted(sent_at, lease_seconds)
                 if state.get("cancel"):
                     job.cancel.set()
-            self._fence_expired()
+            fence_expired(self._active_jobs())
             self._heartbeat_idle = not jobs
-            self._wake_heartbeat.wait(self._heartbeat_interval(jobs))
+            self._wake_heartbeat.wait(heartbeat_interval(jobs, HEARTBEAT_BUSY, self.config.checkin_timeout))
             self._wake_heartbeat.clear()
             self._heartbeat_idle = False
-
-    def _fence_expired(self) -> None:
-        """Stops every execution whose lease may have run out (the executor also checks between nodes)."""
-        with self._active_lock:
-            jobs = list(self._active.values())
-        for job in jobs:
-            if job.lost and not job.cancel.is_set():
-                logger.warning("execution %s: its lease could not be renewed in time; stopping it", job.id)
-                job.cancel.set()
-
-    def _heartbeat_interval(self, jobs: list[Job]) -> float:
-        """Every HEARTBEAT_BUSY seconds while anything runs, else every check-in interval; never later
-        than half the shortest lease left (a heartbeat failing with backoff aside)."""
-        if not jobs:
-            return self.config.checkin_timeout
-        shortest = min(job.lease_left() for job in jobs)
-        return max(0.05, min(HEARTBEAT_BUSY, shortest / 2))
 
 
 def run_agent(config: RunnerConfig, stop: threading.Event) -> None:

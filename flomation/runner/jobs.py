@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -9,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flomation.lib.protocol import ClaimedJob
+
+logger = logging.getLogger(__name__)
 
 EXIT_STATUSES = {0: "succeeded", 1: "failed", 2: "cancelled", 3: "suspended"}
 
@@ -104,6 +107,22 @@ class Job:
             value = self._sequence
             self._sequence += 1
             return value
+
+
+def fence_expired(jobs: list[Job]) -> None:
+    """Stops every job whose lease may have run out (its executor also checks, between nodes)."""
+    for job in jobs:
+        if job.lost and not job.cancel.is_set():
+            logger.warning("execution %s: its lease could not be renewed in time; stopping it", job.id)
+            job.cancel.set()
+
+
+def heartbeat_interval(jobs: list[Job], busy: float, idle: float) -> float:
+    """Every `busy` seconds while anything runs, else every `idle` seconds; while something runs, never
+    later than half the shortest lease left."""
+    if not jobs:
+        return idle
+    return max(0.05, min(busy, min(job.lease_left() for job in jobs) / 2))
 
 
 def failed_result(error: str) -> dict[str, Any]:

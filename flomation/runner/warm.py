@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from flomation.runner.jobs import Job, cancelled_result, failed_result, normalise_result
+from flomation.runner.jobs import Job, cancelled_result, failed_result, fence_expired, normalise_result
 
 logger = logging.getLogger(__name__)
 
@@ -177,9 +177,7 @@ class WarmExecutor:
         kill_at: float | None = None
         while True:
             self._lease_deadline.value = job.lease_deadline  # renewed by the heartbeat meanwhile
-            if job.lost and not job.cancel.is_set():
-                logger.warning("execution %s: its lease could not be renewed in time; stopping it", job.id)
-                job.cancel.set()
+            fence_expired([job])
             if job.cancel.is_set() and kill_at is None:
                 self._cancel.set()
                 kill_at = time.monotonic() + CANCEL_GRACE

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -79,14 +80,16 @@ def stored(execution: Execution) -> tuple[Any, ...]:
     return row, steps
 
 
+@pytest.mark.parametrize("isolated", [False, True], ids=["warm", "subprocess"])
 def test_a_runner_frozen_past_its_lease_acts_no_more_once_resumed(
-    start_runner, live_api, outside_world, settings
+    start_runner, live_api, outside_world, settings, isolated
 ):
     settings.RUNNER_LEASE_SECONDS = LEASE_SECONDS
     organisation = f.make_organisation()
     Organisation.objects.filter(id=organisation.id).update(egress_allow=["127.0.0.0/8"])
     code = queue_registration_code(queue=queue_shared())
-    frozen = start_runner(code, name="frozen", slots=1)
+    env = {"FLOMATION_RUNNER_EXECUTABLE_NAME": f"{sys.executable} -m flomation.executor"} if isolated else {}
+    frozen = start_runner(code, name="frozen", slots=1, **env)
     execution = f.run(f.make_workflow(organisation, flow(outside_world.url)), {"seconds": 4})
     wait_until(lambda: any("/before" in path for _, path in outside_world.hits), timeout=30)
     frozen_id = str(Runner.objects.get(name="frozen").id)
@@ -118,7 +121,7 @@ def test_a_runner_frozen_past_its_lease_acts_no_more_once_resumed(
     stale_after_loss = [path for at, path in stale if at > lost_at]
     healthy = [path for _, path in outside_world.hits if f"runner={frozen_id}" not in path]
     print(
-        f"\n[chaos] runner frozen {frozen_for:.1f} s past a {LEASE_SECONDS} s lease: side effects after "
+        f"\n[chaos] {'subprocess' if isolated else 'warm'} runner frozen {frozen_for:.1f} s past a {LEASE_SECONDS} s lease: side effects after "
         f"the lease was lost {len(stale_after_loss)}, stored changes after resuming "
         f"{int(before != after)}, completions {Execution.objects.filter(id=execution.id).count()}"
     )
@@ -134,5 +137,5 @@ def test_a_runner_frozen_past_its_lease_acts_no_more_once_resumed(
         str(Runner.objects.get(name="healthy").id),
         {"done": "yes"},
     )
-    assert "lease could not be renewed in time" in frozen.log or "lease was lost" in frozen.log
+    assert "its result is not reported (its lease was taken over or may have run out)" in frozen.log
     assert resumed_at - frozen_at > LEASE_SECONDS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flomation.executor.engine.execution import Execution
+from flomation.executor.engine.fence import FencedCancel
 from flomation.executor.engine.result import FAILED, RunResult
 from flomation.executor.graph import Graph
 from flomation.executor.registry import lookup
@@ -36,8 +37,9 @@ def run_flow(
 
     An invalid flow does not run: the result is ``failed`` with ``validation_errors`` set.
 
-    ``fence`` is polled before every node: once it returns False no further node starts and the run ends
-    ``cancelled`` (a runner's lease on the execution may have run out: another runner may own it now).
+    ``fence`` is polled wherever cancellation is (before every node, and by waiting nodes): once it
+    returns False no further node starts and the run ends ``cancelled`` (a runner passes one that holds
+    while its lease on the execution may still be valid: past it, another runner may own the execution).
     """
     settings = settings or ExecutorSettings()
     graph = Graph(flow, lookup)
@@ -46,6 +48,8 @@ def run_flow(
         errors = to_flow_errors(problems)
         summary = "; ".join(str(e) for e in errors[:5])
         return RunResult(FAILED, error=f"the flow is not valid: {summary}", validation_errors=errors)
+    if fence is not None:
+        cancel = FencedCancel(cancel, fence)  # type: ignore[assignment]
     execution = Execution(
         graph,
         trigger_data=trigger_data,
@@ -56,7 +60,6 @@ def run_flow(
         on_event=on_event,
         cancel=cancel,
         settings=settings,
-        fence=fence,
     )
     return execution.run()
 

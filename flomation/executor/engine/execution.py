@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 _SKIP_TRIGGER_KEYS = frozenset({"system_prompt", "__node_id", "__triggering_user_id"})
 DONE, PENDING = "done", "pending"
-FENCED = "the runner's lease on this execution may have run out; no further node was started"
 
 
 class Execution:
@@ -47,7 +46,6 @@ class Execution:
         on_event: Callable[[dict[str, Any]], None] | None,
         cancel: threading.Event | None,
         settings: ExecutorSettings,
-        fence: Callable[[], bool] | None = None,
     ) -> None:
         self.graph = graph
         self.settings = settings
@@ -56,8 +54,6 @@ class Execution:
         self.secrets = secrets
         self.on_event = on_event
         self.cancel = cancel
-        self.fence = fence
-        self.fenced = False
         self.entry = entry
         self.checkpoint = checkpoint
         self.results: dict[str, dict[str, Any]] = {}
@@ -135,7 +131,7 @@ class Execution:
                 self.main_scope = frozenset(self.checkpoint.get("reachable_nodes") or ())  # type: ignore[union-attr]
                 control.run_error_chain(self, None)
         except Cancelled:
-            self.error = FENCED if self.fenced else "the run was cancelled"
+            self.error = "the run was cancelled"
             return CANCELLED
         except FlowTimeout:
             self.error = f"the flow exceeded its timeout of {self.settings.flow_timeout_seconds} s"
@@ -251,10 +247,6 @@ class Execution:
         return noderun.run_node(self, node, kind)
 
     def check_stop(self, node: FlowNode | None) -> None:
-        if self.fence is not None and not self.fence():
-            # No event either: whoever owns the execution now records its steps.
-            self.fenced = True
-            raise Cancelled()
         if self.cancel is not None and self.cancel.is_set():
             if node is not None:
                 self.record(node, "cancelled", error="the run was cancelled before this node started")
