@@ -23,10 +23,16 @@ def _take_role_flag(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
+    argv = _take_role_flag(sys.argv)
+    if argv[1:2] == ["generate_key"]:
+        # Before settings load: a new box has no SECRET_KEY yet, and this command is how it gets one.
+        from flomation.lib.keys import generate_key_main
+
+        sys.exit(generate_key_main(argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flomation.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(_take_role_flag(sys.argv))
+    execute_from_command_line(argv)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
+from flomation.unavailable import RETRY_AFTER_SECONDS, reason_of
+
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -22,11 +24,26 @@ def readyz(request: HttpRequest) -> JsonResponse:
     try:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    except DatabaseError:
-        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    except DatabaseError as error:
+        response = JsonResponse(
+            {
+                "status": "unavailable",
+                "database": "unreachable",
+                "reason": f"the database is unavailable: {reason_of(error)}",
+            },
+            status=503,
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if pending:
         return JsonResponse(
-            {"status": "unavailable", "database": "ok", "pending_migrations": len(pending)}, status=503
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "pending_migrations": len(pending),
+                "reason": f"{len(pending)} migration(s) not applied yet: run `manage.py migrate`",
+            },
+            status=503,
         )
     return JsonResponse({"status": "ok", "database": "ok"})
 

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.urls import Resolver404, get_resolver
 
+from flomation.unavailable import respond_if_unavailable
+
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -41,7 +43,14 @@ class StatelessViewMiddleware:
         if not getattr(match.func, "stateless", False):
             return self.get_response(request)
         request.resolver_match = match
-        response = match.func(request, *match.args, **match.kwargs)
+        try:
+            response = match.func(request, *match.args, **match.kwargs)
+        except Exception as error:
+            # Outside the chain, so DatabaseUnavailableMiddleware never sees it: answered here.
+            unavailable = respond_if_unavailable(request, error)
+            if unavailable is None:
+                raise
+            response = unavailable
         if not response.has_header("X-Frame-Options"):
             response["X-Frame-Options"] = getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
         if not response.streaming and not response.has_header("Content-Length"):

@@ -75,6 +75,11 @@ RUNNER_CONFIG = env.str("FLOMATION_RUNNER_CONFIG", "")
 RUNNER_API_URL = env.url("FLOMATION_API", "")
 RUNNER_REGISTRATION_CODE = env.secret("FLOMATION_REGISTRATION_CODE", default="")
 # Wrong registration codes allowed per client address within the window (seconds); then 429 until it passes.
+# How long a claim or a heartbeat holds an execution for its runner. A runner that cannot renew within it
+# stops acting on the execution, and the api role hands it to another runner once it has expired.
+RUNNER_LEASE_SECONDS = env.int("RUNNER_LEASE_SECONDS", 30)
+if not 2 <= RUNNER_LEASE_SECONDS <= 3600:
+    raise ImproperlyConfigured("RUNNER_LEASE_SECONDS must be between 2 and 3600 seconds.")
 RUNNER_REGISTRATION_FAILURE_LIMIT = env.int("RUNNER_REGISTRATION_FAILURE_LIMIT", 10)
 RUNNER_REGISTRATION_FAILURE_WINDOW = env.int("RUNNER_REGISTRATION_FAILURE_WINDOW", 900)
 RUNNER_SETTINGS_OK = bool(
@@ -138,6 +143,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A NUL character (%00) in a path or query string is refused with 400 before any view reads it.
     "flomation.middleware.RefuseNulInAddressMiddleware",
+    # A database outage (down, restarting, starting up) answers 503 with Retry-After, never 500.
+    "flomation.unavailable.DatabaseUnavailableMiddleware",
     # Views marked @stateless (webhook ingress) are answered here, without the session/auth/CSRF chain.
     "flomation.middleware.StatelessViewMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -11,6 +11,9 @@ from flomation.roles import enabled_roles
 
 _roles = [role for role in enabled_roles(settings.FLOMATION_ROLES) if role.serves_http]
 
+# A database outage raised outside a view (a middleware) answers 503 too; see flomation.unavailable.
+handler500 = "flomation.unavailable.server_error"
+
 urlpatterns = []
 if _roles:
     urlpatterns += [

@@ -5,6 +5,8 @@ connection of a process. The server's data lives under var/postgres and is reuse
 process of the box shares one server: the first starts it, the others connect to its unix socket, and the
 last one to exit stops it. Handles left by processes that died (kill -9, power loss) are pruned before
 each start, and a postmaster.pid left by a crashed server is cleared by PostgreSQL itself on start.
+A server that dies while processes use it is started again by the first of them whose connection fails
+(flomation.db.recovery); the others reconnect.
 """
 
 from __future__ import annotations

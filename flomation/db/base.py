@@ -7,6 +7,7 @@ from typing import Any
 from django.db.backends.postgresql import base
 
 from flomation.db import ensure_database, ensure_embedded_server
+from flomation.db.recovery import embedded_server_recover
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -29,6 +30,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
             ensure_database(server, name)
             self._databases_checked.add(name)
         return super().get_connection_params()
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        """Connects; when the embedded server turns out to be gone (its postmaster died), starts it again
+        (or waits while another process of the box does) and connects once more."""
+        import psycopg
+
+        try:
+            return super().get_new_connection(conn_params)
+        except psycopg.OperationalError:
+            server = embedded_server_recover(self.settings_dict["EMBEDDED_DATA_DIR"])
+            if server is None:
+                raise
+        self.settings_dict.update(HOST=server.socket_dir, PORT=str(server.port))
+        return super().get_new_connection({**conn_params, "host": server.socket_dir, "port": server.port})
 
 
 class DatabaseClient(base.DatabaseClient):

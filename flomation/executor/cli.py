@@ -222,6 +222,7 @@ def command_run(options: dict[str, Any]) -> int:
 
     from flomation.executor.engine import run_flow
     from flomation.executor.events import event_line
+    from flomation.executor.lease import LEASE_FILE_VARIABLE, lease_file_fence
     from flomation.executor.settings import ExecutorSettings
 
     out = sys.stdout
@@ -247,6 +248,9 @@ def command_run(options: dict[str, Any]) -> int:
         on_event=on_event,
         cancel=flag,  # type: ignore[arg-type]
         settings=settings,
+        fence=lease_file_fence(os.environ[LEASE_FILE_VARIABLE])
+        if os.environ.get(LEASE_FILE_VARIABLE)
+        else None,
     )
     if result.validation_errors:
         for error in result.validation_errors:

@@ -3,9 +3,10 @@
 Threads: the caller's thread claims (a long poll of up to 25 s) while a slot is free or while fewer
 executions wait for one than the slots finish in about AHEAD_SECONDS at the recent pace (at most the
 configured `claim_ahead`): a slot that finishes starts the next execution at once, and long executions never
-leave claimed work waiting that another runner could start. One thread per slot runs executions through its executor (warm process or subprocess); the reporter sends events and
-results; the heartbeat extends leases and learns of cancellations (every HEARTBEAT_BUSY seconds while
-anything runs). When the API is gone every part retries with backoff and carries on when it returns.
+leave claimed work waiting that another runner could start. One thread per slot runs executions through its executor (warm process or subprocess); the reporter
+sends events and results; the heartbeat extends leases and learns of cancellations (every HEARTBEAT_BUSY
+seconds while anything runs). When the API is gone every part retries with backoff and carries on when it
+returns. An execution whose lease may have run out (see Job.lost) is stopped and reported no more.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from flomation.runner import registration
 from flomation.runner.client import ApiClient, ApiRefused, ApiUnavailable
 from flomation.runner.config import RunnerConfig
 from flomation.runner.isolated import SubprocessExecutor
-from flomation.runner.jobs import Job, cancelled_result, failed_result
+from flomation.runner.jobs import Job, cancelled_result, failed_result, fence_expired, heartbeat_interval
 from flomation.runner.metrics import runner_metrics_start
 from flomation.runner.reporter import Reporter
 from flomation.runner.secrets import ApiSecretProvider
@@ -175,6 +176,7 @@ class Agent:
                 if free <= 0:
                     self._slot_changed.wait(0.5)
                     continue
+            sent_at = time.monotonic()  # the leases of what the claim brings start no earlier
             try:
                 answer = self._claim(free)
             except ApiUnavailable as error:
@@ -186,7 +188,7 @@ class Agent:
                 delay = self._refused(error, delay)
                 continue
             delay = self.config.checkin_timeout
-            jobs = [Job.from_claim(data) for data in answer.get("executions") or []]
+            jobs = [Job.from_claim(data, sent_at) for data in answer.get("executions") or []]
             for job in jobs:
                 if job.egress is None:  # not from the shared queue: this runner's own policy
                     job.egress = self._own_egress
@@ -335,15 +337,24 @@ class Agent:
         with self._active_lock:
             self._active.pop(job.id, None)
         if outcome == "lost":
-            logger.warning("execution %s: its result was not stored (the lease was taken over)", job.id)
+            logger.warning(
+                "execution %s: its result is not reported (its lease was taken over or may have run out)",
+                job.id,
+            )
 
     # --- heartbeat -------------------------------------------------------------------------------
+
+    def _active_jobs(self) -> list[Job]:
+        with self._active_lock:
+            return list(self._active.values())
 
     def _heartbeat_loop(self) -> None:
         delay = self.config.checkin_timeout
         while not self.stop.is_set():
-            with self._active_lock:
-                jobs = list(self._active.values())
+            # A job whose lease may have run out is not renewed: this runner has stopped acting on it and
+            # the API gives it to another runner once the lease has expired there too.
+            jobs = [job for job in self._active_jobs() if not job.lost]
+            sent_at = time.monotonic()
             try:
                 answer = self.client.call(
                     "POST",
@@ -352,20 +363,26 @@ class Agent:
                 )
             except (ApiUnavailable, ApiRefused) as error:
                 logger.warning("heartbeat failed (%s); retrying in %.1f s", error, delay)
-                self.stop.wait(delay)
+                fence_expired(self._active_jobs())
+                self.stop.wait(min(delay, heartbeat_interval(jobs, HEARTBEAT_BUSY, delay)))
                 delay = min(delay * 2, 30.0)
                 continue
             delay = self.config.checkin_timeout
             states = answer.get("executions") or {}
+            lease_seconds = answer.get("lease_seconds")
             for job in jobs:
                 state = states.get(job.id) or {}
                 if state.get("lost"):
                     job.lost = True
                     job.cancel.set()
-                elif state.get("cancel"):
+                    continue
+                if isinstance(lease_seconds, int | float) and not isinstance(lease_seconds, bool):
+                    job.lease_granted(sent_at, lease_seconds)
+                if state.get("cancel"):
                     job.cancel.set()
+            fence_expired(self._active_jobs())
             self._heartbeat_idle = not jobs
-            self._wake_heartbeat.wait(HEARTBEAT_BUSY if jobs else self.config.checkin_timeout)
+            self._wake_heartbeat.wait(heartbeat_interval(jobs, HEARTBEAT_BUSY, self.config.checkin_timeout))
             self._wake_heartbeat.clear()
             self._heartbeat_idle = False
 

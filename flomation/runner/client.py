@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from flomation.lib import protocol, signing
@@ -32,6 +35,24 @@ class ApiRefused(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+# A pooled connection unused for longer than this may have been closed by the server (gunicorn's keep-alive
+# is 5 s, the idle heartbeat's interval too; proxies have their own) just as a request went out on it.
+IDLE_SECONDS = 1.0
+
+
+def _dropped_idle_connection(error: requests.RequestException) -> bool:
+    """True when the request failed because the server had closed the (reused) connection: reset, or
+    closed without an answer. Every runner call is safe to send again then (heartbeats and reports are
+    idempotent, a repeated result is acknowledged as a duplicate): the server never read this one."""
+    if not isinstance(error, requests.ConnectionError) or isinstance(error, requests.ConnectTimeout):
+        return False
+    cause = error.args[0] if error.args else None
+    if not isinstance(cause, urllib3.exceptions.ProtocolError):
+        return False
+    reason = cause.args[1] if len(cause.args) > 1 else None
+    return isinstance(reason, ConnectionResetError | BrokenPipeError | http.client.RemoteDisconnected)
 
 
 def _json_body(payload: Any) -> bytes:
@@ -116,24 +137,36 @@ class ApiClient:
             protocol.HEADER: str(protocol.VERSION),
             **(extra or {}),
         }
-        if signed:
-            if not (self.key and self.runner_id):
-                raise RuntimeError("the runner is not registered yet")
-            headers.update(
-                signing.sign_headers(
-                    self.key, runner_id=self.runner_id, method=method, path=full_path, body=body
+        if signed and not (self.key and self.runner_id):
+            raise RuntimeError("the runner is not registered yet")
+        # Idle seconds of this thread's pooled connection (0: none yet, so nothing stale to retry past).
+        idle = time.monotonic() - getattr(self._local, "last_used", time.monotonic())
+        for attempt in (1, 2):
+            if signed:  # signed afresh for a retry: the API refuses a nonce it has seen
+                assert self.key is not None
+                headers.update(
+                    signing.sign_headers(
+                        self.key, runner_id=self.runner_id, method=method, path=full_path, body=body
+                    )
                 )
-            )
-        try:
-            response = self.session.request(
-                method,
-                self.api_url + path,
-                data=body or None,
-                headers=headers,
-                timeout=timeout or self.timeout,
-            )
-        except requests.RequestException as error:
-            raise ApiUnavailable(f"{method} {path}: {error.__class__.__name__}: {error}") from None
+            try:
+                response = self.session.request(
+                    method,
+                    self.api_url + path,
+                    data=body or None,
+                    headers=headers,
+                    timeout=timeout or self.timeout,
+                )
+                break
+            except requests.RequestException as error:
+                if attempt == 1 and idle > IDLE_SECONDS and _dropped_idle_connection(error):
+                    logger.debug(
+                        "%s %s: the idle connection was closed by the server; retrying", method, path
+                    )
+                    continue
+                raise ApiUnavailable(f"{method} {path}: {error.__class__.__name__}: {error}") from None
+            finally:
+                self._local.last_used = time.monotonic()
         if response.status_code >= 500:
             raise ApiUnavailable(f"{method} {path}: the API answered {response.status_code}")
         try:

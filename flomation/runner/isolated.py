@@ -28,7 +28,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flomation.runner.jobs import EXIT_STATUSES, Job, cancelled_result, failed_result, normalise_result
+from flomation.executor.lease import LEASE_FILE_VARIABLE
+from flomation.runner.jobs import (
+    EXIT_STATUSES,
+    Job,
+    cancelled_result,
+    failed_result,
+    fence_expired,
+    normalise_result,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +122,10 @@ class SubprocessExecutor:
             environ = self._environment(job)
         except Exception as error:
             return failed_result(f"The secrets of the execution could not be fetched: {error}")
+        # The lease's end on the monotonic clock, kept current: the executor starts no node past it.
+        lease_path = workspace / "lease"
+        self._write_lease(lease_path, job.lease_deadline)
+        environ[LEASE_FILE_VARIABLE] = str(lease_path)
         log_path = workspace / "executor.log"
         try:
             with open(log_path, "wb") as log:
@@ -129,7 +141,7 @@ class SubprocessExecutor:
             return failed_result(f"The executor {self._command[0]!r} could not be started: {error}")
         reader = threading.Thread(target=self._read_events, args=(process, emit), daemon=True)
         reader.start()
-        cancelled = self._wait(process, job)
+        cancelled = self._wait(process, job, lease_path)
         reader.join(2)
         if cancelled and process.returncode not in (0, 1, 3):
             return cancelled_result()
@@ -148,14 +160,26 @@ class SubprocessExecutor:
             + (f" Its log ends with: {tail}" if tail else "")
         )
 
-    def _wait(self, process: subprocess.Popen[bytes], job: Job) -> bool:
+    @staticmethod
+    def _write_lease(path: Path, deadline: float) -> None:
+        spare = path.with_suffix(".new")
+        spare.write_text(repr(deadline))
+        os.replace(spare, path)
+
+    def _wait(self, process: subprocess.Popen[bytes], job: Job, lease_path: Path) -> bool:
         kill_at: float | None = None
+        written = job.lease_deadline
         while True:
             try:
                 process.wait(0.05 if kill_at else 0.1)
                 return kill_at is not None
             except subprocess.TimeoutExpired:
                 pass
+            if job.lease_deadline != written:  # renewed by the heartbeat
+                written = job.lease_deadline
+                with contextlib.suppress(OSError):
+                    self._write_lease(lease_path, written)
+            fence_expired([job])
             if job.cancel.is_set() and kill_at is None:
                 self._signal(process, signal.SIGTERM)
                 kill_at = time.monotonic() + CANCEL_GRACE

@@ -4,8 +4,10 @@ With FLOMATION_RUNNER_CONFIG, or FLOMATION_API and FLOMATION_REGISTRATION_CODE, 
 `flomation-runner` would. With neither, and the api role in the same deployment (role `all`, the one-box
 install), it enrols itself into the platform-wide shared queue with no manual step: it reads the shared
 queue's registration code through core's services and talks over HTTP to the API this very process serves
-(at its bind address; at API_URL when it serves none; FLOMATION_API wins when set), keeping its key and
-state under VAR_DIR/runner. The agent package itself imports no Django.
+(at its bind address; at API_URL when it serves none; FLOMATION_API wins when set). Either way, unless a
+config file or FLOMATION_RUNNER_STATE_DIRECTORY says otherwise, its key, id and workspaces live under
+VAR_DIR/runner (writable under the shipped unit, unlike the working directory). The agent package itself
+imports no Django.
 """
 
 from __future__ import annotations
@@ -38,8 +40,12 @@ def _shared_queue_code() -> str:
 def runner_config(stop: threading.Event) -> RunnerConfig | None:
     """The agent's configuration for this deployment; None if `stop` was set while waiting for it."""
     environ = dict(os.environ)
+    state = settings.VAR_DIR / "runner"
     if settings.RUNNER_CONFIG or (settings.RUNNER_API_URL and settings.RUNNER_REGISTRATION_CODE):
         environ["FLOMATION_REGISTRATION_CODE"] = settings.RUNNER_REGISTRATION_CODE
+        if not settings.RUNNER_CONFIG:  # else config.json's state_directory (or its default) decides
+            environ.setdefault("FLOMATION_RUNNER_STATE_DIRECTORY", str(state))
+            environ.setdefault("FLOMATION_RUNNER_EXECUTION_DIRECTORY", str(state / "workspace"))
         return load_config(settings.RUNNER_CONFIG or None, environ)
     delay = 1.0
     while True:
@@ -53,7 +59,6 @@ def runner_config(stop: threading.Event) -> RunnerConfig | None:
             if stop.wait(delay):
                 return None
             delay = min(delay * 2, 30.0)
-    state = settings.VAR_DIR / "runner"
     # This process's own API when it serves one (`serve --bind` / FLOMATION_BIND), not the public URL, which
     # may name another port or, on a shared box, another install's server.
     own_api = served_url() if "api" in settings.FLOMATION_ROLES else None

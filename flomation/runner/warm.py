@@ -10,6 +10,7 @@ its execution with a readable error and is replaced. No Django.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import time
@@ -18,7 +19,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from flomation.runner.jobs import Job, cancelled_result, failed_result, normalise_result
+from flomation.runner.jobs import Job, cancelled_result, failed_result, fence_expired, normalise_result
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ CANCEL_GRACE = 1.2
 _context = multiprocessing.get_context("spawn")
 
 
-def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str]) -> None:
+def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str], lease_deadline: Any = None) -> None:
     """The child's loop: ("run", job) -> ("event", dict)* then ("result", dict); ("stop",) ends it."""
     import signal
 
@@ -70,6 +71,7 @@ def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str]) -> Non
                 secrets=ApiSecretProvider(client, job["id"], job["lease_token"]),
                 on_event=on_event,
                 cancel=cancel,
+                fence=None if lease_deadline is None else _lease_fence(lease_deadline),
                 settings=ExecutorSettings(egress=EgressPolicy.from_dict(job.get("egress"))),
             )
             state = result.to_state()
@@ -79,6 +81,17 @@ def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str]) -> Non
         finally:
             os.chdir(home)
         conn.send(("result", state))
+
+
+def _lease_fence(lease_deadline: Any) -> Callable[[], bool]:
+    """The engine's fence: True while the parent's lease on the execution may still hold. Read here, in
+    this process, so that a node never starts after the lease ran out even when the parent has not run
+    since (both frozen together and resumed: this process may get the CPU first)."""
+
+    def fence() -> bool:
+        return time.monotonic() < lease_deadline.value
+
+    return fence
 
 
 def _api_client(api_url: str, runner_id: str, key_path: str) -> Any:
@@ -96,13 +109,18 @@ class WarmExecutor:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._cancel = _context.Event()
+        # The running job's lease deadline (monotonic; inf without one), shared with the child.
+        self._lease_deadline = _context.Value("d", math.inf, lock=False)
 
     def start(self) -> None:
         if self._process is not None and self._process.is_alive():
             return
         parent, child = _context.Pipe()
         self._process = _context.Process(
-            target=_child_main, args=(child, self._cancel, self._api), name="flomation-executor", daemon=True
+            target=_child_main,
+            args=(child, self._cancel, self._api, self._lease_deadline),
+            name="flomation-executor",
+            daemon=True,
         )
         self._process.start()
         child.close()
@@ -139,6 +157,7 @@ class WarmExecutor:
             return failed_result(f"The runner could not start an executor: {error}")
         assert self._conn is not None and self._process is not None
         self._cancel.clear()
+        self._lease_deadline.value = job.lease_deadline
         payload = {
             "id": job.id,
             "lease_token": job.lease_token,
@@ -157,6 +176,8 @@ class WarmExecutor:
             return failed_result(f"The executor process could not take the execution: {error}")
         kill_at: float | None = None
         while True:
+            self._lease_deadline.value = job.lease_deadline  # renewed by the heartbeat meanwhile
+            fence_expired([job])
             if job.cancel.is_set() and kill_at is None:
                 self._cancel.set()
                 kill_at = time.monotonic() + CANCEL_GRACE

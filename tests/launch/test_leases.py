@@ -10,7 +10,12 @@ from django.db import connection
 
 from flomation.launch.loops import LaunchLoop
 from flomation.launch.models import ScheduleFire, Trigger, TriggerLease
-from flomation.launch.services.leases import LEASE_TTL
+from flomation.launch.services.leases import (
+    LEASE_TTL,
+    due_trigger,
+    leases_acquire,
+    leases_release,
+)
 from flomation.launch.services.timed import schedule_fire_due
 from tests.launch.conftest import trigger_node
 
@@ -72,16 +77,18 @@ def test_three_racing_launch_loops_fire_each_tick_exactly_once(live_world):
 
 def test_processes_that_all_believe_they_hold_the_lease_still_fire_once(live_world):
     trigger = every_minute(live_world)
+    TriggerLease.objects.create(trigger=trigger, owner="a", acquired_at=T0, expires_at=T0 + LEASE_TTL)
     results: list[bool] = []
     in_threads(
         *(
             lambda name=name: results.append(
-                schedule_fire_due(trigger=Trigger.objects.get(id=trigger.id), owner=name, now=T0)
+                schedule_fire_due(trigger=Trigger.objects.get(id=trigger.id), owner=name, now=T0, token=T0)
             )
             for name in "abc"
         )
     )
     assert sorted(results) == [False, False, True]
+    assert ScheduleFire.objects.get(trigger=trigger).owner == "a"
     assert ScheduleFire.objects.filter(trigger=trigger).count() == 1 and len(live_world.executions()) == 1
     assert Trigger.objects.get(id=trigger.id).next_run_at == T0 + timedelta(minutes=1)
 
@@ -153,3 +160,50 @@ def test_a_failing_poller_shows_its_error_and_waits_before_the_next_try(
     assert "git ls-remote failed" in trigger.last_error and trigger.last_polled_at == T0
     assert trigger.next_run_at >= T0 + timedelta(seconds=60)
     assert LaunchLoop(owner="a", now=clock).handle_one() is False  # not due again yet
+
+
+def stalled_holder_and_successor(world) -> tuple[Trigger, Clock, LaunchLoop]:
+    """`stalled` acquires the lease and picks the due trigger, then stops (a long GC pause, a frozen VM)
+    past the lease's TTL; `successor` takes the lease over. Returns the trigger as `stalled` picked it."""
+    every_minute(world)
+    clock = Clock(T0)
+    stalled = LaunchLoop(owner="stalled", now=clock)
+    leases_acquire(owner="stalled", now=clock.now)
+    picked = due_trigger(owner="stalled", now=clock.now)
+    assert picked is not None and picked.lease.owner == "stalled"
+    clock.advance(seconds=LEASE_TTL.total_seconds() + 1)
+    successor = LaunchLoop(owner="successor", now=clock)
+    leases_acquire(owner=successor.owner, now=clock.now)
+    assert TriggerLease.objects.get(trigger=picked).owner == "successor"
+    del stalled
+    return picked, clock, successor
+
+
+def test_a_stalled_holder_cannot_fire_a_tick_once_its_lease_was_taken_over(world):
+    picked, clock, successor = stalled_holder_and_successor(world)
+    # The successor has not fired yet: the tick the stalled holder chose is still due, so only the fence
+    # stops it (without one, the successor's next fire would fold a tick that had already run).
+    assert schedule_fire_due(trigger=picked, owner="stalled", now=T0) is False
+    assert ScheduleFire.objects.filter(trigger=picked).count() == 0 and world.executions() == []
+    successor.handle_one()
+    fires = list(ScheduleFire.objects.filter(trigger=picked))
+    assert [(f.owner, f.fire_at, f.missed) for f in fires] == [("successor", T0 + timedelta(minutes=2), 2)]
+    assert len(world.executions()) == 1
+
+
+def test_a_stalled_holder_cannot_fire_after_its_successor_folded_the_tick(world):
+    picked, clock, successor = stalled_holder_and_successor(world)
+    successor.handle_one()
+    assert schedule_fire_due(trigger=picked, owner="stalled", now=T0) is False
+    assert ScheduleFire.objects.filter(trigger=picked).count() == 1 and len(world.executions()) == 1
+    assert Trigger.objects.get(id=picked.id).next_run_at == clock.now.replace(second=0) + timedelta(minutes=1)
+
+
+def test_a_holder_that_lost_its_lease_and_took_it_again_cannot_fire_under_the_old_one(world):
+    picked, clock, successor = stalled_holder_and_successor(world)
+    leases_release(owner="successor")
+    leases_acquire(owner="stalled", now=clock.now)  # a new acquisition: a new fencing token
+    assert schedule_fire_due(trigger=picked, owner="stalled", now=T0) is False
+    assert ScheduleFire.objects.filter(trigger=picked).count() == 0
+    fresh = due_trigger(owner="stalled", now=clock.now)
+    assert schedule_fire_due(trigger=fresh, owner="stalled", now=clock.now) is True

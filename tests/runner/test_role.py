@@ -34,3 +34,21 @@ def test_an_explicit_api_and_code_win_over_the_shared_queue(settings, monkeypatc
     config = runner_config(threading.Event())
     assert config is not None
     assert (config.api_url, config.registration_code) == ("https://api.example.com", "frq_dedicated")
+
+
+def test_a_runner_on_its_own_box_keeps_its_key_and_state_under_the_var_directory(
+    settings, monkeypatch, tmp_path
+):
+    """The shipped unit lets the runner write only under /var/lib/flomation (FLOMATION_VAR_DIR), not in its
+    working directory."""
+    for name in ("FLOMATION_RUNNER_STATE_DIRECTORY", "FLOMATION_RUNNER_EXECUTION_DIRECTORY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FLOMATION_API", "https://api.example.com")
+    settings.RUNNER_CONFIG, settings.RUNNER_API_URL = "", "https://api.example.com"
+    settings.RUNNER_REGISTRATION_CODE, settings.VAR_DIR = "frq_dedicated", tmp_path
+    config = runner_config(threading.Event())
+    assert config is not None
+    assert config.key_path == tmp_path / "runner" / "flomation-runner.pem"
+    assert config.workspace_root == tmp_path / "runner" / "workspace"
+    monkeypatch.setenv("FLOMATION_RUNNER_STATE_DIRECTORY", str(tmp_path / "elsewhere"))
+    assert runner_config(threading.Event()).state_dir == tmp_path / "elsewhere"

@@ -25,7 +25,7 @@ class ProtocolError(Exception):
 
 def lease_seconds() -> int:
     """How long a claim or heartbeat holds an execution (RUNNER_LEASE_SECONDS, default 30)."""
-    return int(getattr(settings, "RUNNER_LEASE_SECONDS", 30))
+    return int(settings.RUNNER_LEASE_SECONDS)
 
 
 def as_uuid(value: Any) -> uuid.UUID | None:

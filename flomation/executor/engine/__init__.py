@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flomation.executor.engine.execution import Execution
+from flomation.executor.engine.fence import FencedCancel
 from flomation.executor.engine.result import FAILED, RunResult
 from flomation.executor.graph import Graph
 from flomation.executor.registry import lookup
@@ -29,11 +30,16 @@ def run_flow(
     on_event: Callable[[dict[str, Any]], None] | None = None,
     cancel: threading.Event | None = None,
     settings: ExecutorSettings | None = None,
+    fence: Callable[[], bool] | None = None,
 ) -> RunResult:
     """Run ``flow`` once and return its result. Re-entrant and thread-safe: every piece of run
     state lives in this call; nothing global is touched (signal handling is the CLI's job).
 
     An invalid flow does not run: the result is ``failed`` with ``validation_errors`` set.
+
+    ``fence`` is polled wherever cancellation is (before every node, and by waiting nodes): once it
+    returns False no further node starts and the run ends ``cancelled`` (a runner passes one that holds
+    while its lease on the execution may still be valid: past it, another runner may own the execution).
     """
     settings = settings or ExecutorSettings()
     graph = Graph(flow, lookup)
@@ -42,6 +48,8 @@ def run_flow(
         errors = to_flow_errors(problems)
         summary = "; ".join(str(e) for e in errors[:5])
         return RunResult(FAILED, error=f"the flow is not valid: {summary}", validation_errors=errors)
+    if fence is not None:
+        cancel = FencedCancel(cancel, fence)  # type: ignore[assignment]
     execution = Execution(
         graph,
         trigger_data=trigger_data,

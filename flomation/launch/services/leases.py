@@ -61,9 +61,12 @@ def lease_held(*, trigger_id: object, owner: str, now: datetime) -> bool:
 
 
 def due_trigger(*, owner: str, now: datetime) -> Trigger | None:
-    """The owned timed trigger that has waited longest past its next run time, if any."""
+    """The owned timed trigger that has waited longest past its next run time, if any, with the lease as
+    it is now (its acquisition time is the fencing token a schedule fires under)."""
     return (
-        Trigger.objects.select_related("workflow__organisation", "environment", "deployment__revision")
+        Trigger.objects.select_related(
+            "workflow__organisation", "environment", "deployment__revision", "lease"
+        )
         .filter(
             lease__owner=owner,
             lease__expires_at__gt=now,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from flomation.launch.config import first, poll_interval_seconds
 from flomation.launch.models import ScheduleFire, Trigger, TriggerKind
@@ -23,6 +23,21 @@ from flomation.metrics import observe
 logger = logging.getLogger(__name__)
 
 ERROR_RETRY = timedelta(seconds=60)
+
+# The fencing statement: the tick moves on only if it is still the one this process chose (`next_run_at`
+# unchanged) and this process still holds the lease it held when it chose it (same owner, same
+# acquisition). The lease row is share-locked until the fire commits, so it cannot change hands between
+# this check and the commit; a holder stalled past its lease finds the row changed and fires nothing.
+_FENCED_ADVANCE = """
+WITH held AS (
+    SELECT 1 FROM launch_triggerlease
+     WHERE trigger_id = %(trigger)s AND owner = %(owner)s AND acquired_at = %(token)s
+       FOR SHARE
+)
+UPDATE launch_trigger
+   SET next_run_at = %(following)s, last_fired_at = %(now)s, last_polled_at = %(now)s, last_error = ''
+ WHERE id = %(trigger)s AND next_run_at = %(due)s AND EXISTS (SELECT 1 FROM held)
+"""
 
 
 class CursorMoved(Exception):
@@ -73,15 +88,29 @@ def _safe_secrets(trigger: Trigger) -> dict[str, object]:
         return {}
 
 
-def schedule_fire_due(*, trigger: Trigger, owner: str, now: datetime) -> bool:
+def lease_token(trigger: Trigger) -> datetime | None:
+    """The fencing token of the lease under which `trigger` was picked: when its holder acquired it (each
+    takeover sets a new one). Read from the lease loaded with the trigger (`due_trigger` loads it)."""
+    try:
+        return trigger.lease.acquired_at
+    except Trigger.lease.RelatedObjectDoesNotExist:
+        return None
+
+
+def schedule_fire_due(*, trigger: Trigger, owner: str, now: datetime, token: datetime | None = None) -> bool:
     """Fires the schedule's due fire time once; fire times missed while no launch process ran are folded
     into one run (the latest), and the next run is the first fire time after now.
 
-    Returns True if this call fired; False if another process already had (the unique constraint on
-    (trigger, fire_at) decides) or the schedule is not due.
+    `token` is the fencing token of the lease `owner` held when it picked the trigger (default: the lease
+    loaded with `trigger`). Returns True if this call fired; False if the schedule is not due, another
+    process already fired this time, or `owner` no longer holds that lease (it was taken over, or taken
+    over and given back: a stalled holder must not fire a tick chosen under a lease it lost).
     """
     due = trigger.next_run_at
     if due is None or due > now:
+        return False
+    token = token or lease_token(trigger)
+    if token is None:
         return False
     try:
         schedule = schedule_from_config(trigger.config)
@@ -104,6 +133,25 @@ def schedule_fire_due(*, trigger: Trigger, owner: str, now: datetime) -> bool:
     }
     try:
         with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _FENCED_ADVANCE,
+                    {
+                        "trigger": trigger.id,
+                        "owner": owner,
+                        "token": token,
+                        "due": due,
+                        "following": following,
+                        "now": now,
+                    },
+                )
+                if cursor.rowcount != 1:
+                    logger.info(
+                        "trigger %s: not fired by %s (its lease or the due time changed meanwhile)",
+                        trigger.public_id,
+                        owner,
+                    )
+                    return False
             fire = ScheduleFire.objects.create(
                 trigger=trigger, fire_at=fire_at, fired_at=now, owner=owner, missed=missed
             )
@@ -112,9 +160,6 @@ def schedule_fire_due(*, trigger: Trigger, owner: str, now: datetime) -> bool:
             )
             fire.execution_id = accepted.execution_id
             fire.save(update_fields=["execution_id"])
-            Trigger.objects.filter(id=trigger.id).update(
-                next_run_at=following, last_fired_at=now, last_polled_at=now, last_error=""
-            )
     except IntegrityError as error:
         name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
         if name != "launch_schedule_fire_once":
