@@ -39,7 +39,9 @@ class TriggerKind(models.TextChoices):
     @classmethod
     def timed(cls) -> frozenset[str]:
         """Kinds the launch loop runs on a clock (under a lease) rather than on a request."""
-        return frozenset({cls.SCHEDULE, cls.GIT_POLL, cls.DATABASE_ROW, cls.EMAIL, cls.QUEUE, cls.MQTT, cls.S3})
+        return frozenset(
+            {cls.SCHEDULE, cls.GIT_POLL, cls.DATABASE_ROW, cls.EMAIL, cls.QUEUE, cls.MQTT, cls.S3}
+        )
 
 
 class Trigger(models.Model):

@@ -1,6 +1,6 @@
 """What people do to executions: run now, cancel, re-run, resume; and the api role's upkeep of them.
 
-Creation itself goes through services.executions.execution_create (one transaction with the NOTIFY).
+Creation itself goes through create.execution_create (one transaction with the NOTIFY).
 """
 
 from __future__ import annotations
