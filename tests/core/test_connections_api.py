@@ -185,3 +185,24 @@ def test_no_response_log_or_error_carries_a_secret_field(cast, as_, created, cap
     row = m.Connection.objects.get(id=created["id"])
     assert all(row.ciphertext.encode() not in r.content for r in responses)
     assert SECRET not in caplog.text
+
+
+LOOPBACK_FIELDS = {
+    "postgresql": {"host": "127.0.0.1", "port": 5432, "database": "test", "username": "postgres"},
+    "mysql": {"host": "127.0.0.1", "port": 3306, "database": "test", "username": "root"},
+    "redis": {"host": "127.0.0.1", "port": 6379},
+    "mqtt": {"host": "127.0.0.1", "port": 1883},
+    "amqp": {"host": "127.0.0.1", "port": 5672, "username": "guest", "password": "guest"},
+    "nats": {"servers": "nats://127.0.0.1:4222"},
+    "s3": {"access_key_id": "k", "secret_access_key": "s", "endpoint_url": "http://127.0.0.1:9000"},
+    "ssh": {"host": "127.0.0.1", "port": 22, "username": "root", "password": "x"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LOOPBACK_FIELDS))
+def test_every_type_says_the_egress_policy_refused_a_loopback_server(cast, as_, kind):
+    body = {"name": f"local-{kind}", "type": kind, "fields": LOOPBACK_FIELDS[kind]}
+    created = as_("owner").post(cast.url("connections/"), body, format="json")
+    assert created.status_code == 201, created.json()
+    answer = as_("owner").post(cast.url(f"connections/{created.json()['id']}/test")).json()
+    assert answer["ok"] is False and "127.0.0.1 is a loopback address" in answer["message"], answer

@@ -243,6 +243,7 @@ class TestOutcome:
 def connection_test(*, connection: Connection, timeout: float = TEST_TIMEOUT) -> TestOutcome:
     """Runs the type's `test` through the organisation's egress policy, giving up after `timeout`."""
     from flomation.core.services.egress import organisation_egress_policy
+    from flomation.lib.egress import EgressDenied, refusal_logged
 
     module = _type_module(connection.type)
     fields = connection_reveal(connection=connection)
@@ -254,6 +255,11 @@ def connection_test(*, connection: Connection, timeout: float = TEST_TIMEOUT) ->
             outcome["result"] = TestOutcome(True, str(module.test(fields, policy, timeout)))
         except connection_types.ConnectionFailed as failed:
             outcome["result"] = TestOutcome(False, _scrubbed(str(failed), fields, module))
+        except EgressDenied as refused:  # the reason and how to allow it, whichever type raised it
+            refusal_logged(
+                refused, organisation=connection.organisation_id, source=f"connection {connection.name}"
+            )
+            outcome["result"] = TestOutcome(False, str(refused))
         except Exception as error:  # a type's bug must not become a 500 that might echo a field
             logger.warning(
                 "connection test of %s (%s) failed unexpectedly: %s",
