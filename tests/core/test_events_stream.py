@@ -92,6 +92,37 @@ def test_the_stream_delivers_steps_as_they_are_recorded_and_then_the_end(live_se
     assert [data["node_id"] for name, _, data in again if name == "step"] == ["o1"]
 
 
+def test_steps_committed_with_the_result_between_the_streams_reads_come_before_the_end(
+    live_server, cast, running, monkeypatch
+):
+    """A short run's report carries its last steps and its result in one transaction; landing just after
+    the stream read the steps and before it read the state, it must not end the stream without them."""
+    from flomation.core.executions import events
+
+    read_state = events.execution_stream_state
+    landed = []
+
+    def report_lands_first(*, execution_id):
+        if not landed:
+            landed.append(True)
+            with transaction.atomic():
+                f.StepFactory(execution=running, sequence=1, node_id="t1")
+                f.StepFactory(execution=running, sequence=2, node_id="b", action="output/set")
+                m.Execution.objects.filter(id=running.id).update(
+                    state="succeeded", finished_at=timezone.now()
+                )
+                notify_execution(running.id)
+        return read_state(execution_id=execution_id)
+
+    monkeypatch.setattr(events, "execution_stream_state", report_lands_first)
+    url = f"{live_server.url}{cast.url(f'executions/{running.id}/events')}"
+    headers = {"Authorization": "Bearer " + identity_token(cast.viewer), "Accept": "text/event-stream"}
+    with requests.get(url, headers=headers, stream=True, timeout=(5, READ_TIMEOUT)) as response:
+        events_seen = read_events(response)
+    assert [data["node_id"] for name, _, data in events_seen if name == "step"] == ["t1", "b"]
+    assert [name for name, _, _ in events_seen][-1] == "end"
+
+
 def test_an_outsider_cannot_open_the_stream(live_server, cast, running):
     url = f"{live_server.url}{cast.url(f'executions/{running.id}/events')}"
     headers = {"Authorization": "Bearer " + identity_token(cast.outsider), "Accept": "text/event-stream"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -107,6 +107,17 @@ def execution_events(
         waits.wait_slot_give()
 
 
+def _steps(execution_id: Any, cursor: int) -> Generator[bytes, None, int]:
+    """Every step after `cursor` as SSE frames; returns the new cursor."""
+    while True:
+        steps = execution_steps_after(execution_id=execution_id, after=cursor, limit=BATCH)
+        for step in steps:
+            yield sse("step", step_payload(step), event_id=step.id)
+            cursor = step.id
+        if len(steps) < BATCH:
+            return cursor
+
+
 def _stream(
     waiter: Any, execution_id: Any, after: int | None, deadline: float, heartbeat: float
 ) -> Iterator[bytes]:
@@ -114,17 +125,16 @@ def _stream(
     cursor = after or 0
     last_state: dict[str, Any] | None = None
     while True:
-        steps = execution_steps_after(execution_id=execution_id, after=cursor, limit=BATCH)
-        for step in steps:
-            yield sse("step", step_payload(step), event_id=step.id)
-            cursor = step.id
-        if len(steps) == BATCH:
-            continue
+        cursor = yield from _steps(execution_id, cursor)
         row = execution_stream_state(execution_id=execution_id)
         if row is None:
             yield sse("end", {"id": str(execution_id), "state": "deleted", "finished": True})
             return
         state = state_payload(row)
+        if state["finished"]:
+            # A run's last steps are committed with its result, possibly between the read of the steps
+            # above and of the state: read them again now, so the end never comes before them.
+            cursor = yield from _steps(execution_id, cursor)
         if state != last_state:
             yield sse("state", state)
             last_state = state
