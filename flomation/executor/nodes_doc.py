@@ -89,7 +89,10 @@ def _node(entry: dict[str, Any]) -> list[str]:
 
 
 def render() -> str:
-    nodes = manifest()["nodes"]
+    from flomation.executor.nodes import BUILTIN_INDEX
+
+    # The built-in nodes only: a plugin (or a test) may have registered more in this process.
+    nodes = [entry for entry in manifest()["nodes"] if entry["action"] in BUILTIN_INDEX]
     categories: dict[str, list[dict[str, Any]]] = {}
     for entry in nodes:
         categories.setdefault(entry["category"] or "other", []).append(entry)
