@@ -188,7 +188,9 @@ class Agent:
                 delay = self._refused(error, delay)
                 continue
             delay = self.config.checkin_timeout
-            jobs = [Job.from_claim(data, sent_at) for data in answer.get("executions") or []]
+            # A long poll may have waited before claiming: the leases start no earlier than that.
+            waited = min(max(0.0, float(answer.get("waited") or 0)), time.monotonic() - sent_at)
+            jobs = [Job.from_claim(data, sent_at + waited) for data in answer.get("executions") or []]
             for job in jobs:
                 if job.egress is None:  # not from the shared queue: this runner's own policy
                     job.egress = self._own_egress

@@ -68,6 +68,18 @@ def test_a_runner_killed_mid_execution_is_reclaimed_and_another_runner_finishes_
     assert ExecutionStep.objects.filter(execution=execution, attempt=finished.attempt, node_id="o1").exists()
 
 
+def test_work_that_arrives_late_in_a_long_poll_keeps_its_whole_lease(start_runner, settings):
+    """The lease starts when the poll claims, not when the runner sent it: a job found 3 s into a poll
+    with a 2 s lease runs to its end on this runner instead of being given up at once."""
+    settings.RUNNER_LEASE_SECONDS = 2
+    start_runner(shared_code(), name="patient")
+    time.sleep(3.5)  # the runner's long poll has been waiting longer than a lease
+    execution = f.run(f.make_workflow(f.make_organisation(), f.sleep_flow()), {"seconds": 3})
+    wait_until(lambda: state_of(execution) in ("succeeded", "failed"), timeout=30)
+    finished = Execution.objects.get(id=execution.id)
+    assert (finished.state, finished.attempt, finished.outputs) == ("succeeded", 1, {"slept": "yes"})
+
+
 def test_a_runners_new_claim_ends_the_long_poll_its_previous_process_left_open(live_api):
     from flomation.runner.client import ApiClient
 

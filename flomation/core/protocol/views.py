@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import select
 import socket
 import time
@@ -168,10 +169,11 @@ def claim(request: HttpRequest, data: dict[str, Any], authenticate: Callable[[],
     A new claim of the same runner (on any API process) supersedes its older polls, and `free: 0` ends
     them (a runner that stops says so), so a poll whose runner has gone does not take work for it.
     """
+    arrived = time.monotonic()
     asked = protocol.ClaimRequest.from_dict(data)
     free, total = asked.free, asked.total
     wait = min(float(asked.wait), MAX_WAIT_SECONDS)
-    deadline = time.monotonic() + wait
+    deadline = arrived + wait
     poll_id = uuid.uuid4().hex
     with transaction.atomic():
         runner = authenticate()
@@ -200,6 +202,7 @@ def claim(request: HttpRequest, data: dict[str, Any], authenticate: Callable[[],
                     or _client_gone(request)
                 ):
                     break
+                claiming = time.monotonic()
                 jobs = executions.execution_claim(runner=runner, limit=free)
                 remaining = deadline - time.monotonic()
                 if jobs or remaining <= 0:
@@ -207,7 +210,11 @@ def claim(request: HttpRequest, data: dict[str, Any], authenticate: Callable[[],
                 waiter.wait(min(remaining, RECHECK_SECONDS))
     finally:
         waits.wait_slot_give()
-    return JsonResponse({"executions": jobs})
+    if not jobs:
+        return JsonResponse({"executions": jobs})
+    # How long this poll waited before the claim that found them (rounded down): the runner's leases
+    # start no earlier than when it sent the poll plus this, on its own clock.
+    return JsonResponse({"executions": jobs, "waited": math.floor((claiming - arrived) * 1000) / 1000})
 
 
 def _client_gone(request: HttpRequest) -> bool:
