@@ -1,7 +1,8 @@
 """Sends step events and final results to the API in batches, retrying until they are acknowledged.
 
-Batching is natural: the first item is sent at once (low latency when idle); whatever arrives while a
-request is in flight goes in the next one (few requests under load). A batch that fails on the network is
+Batching is natural: a batch is sent as soon as nothing more is waiting, after at most LINGER_SECONDS for
+the rest of a run that has not ended yet (a short flow reports its steps and result in one request);
+whatever arrives while a request is in flight goes in the next one (few requests under load). A batch that fails on the network is
 retried with backoff, in order; events are idempotent by sequence and a repeated result is acknowledged as
 a duplicate, so a retry never stores anything twice. No Django.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,8 @@ from flomation.runner.jobs import Job
 logger = logging.getLogger(__name__)
 
 MAX_ITEMS_PER_BATCH = 1000
+# How long a batch with no final result waits for more before it is sent.
+LINGER_SECONDS = 0.005
 
 
 @dataclass
@@ -71,9 +75,20 @@ class Reporter:
                 self._pending.append(self._queue.get(timeout=0.2))
             except queue.Empty:
                 return False
+        deadline = time.monotonic() + LINGER_SECONDS
         while len(self._pending) < MAX_ITEMS_PER_BATCH:
             try:
                 self._pending.append(self._queue.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            # Nothing more yet: wait a moment for more of a run that has not ended, so a short flow's
+            # events and result go in one request (one round trip fewer before its caller hears).
+            wait = deadline - time.monotonic()
+            if wait <= 0 or any(item.result is not None for item in self._pending):
+                break
+            try:
+                self._pending.append(self._queue.get(timeout=wait))
             except queue.Empty:
                 break
         return True
