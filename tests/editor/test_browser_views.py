@@ -247,3 +247,19 @@ def test_a_webhook_on_a_two_trigger_flow_runs_its_own_branch_in_the_run_view(pla
     assert "Webhook Bob" in driver.find_element(By.ID, "step-detail").text
     screenshot(driver, "two-trigger-run")
     assert script_errors(driver) == []
+
+
+def test_a_problem_the_change_has_answered_leaves_at_once_not_at_the_next_save(platform, chrome):
+    driver, base = chrome, platform
+    log_in(driver, base)
+    driver.get(base + "/workflows")
+    driver.find_element(By.CSS_SELECTOR, '[data-open="new-workflow"]').click()
+    driver.find_element(By.ID, "new-name").send_keys("Start empty")
+    driver.find_element(By.CSS_SELECTOR, '#new-workflow button[type="submit"]').click()
+    panel = (By.ID, "problems")
+    wait(driver, 30).until(lambda d: "the flow has no nodes" in d.find_element(*panel).text)
+    add_from_palette(driver, "manual", "trigger/manual")
+    wait(driver, 2).until(lambda d: not d.find_element(*panel).is_displayed())
+    # Gone before the autosave: the author is not told the flow is empty while looking at a node.
+    assert "Unsaved" in driver.find_element(By.CSS_SELECTOR, ".save-status").text
+    assert script_errors(driver) == []

@@ -214,6 +214,24 @@
     clearTimeout(timers.save);
     timers.save = setTimeout(save, AUTOSAVE_IDLE_MS);
     setStatus("Unsaved changes…");
+    dropStaleErrors();
+  }
+
+  // The last save's problems that this change has plainly answered (the flow now has nodes; a node with a
+  // problem is gone) leave the panel at once; the rest stay until the next save says again.
+  function dropStaleErrors() {
+    if (!errors.length) return;
+    var present = {};
+    Object.keys(dfData()).forEach(function (dfId) { present[dfData()[dfId].data.flo.id] = true; });
+    var hasNodes = Object.keys(present).length > 0;
+    var kept = errors.filter(function (e) {
+      if (e.node_id) return present[e.node_id] === true;
+      return !(e.field === "nodes" && hasNodes);
+    });
+    if (kept.length !== errors.length) {
+      errors = kept;
+      applyErrors();
+    }
   }
 
   function snapshot() {
