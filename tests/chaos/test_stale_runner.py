@@ -8,10 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -25,31 +22,6 @@ from tests.runner.conftest import wait_until
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.chaos]
 
 LEASE_SECONDS = 2
-
-
-class _Counting(BaseHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802 - the base class's name
-        self.server.hits.append((time.monotonic(), self.path))  # type: ignore[attr-defined]
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-
-@pytest.fixture
-def outside_world() -> Iterator[ThreadingHTTPServer]:
-    """Counts the requests (side effects) flows make, with the time each arrived."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
-    server.hits = []  # type: ignore[attr-defined]
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def side_effect(node_id: str, url: str) -> dict[str, Any]:
