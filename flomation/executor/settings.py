@@ -42,6 +42,9 @@ _FIELDS = {
     # Network for scripts: "none" (their namespace has only its own loopback) or "egress" (an HTTP proxy on
     # their loopback, HTTP(S)_PROXY set, every destination checked by the run's egress policy).
     "script_network": "none",
+    # Memory of all of one run's script processes together, in MB (a cgroup per run; 0: no such cap, each
+    # process keeps script_memory_mb).
+    "script_run_memory_mb": 0,
     # The bubblewrap program.
     "script_bwrap": "bwrap",
     # When the executor runs as root each run gets its own uid from this range (never a real user's).
@@ -76,6 +79,7 @@ _FIELDS = {
 _ENVIRON = {
     "script_isolation": ("FLOMATION_SCRIPT_ISOLATION", str),
     "script_network": ("FLOMATION_SCRIPT_NETWORK", str),
+    "script_run_memory_mb": ("FLOMATION_SCRIPT_RUN_MEMORY_MB", int),
     "script_bwrap": ("FLOMATION_SCRIPT_BWRAP", str),
     "script_uid_base": ("FLOMATION_SCRIPT_UID_BASE", int),
     "script_uid_count": ("FLOMATION_SCRIPT_UID_COUNT", int),
@@ -119,6 +123,7 @@ class ExecutorSettings:
     python_executable: str | None
     script_isolation: str
     script_network: str
+    script_run_memory_mb: int
     script_bwrap: str
     script_uid_base: int
     script_uid_count: int

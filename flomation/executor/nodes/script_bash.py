@@ -101,6 +101,12 @@ def run_bash(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         "working_directory": work,
     }
     if process.returncode != 0:
+        if run.memory_exceeded():
+            limit = int(settings.script_run_memory_mb)
+            raise NodeError(
+                f"the run's scripts went over their memory limit of {limit} MB (FLOMATION_SCRIPT_RUN_MEMORY_MB); "
+                f"the script exited with code {process.returncode}"
+            )
         raise NodeError(f"the script exited with code {process.returncode}: {stderr.strip()[-2000:]}")
     return outputs
 

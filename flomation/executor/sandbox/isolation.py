@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from flomation.executor.engine.context import NodeContext
+    from flomation.executor.sandbox.cgroup import RunMemory
     from flomation.executor.sandbox.egress_proxy import EgressProxy
     from flomation.executor.settings import ExecutorSettings
     from flomation.lib.egress import EgressDenied
@@ -97,6 +98,7 @@ def spawn(
     stderr: Any = subprocess.DEVNULL,
     extra_mounts: tuple[str, ...] | list[str] = (),
     drops_itself: bool = False,
+    wrap: Callable[[list[str]], list[str]] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Starts ``command`` inside the run's sandbox (or, in process mode, as a plain process in the
     workspace). ``command`` sees the workspace as ``/work`` (process mode: its real path); ``extra_mounts``
@@ -108,7 +110,7 @@ def spawn(
         if uid is not None and not drops_itself:
             command = [*setpriv(uid), *command]
         return subprocess.Popen(
-            command,
+            wrap(command) if wrap else command,
             stdin=stdin,
             stdout=stdout,
             stderr=stderr,
@@ -121,7 +123,9 @@ def spawn(
     try:
         return _from_long_lived_thread(
             lambda: subprocess.Popen(
-                bwrap_command(settings, workspace, command, environ, seccomp_fd, extra_mounts),
+                (wrap or _same)(
+                    bwrap_command(settings, workspace, command, environ, seccomp_fd, extra_mounts)
+                ),
                 stdin=stdin,
                 stdout=stdout,
                 stderr=stderr,
@@ -132,6 +136,10 @@ def spawn(
         )
     finally:
         os.close(seccomp_fd)
+
+
+def _same(command: list[str]) -> list[str]:
+    return command
 
 
 _PARENT_QUEUE: Any = None
@@ -253,11 +261,22 @@ class RunIsolation:
         self._lock = threading.Lock()
         self._on_refused = on_refused
         self._proxy: EgressProxy | None = None
+        self.memory: RunMemory | None = None
 
     @classmethod
     def of(cls, ctx: NodeContext) -> RunIsolation:
         """The run's isolation (created on first use by any node that needs ``/work`` or a sandbox)."""
         return ctx.resource("isolation", lambda: cls(ctx.settings, on_refused=ctx.egress_refused))
+
+    def _start_memory(self) -> None:
+        """The run's memory cgroup, when the operator caps a run's scripts together (lock held)."""
+        if self.memory is None and int(self.settings.script_run_memory_mb or 0) > 0:
+            from flomation.executor.sandbox.cgroup import RunMemory
+
+            self.memory = RunMemory.create(int(self.settings.script_run_memory_mb))
+
+    def memory_exceeded(self) -> bool:
+        return self.memory is not None and self.memory.exceeded()
 
     def _start_proxy(self, workspace: Workspace) -> None:
         """The run's egress proxy, when its sandboxes may use the network (called with the lock held)."""
@@ -285,12 +304,18 @@ class RunIsolation:
             self.workspace = workspace
             self._processes.append(process)
             self._start_proxy(workspace)
+            self._start_memory()
+            if self.memory is not None:
+                self.memory.adopt(process.pid)
             return True
 
     def spawn(self, command: list[str], **options: Any) -> subprocess.Popen[bytes]:
         workspace = self.ensure_workspace()
         with self._lock:
             self._start_proxy(workspace)
+            self._start_memory()
+        if self.memory is not None:
+            options["wrap"] = self.memory.wrap
         process = spawn(self.settings, workspace, command, **options)
         with self._lock:
             self._processes = [p for p in self._processes if p.poll() is None]
@@ -302,10 +327,13 @@ class RunIsolation:
             processes, self._processes = self._processes, []
             workspace, self.workspace = self.workspace, None
             proxy, self._proxy = self._proxy, None
+            memory, self.memory = self.memory, None
         for process in processes:
             kill(process, grace=1.0)  # an idle worker ends by itself when its stdin closes
         if proxy is not None:
             proxy.close()
+        if memory is not None:
+            memory.close()
         if workspace is not None:
             workspace.close()
 

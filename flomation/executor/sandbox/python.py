@@ -84,6 +84,7 @@ def _key(settings: ExecutorSettings) -> tuple[Any, ...]:
             "python_cpu_seconds",
             "script_isolation",
             "script_network",
+            "script_run_memory_mb",
             "script_bwrap",
             "script_uid_base",
             "script_uid_count",
@@ -246,6 +247,8 @@ class PythonSandbox:
                 code = self._process.wait()
                 self._kill()
                 reason = "it went over its CPU time limit" if code in (-24, 152) else f"exit status {code}"
+                if self._run.memory_exceeded():
+                    reason = self._run_memory_reason()
                 if startup:
                     raise NodeError(f"the Python sandbox did not start ({reason})")
                 raise NodeError(f"the Python sandbox stopped unexpectedly ({reason})")
@@ -270,6 +273,12 @@ class PythonSandbox:
                     self._kill()
                     raise NodeError("the Python sandbox sent a malformed reply")
                 return reply
+
+    def _run_memory_reason(self) -> str:
+        limit = int(self._settings.script_run_memory_mb)
+        return (
+            f"the run's scripts went over their memory limit of {limit} MB (FLOMATION_SCRIPT_RUN_MEMORY_MB)"
+        )
 
     def _kill(self, grace: float = 0.0) -> None:
         process, self._process = self._process, None
