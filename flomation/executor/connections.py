@@ -39,15 +39,11 @@ def connection_fields(
     secret: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The fields to connect with: the named connection's, completed by the node's inline inputs."""
+    from flomation.lib.connections import completed
+
     name = inputs.get("connection")
-    inline = tuple(inline)
-    if not name:
-        fields = {key: inputs.get(key) for key in inline}
-    else:
-        fields = dict(_stored(ctx, str(name), kind))
-        for key in inline:
-            if fields.get(key) in (None, "") and inputs.get(key) not in (None, ""):
-                fields[key] = inputs[key]
+    own = {key: inputs.get(key) for key in inline}
+    fields = completed(_stored(ctx, str(name), kind), own) if name else own
     for key in secret:
         value = fields.get(key)
         if isinstance(value, str) and value:

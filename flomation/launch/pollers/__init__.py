@@ -88,11 +88,9 @@ def stored_connection_fields(
         raise PollError(f"connection {name!r} does not exist in this trigger's environment")
     if found["type"] != kind:
         raise PollError(f"connection {name!r} is a {found['type']} connection; this trigger needs {kind}")
-    fields = dict(found["fields"])
-    for key, value in inline.items():
-        if fields.get(key) in (None, "") and value not in (None, ""):
-            fields[key] = value
-    return fields
+    from flomation.lib.connections import completed
+
+    return completed(found["fields"], inline)
 
 
 # Per kind, a function (config, secrets) that raises PollInputInvalid for inputs that can never be polled.

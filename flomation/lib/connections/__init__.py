@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from types import ModuleType
+from typing import Any
 
 from flomation.lib.connections.base import ConnectionFailed, Field
 
-__all__ = ["ConnectionFailed", "Field", "get", "types"]
+__all__ = ["ConnectionFailed", "Field", "completed", "get", "types"]
 
 _TYPES: dict[str, ModuleType] | None = None
 
@@ -31,3 +32,12 @@ def types() -> dict[str, ModuleType]:
 
 def get(kind: str) -> ModuleType | None:
     return types().get(kind)
+
+
+def completed(stored: dict[str, Any], inline: dict[str, Any]) -> dict[str, Any]:
+    """A stored connection's fields, each one it leaves blank filled from the node's or trigger's own input."""
+    fields = dict(stored)
+    for key, value in inline.items():
+        if fields.get(key) in (None, "") and value not in (None, ""):
+            fields[key] = value
+    return fields
