@@ -78,3 +78,19 @@ class RefuseNulInAddressMiddleware:
         if "\x00" in request.path or b"\x00" in unquote_to_bytes(request.META.get("QUERY_STRING", "")):
             return JsonResponse({"detail": NUL_IN_ADDRESS}, status=400)
         return self.get_response(request)
+
+
+class AuditOriginMiddleware:
+    """Binds the request's source address and user agent for the audit log, and starts every request with
+    no actor (authentication names one), so that nothing of an earlier request on this thread leaks in."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        from flomation.identity.views.common import client_address
+        from flomation.lib.audit_context import Origin, bound
+
+        origin = Origin(client_address(request) or "", request.META.get("HTTP_USER_AGENT", "")[:300])
+        with bound(origin=origin):
+            return self.get_response(request)

@@ -143,6 +143,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A NUL character (%00) in a path or query string is refused with 400 before any view reads it.
     "flomation.middleware.RefuseNulInAddressMiddleware",
+    # The source address and user agent every audit entry of this request carries.
+    "flomation.middleware.AuditOriginMiddleware",
     # A database outage (down, restarting, starting up) answers 503 with Retry-After, never 500.
     "flomation.unavailable.DatabaseUnavailableMiddleware",
     # Views marked @stateless (webhook ingress) are answered here, without the session/auth/CSRF chain.
@@ -226,6 +228,23 @@ IDENTITY_LINKS_PER_HOUR = env.int("IDENTITY_LINKS_PER_HOUR", 5)
 
 # Finished executions (with their steps) older than this are deleted by the api role's retention loop.
 EXECUTION_RETENTION_DAYS = env.int("EXECUTION_RETENTION_DAYS", 30)
+
+# --- audit log -------------------------------------------------------------------------------------
+# Audit entries older than this are pruned by the api role's audit retention loop (whole prefixes of each
+# organisation's hash chain; the prune itself is recorded).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", 365)
+# Also write each committed entry as one JSON line for a SIEM: "" (off), "file:/var/log/flomation/audit.jsonl",
+# "syslog" (the local /dev/log), or "syslog:host:port" (UDP).
+AUDIT_STREAM = env.str("AUDIT_STREAM", "")
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 1 (days).")
+if AUDIT_STREAM and not (AUDIT_STREAM == "syslog" or AUDIT_STREAM.startswith(("file:/", "syslog:"))):
+    raise ImproperlyConfigured(
+        "AUDIT_STREAM must be empty, file:/absolute/path, syslog or syslog:host:port; "
+        f"got {AUDIT_STREAM[:60]!r}."
+    )
+# Only the audit benchmark turns this off, to measure what recording costs; there is no variable for it.
+AUDIT_ENABLED = True
 
 # --- email -----------------------------------------------------------------------------------------
 NOTIFICATIONS_ENABLED = env.bool("NOTIFICATIONS_ENABLED", True)

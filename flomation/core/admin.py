@@ -324,3 +324,37 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).defer("ciphertext").select_related("organisation", "environment")
+
+
+@admin.register(m.AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The platform-wide audit log for staff: every organisation's chain and the platform's own. Nothing
+    can be added, changed or deleted here (retention prunes; `manage.py audit_verify` checks the chains)."""
+
+    list_display = [
+        "created_at",
+        "organisation_id",
+        "action",
+        "actor_type",
+        "actor_label",
+        "target_type",
+        "target_id",
+        "source_ip",
+    ]
+    list_filter = ["actor_type", "action", "created_at"]
+    search_fields = ["action", "actor_label", "actor_id", "target_id", "organisation_id"]
+    date_hierarchy = "created_at"
+    ordering = ["-id"]
+    list_per_page = 100
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in m.AuditEntry._meta.fields]

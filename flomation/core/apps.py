@@ -18,3 +18,13 @@ class CoreConfig(AppConfig):
 
         # A password change or a deactivation in identity revokes the user's personal API tokens at once.
         credentials_revoked.connect(api_tokens_revoke_on_credentials_revoked, dispatch_uid="core.api_tokens")
+
+        # Identity's events and the operators' admin actions go into the audit log.
+        from django.contrib.admin.models import LogEntry
+        from django.db.models.signals import post_save
+
+        from flomation.core.services.audit.receivers import admin_log_record, identity_event_record
+        from flomation.identity.signals import audited
+
+        audited.connect(identity_event_record, dispatch_uid="core.audit.identity")
+        post_save.connect(admin_log_record, sender=LogEntry, dispatch_uid="core.audit.admin")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flomation.core.executions.control import execution_resume_due_one, execution_retention_purge
+from flomation.core.services.audit import audit_prune
 from flomation.loops import PollingLoop
 
 
@@ -27,5 +28,18 @@ class RetentionLoop(PollingLoop):
         return execution_retention_purge(batch_size=self.batch_size) >= self.batch_size
 
 
+class AuditRetentionLoop(PollingLoop):
+    """Prunes audit entries older than AUDIT_RETENTION_DAYS, whole prefixes of each chain, recording each
+    prune. Hourly is plenty for a retention counted in days."""
+
+    name = "audit-retention"
+    idle_seconds = 3600.0
+
+    def handle_one(self) -> bool:
+        audit_prune()
+        return False
+
+
 resume_due = ResumeDueLoop()
 retention = RetentionLoop()
+audit_retention = AuditRetentionLoop()

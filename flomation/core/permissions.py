@@ -47,6 +47,7 @@ CATALOGUE: dict[str, str] = {
     "connection.use": "Test connections and pick them in flows",
     "runner.view": "See queues and runners",
     "runner.manage": "Create queues, see and rotate registration codes, enable and disable runners",
+    "audit.view": "Read and export the organisation's audit log (organisation.manage can too)",
 }
 PERMISSIONS: frozenset[str] = frozenset(CATALOGUE)
 

@@ -8,6 +8,7 @@ ROLE = Role(
     loops=(
         "flomation.core.loops.resume_due",
         "flomation.core.loops.retention",
+        "flomation.core.loops.audit_retention",
         "flomation.core.protocol.loops.reclaim_expired_leases",
     ),
 )

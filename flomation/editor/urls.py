@@ -3,6 +3,7 @@
 from django.urls import path
 
 from flomation.editor.views import (
+    audit,
     canvas,
     connections,
     deploy,
@@ -100,4 +101,6 @@ urlpatterns = [
     path("settings/tokens", settings.tokens, name="editor-tokens"),
     path("settings/tokens/<str:action>", settings.token_change, name="editor-token-change"),
     path("settings/account", settings.account, name="editor-account"),
+    path("settings/audit", audit.audit, name="editor-audit"),
+    path("settings/audit/export", audit.audit_export, name="editor-audit-export"),
 ]

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from rest_framework import authentication, exceptions
 
 from flomation.identity.tokens import IdentityUser, TokenError, identity_user_from_claims, token_decode
+from flomation.lib.audit_context import Actor, actor_set
 
 
 def _token_from(request: HttpRequest) -> tuple[str | None, str | None]:
@@ -51,7 +52,10 @@ def authenticate_request(request: HttpRequest) -> tuple[IdentityUser | None, str
     token, source = _token_from(request)
     if token is None:
         return None, None
-    return verify_token(token), source
+    user = verify_token(token)
+    # What this request changes is recorded in the audit log as done by this user.
+    actor_set(Actor("user", id=user.user_id, label=user.email, account=user.user_id))
+    return user, source
 
 
 class _CSRFCheck(authentication.CSRFCheck):

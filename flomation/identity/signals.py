@@ -8,3 +8,8 @@ must stop: its password was changed or reset (reason "password_changed") or the 
 from django.dispatch import Signal
 
 credentials_revoked = Signal()
+
+# audited(sender=str, action=str, user_id=str|None, email=str, target_type=str, target_id=str, summary=dict):
+# an identity event for the audit log (login, failed login, MFA, sessions, passwords), sent by identity's
+# services inside the transaction of the change. Core records it in the platform's chain.
+audited = Signal()

@@ -14,6 +14,7 @@ from rest_framework import authentication, exceptions
 from flomation.core.models import ApiToken
 from flomation.core.services.tokens import TOKEN_PREFIX, api_token_authenticate
 from flomation.identity.tokens import IdentityUser
+from flomation.lib.audit_context import Actor, actor_set
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -26,6 +27,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         token = api_token_authenticate(plaintext=value)
         if token is None:
             raise exceptions.AuthenticationFailed("The API token is not valid, has expired or was revoked.")
+        label = f"{token.name} ({token.prefix}…) of {token.account.email}"
+        actor_set(Actor("token", id=str(token.id), label=label, account=str(token.account_id)))
         user = IdentityUser(
             user_id=str(token.account_id),
             email=token.account.email,

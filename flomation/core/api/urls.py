@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from flomation.core.api import (
+    audit,
     connections,
     deployments,
     environments,
@@ -100,6 +101,7 @@ organisation_patterns = [
     path("groups/<int:group_id>", o.GroupDetailView.as_view(), name="group-detail"),
     path("tokens/", o.ApiTokenListView.as_view(), name="token-list"),
     path("tokens/<uuid:token_id>", o.ApiTokenDetailView.as_view(), name="token-detail"),
+    path("audit", audit.AuditListView.as_view(), name="audit-list"),
     path("workflows/", include(workflow_patterns)),
     path("environments/", include(environment_patterns)),
     path("connections/", include(connection_patterns)),

@@ -15,6 +15,7 @@ from flomation.core.models import Revision, WorkflowState
 from flomation.core.selectors import workflows as sel
 from flomation.core.selectors.queues import queue_usable
 from flomation.core.services import workflows as svc
+from flomation.core.services.workflow_exchange import workflow_export, workflow_import
 from flomation.executor.secret_inputs import flow_unset_secrets
 
 TAG = ["workflows"]
@@ -165,7 +166,7 @@ class WorkflowExportView(WorkflowView):
     )
     def get(self, request: Request, org_id: str, workflow_id: str) -> Response:
         number = query_int(request.query_params, "revision", minimum=1, maximum=REVISION_MAX)
-        document = svc.workflow_export(workflow=self.workflow(workflow_id), revision_number=number)
+        document = workflow_export(workflow=self.workflow(workflow_id), revision_number=number)
         return Response(document)
 
 
@@ -175,7 +176,7 @@ class WorkflowImportView(WorkflowView):
     @extend_schema(tags=TAG, request=s.ImportSerializer, responses={201: s.WorkflowSerializer})
     def post(self, request: Request, org_id: str) -> Response:
         data = validated(s.ImportSerializer, request.data)
-        workflow = svc.workflow_import(
+        workflow = workflow_import(
             organisation=self.organisation,
             document=data["document"],
             created_by=self.account,

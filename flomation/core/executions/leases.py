@@ -54,24 +54,52 @@ def execution_heartbeat(
     return answer
 
 
+def _leased(runner: Runner, execution_id: Any, lease_token: Any) -> tuple[Any, Any, Any] | None:
+    """(execution id, organisation id, environment id) of an execution this runner holds the lease of."""
+    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
+    found = (
+        Execution.objects.filter(id=execution_uuid, lease_token=token, runner_id=runner.id, state__in=LEASED)
+        .values_list("organisation_id", "environment_id")
+        .first()
+        if token and execution_uuid
+        else None
+    )
+    return (execution_uuid, *found) if found else None
+
+
 def execution_lookup_value(
     *, runner: Runner, execution_id: Any, lease_token: Any, kind: str, name: str
 ) -> str | None:
     """A secret or variable of the execution's environment, for the runner holding its lease."""
     from flomation.core.services.secrets import secret_reveal, variable_value
 
-    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
-    environment_id = (
-        Execution.objects.filter(id=execution_uuid, lease_token=token, runner_id=runner.id, state__in=LEASED)
-        .values_list("environment_id", flat=True)
-        .first()
-        if token and execution_uuid
-        else None
-    )
-    if environment_id is None:
+    found = _leased(runner, execution_id, lease_token)
+    if found is None:
         return None
-    reveal = secret_reveal if kind == "secret" else variable_value
-    return reveal(environment_id=environment_id, name=name)
+    execution_uuid, organisation_id, environment_id = found
+    if kind != "secret":
+        return variable_value(environment_id=environment_id, name=name)
+    value = secret_reveal(environment_id=environment_id, name=name)
+    if value is not None:
+        _use_audited(runner, "secret.used", execution_uuid, name, organisation_id, environment_id)
+    return value
+
+
+def _use_audited(
+    runner: Runner, action: str, execution_id: Any, name: str, organisation_id: Any, environment_id: Any
+) -> None:
+    """An execution read a secret or a connection: its name and the execution, never the value."""
+    from flomation.core.services.audit import actor_for_runner, audit_record
+
+    audit_record(
+        action=action,
+        organisation_id=organisation_id,
+        target_type="execution",
+        target_id=execution_id,
+        related=[environment_id],
+        summary={"name": name, "environment": str(environment_id)},
+        actor=actor_for_runner(runner),
+    )
 
 
 def execution_lookup_connection(
@@ -81,18 +109,14 @@ def execution_lookup_connection(
     environment's own one wins over one for all environments), for the runner holding its lease."""
     from flomation.core.services.connections import connection_resolve
 
-    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
-    found = (
-        Execution.objects.filter(id=execution_uuid, lease_token=token, runner_id=runner.id, state__in=LEASED)
-        .values_list("organisation_id", "environment_id")
-        .first()
-        if token and execution_uuid
-        else None
-    )
+    found = _leased(runner, execution_id, lease_token)
     if found is None:
         return None
-    organisation_id, environment_id = found
-    return connection_resolve(organisation_id=organisation_id, environment_id=environment_id, name=name)
+    execution_uuid, organisation_id, environment_id = found
+    resolved = connection_resolve(organisation_id=organisation_id, environment_id=environment_id, name=name)
+    if resolved is not None:
+        _use_audited(runner, "connection.used", execution_uuid, name, organisation_id, environment_id)
+    return resolved
 
 
 # --- lease recovery -------------------------------------------------------------------------------

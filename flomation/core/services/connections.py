@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from flomation.core.models import Connection, Environment, Organisation
+from flomation.core.services.audit import audit_change
 from flomation.core.services.errors import Conflict
 from flomation.lib import connections as connection_types
 from flomation.lib import crypto
@@ -179,6 +180,22 @@ def _save(connection: Connection) -> Connection:
     return connection
 
 
+def _audited(connection: Connection, action: str, **summary: Any) -> None:
+    """The connection's name, type and where it applies; of its fields only which ones changed."""
+    audit_change(
+        instance=connection,
+        action=action,
+        related=[connection.environment_id],
+        summary={
+            "name": connection.name,
+            "type": connection.type,
+            "environment": connection.environment.name if connection.environment else None,
+            **summary,
+        },
+    )
+
+
+@transaction.atomic
 def connection_create(
     *,
     organisation: Organisation,
@@ -198,7 +215,9 @@ def connection_create(
         type=module.KIND,
         ciphertext=_encrypt(cleaned),
     )
-    return _save(connection)
+    _save(connection)
+    _audited(connection, "connection.created", fields_set=sorted(cleaned))
+    return connection
 
 
 def connection_update(
@@ -206,18 +225,30 @@ def connection_update(
 ) -> Connection:
     """Changes what is given; fields merge into the stored ones (a secret left out is kept)."""
     module = _type_module(connection.type)
+    before = {"name": connection.name, "environment": str(connection.environment_id or "") or None}
+    changed: list[str] = []
     if name is not UNSET:
         connection.name = _check_name(name)
     if environment_id is not UNSET:
         connection.environment = _environment(connection.organisation, environment_id)
     if fields is not UNSET:
-        cleaned = _clean(module, fields, connection_reveal(connection=connection))
+        stored = connection_reveal(connection=connection)
+        cleaned = _clean(module, fields, stored)
+        changed = sorted(n for n in set(stored) | set(cleaned) if stored.get(n) != cleaned.get(n))
         connection.ciphertext = _encrypt(cleaned)
-    return _save(connection)
+    with transaction.atomic():
+        _save(connection)
+        after = {"name": connection.name, "environment": str(connection.environment_id or "") or None}
+        _audited(connection, "connection.updated", before=before, after=after, fields_changed=changed)
+    return connection
 
 
+@transaction.atomic
 def connection_delete(*, connection: Connection) -> None:
+    connection_id = connection.id
     connection.delete()
+    connection.id = connection_id
+    _audited(connection, "connection.deleted")
 
 
 def connection_resolve(*, organisation_id: Any, environment_id: Any, name: str) -> dict[str, Any] | None:

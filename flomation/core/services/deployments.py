@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from flomation.core.models import Account, Deployment, Environment, Revision, Workflow, WorkflowState
+from flomation.core.services.audit import audit_record
 from flomation.core.services.errors import Conflict
 from flomation.core.signals import deployment_activated
 
@@ -36,6 +37,11 @@ def _activate(
     locked = Workflow.objects.select_for_update().get(id=workflow.id)
     if locked.state == WorkflowState.ARCHIVED:
         raise Conflict("The workflow is archived; restore it before deploying.")
+    replaced = (
+        Deployment.objects.filter(workflow=workflow, environment=environment, is_current=True)
+        .values_list("revision__number", flat=True)
+        .first()
+    )
     Deployment.objects.filter(workflow=workflow, environment=environment, is_current=True).update(
         is_current=False
     )
@@ -56,7 +62,27 @@ def _activate(
         locked.save(update_fields=["state", "updated_at"])
         workflow.state = locked.state
     deployment_activated.send(sender=Deployment, deployment=deployment)
+    audit_record(
+        action=_ACTIONS[kind],
+        organisation_id=workflow.organisation_id,
+        target_type="deployment",
+        target_id=deployment.id,
+        related=[workflow.id, environment.id, revision.id],
+        summary={
+            "workflow": workflow.name,
+            "environment": environment.name,
+            "before": {"revision": replaced},
+            "after": {"revision": revision.number, "version_tag": deployment.version_tag},
+        },
+    )
     return deployment
+
+
+_ACTIONS = {
+    Deployment.Kind.DEPLOY: "deployment.created",
+    Deployment.Kind.ROLLBACK: "deployment.rolled_back",
+    Deployment.Kind.PROMOTION: "deployment.promoted",
+}
 
 
 def _revision(workflow: Workflow, number: int | None) -> Revision:

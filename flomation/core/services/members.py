@@ -12,16 +12,19 @@ from django.utils import timezone
 
 from flomation.core.models import Account, Group, Invitation, MemberRole, Membership, Organisation
 from flomation.core.permissions import PERMISSIONS
+from flomation.core.services.audit import audit_change, audit_record
 from flomation.core.services.errors import Conflict
 from flomation.lib import crypto
 
 INVITATION_LIFETIME = timedelta(days=7)
 
 
+@transaction.atomic
 def organisation_update(
     *, organisation: Organisation, name: str | None = None, accept_shared_runners: bool | None = None
 ) -> Organisation:
     fields = []
+    before = {"name": organisation.name, "accept_shared_runners": organisation.accept_shared_runners}
     if name is not None:
         if not name.strip() or len(name.strip()) > 200:
             raise ValidationError({"name": "An organisation name is 1 to 200 characters."})
@@ -32,7 +35,27 @@ def organisation_update(
         fields.append("accept_shared_runners")
     if fields:
         organisation.save(update_fields=fields)
+        audit_record(
+            action="organisation.updated",
+            organisation_id=organisation.id,
+            target_type="organisation",
+            target_id=organisation.id,
+            summary={
+                "before": {f: before[f] for f in fields},
+                "after": {f: getattr(organisation, f) for f in fields},
+            },
+        )
     return organisation
+
+
+def _member_audited(membership: Membership, action: str, summary: dict[str, object]) -> None:
+    audit_record(
+        action=action,
+        organisation_id=membership.organisation_id,
+        target_type="member",
+        target_id=membership.account_id,
+        summary=summary,
+    )
 
 
 def _owners(organisation_id: object) -> int:
@@ -54,8 +77,13 @@ def membership_set_role(*, membership: Membership, role: str, acting: Membership
         and _owners(membership.organisation_id) <= 1
     ):
         raise Conflict("The organisation needs at least one owner; make someone else owner first.")
+    before = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    if before != role:
+        _member_audited(
+            membership, "member.role_changed", {"before": {"role": before}, "after": {"role": role}}
+        )
     return membership
 
 
@@ -72,8 +100,11 @@ def membership_remove(*, membership: Membership, acting: Membership) -> None:
     ):
         group.members.remove(membership.account_id)
     membership.delete()
+    left = membership.account_id == acting.account_id
+    _member_audited(membership, "member.left" if left else "member.removed", {"role": membership.role})
 
 
+@transaction.atomic
 def invitation_create(
     *, organisation: Organisation, email: str, role: str, invited_by: Account, acting: Membership
 ) -> tuple[Invitation, str]:
@@ -96,6 +127,7 @@ def invitation_create(
         invited_by=invited_by,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
+    _invitation_audited(invitation, "invitation.created")
     link = f"{settings.EDITOR_URL.rstrip('/')}/invitations/accept?token={token}"
     transaction.on_commit(
         lambda: send_mail(
@@ -112,10 +144,19 @@ def invitation_create(
     return invitation, token
 
 
+def _invitation_audited(invitation: Invitation, action: str, **extra: object) -> None:
+    summary = {"email": invitation.email, "role": invitation.role, **extra}
+    audit_change(instance=invitation, action=action, summary=summary, related=extra.values())
+
+
+@transaction.atomic
 def invitation_revoke(*, invitation: Invitation) -> None:
     if invitation.accepted_at is not None:
         raise Conflict("The invitation was already accepted; remove the member instead.")
+    invitation_id = invitation.id
     invitation.delete()
+    invitation.id = invitation_id
+    _invitation_audited(invitation, "invitation.revoked")
 
 
 @transaction.atomic
@@ -141,6 +182,7 @@ def invitation_accept(*, token: str, account: Account) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = account
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    _invitation_audited(invitation, "invitation.accepted", account=str(account.id))
     return membership
 
 
@@ -178,6 +220,7 @@ def group_save(
         clash = clash.exclude(id=group.id)
     if clash.exists():
         raise Conflict(f"There is already a group named {name!r}.")
+    before = _group_summary(group) if group is not None else None
     if group is None:
         group = Group.objects.create(
             organisation=organisation, name=name, permissions=sorted(set(permissions))
@@ -186,8 +229,22 @@ def group_save(
         group.name, group.permissions = name, sorted(set(permissions))
         group.save(update_fields=["name", "permissions"])
     group.members.set(member_ids)
+    after = _group_summary(group)
+    summary = {"after": after} if before is None else {"before": before, "after": after}
+    audit_change(
+        instance=group, action="group.created" if before is None else "group.updated", summary=summary
+    )
     return group
 
 
+def _group_summary(group: Group) -> dict[str, object]:
+    members = sorted(str(pk) for pk in group.members.values_list("id", flat=True))
+    return {"name": group.name, "permissions": list(group.permissions), "members": members}
+
+
+@transaction.atomic
 def group_delete(*, group: Group) -> None:
+    group_id, summary = group.id, {"before": _group_summary(group)}
     group.delete()
+    group.id = group_id
+    audit_change(instance=group, action="group.deleted", summary=summary)

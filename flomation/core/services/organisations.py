@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from flomation.core.models import Account, Environment, MemberRole, Membership, Organisation
+from flomation.core.services.audit import audit_record
 from flomation.identity.tokens import IdentityUser
 
 DEFAULT_ENVIRONMENTS = ("development", "staging", "production")
@@ -52,4 +53,12 @@ def organisation_create(*, name: str, owner: Account) -> Organisation:
     )
     owner.last_seen_at = timezone.now()
     owner.save(update_fields=["last_seen_at"])
+    audit_record(
+        action="organisation.created",
+        organisation_id=organisation.id,
+        target_type="organisation",
+        target_id=organisation.id,
+        related=[owner.id],
+        summary={"name": organisation.name, "slug": organisation.slug, "owner": str(owner.id)},
+    )
     return organisation

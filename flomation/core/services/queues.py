@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_delete, post_migrate
 
 from flomation.core.models import Organisation, Queue, Runner
+from flomation.core.services.audit import audit_change, audit_record
 from flomation.lib import crypto
 
 SHARED_QUEUE_NAME = "shared"
@@ -16,10 +17,15 @@ SHARED_QUEUE_CACHE_SECONDS = 60.0
 _shared_cache: tuple[Queue, float] | None = None
 
 
+def _audited(queue: Queue, action: str, **summary: Any) -> None:
+    audit_change(instance=queue, action=action, summary={"name": queue.name, **summary})
+
+
 def _new_code() -> str:
     return crypto.random_token("frq_", 24)
 
 
+@transaction.atomic
 def queue_create(
     *, organisation: Organisation | None, name: str, parent: Queue | None = None
 ) -> tuple[Queue, str]:
@@ -41,15 +47,18 @@ def queue_create(
         registration_code_ciphertext=crypto.encrypt(settings.FLOMATION_ENCRYPTION_KEYS, code),
         registration_code_hash=crypto.sha256_hex(code),
     )
+    _audited(queue, "queue.created", parent=str(parent.id) if parent else None)
     return queue, code
 
 
+@transaction.atomic
 def queue_rotate_code(*, queue: Queue) -> str:
     """Replaces the registration code; runners already enrolled keep working, new ones need the new code."""
     code = _new_code()
     queue.registration_code_ciphertext = crypto.encrypt(settings.FLOMATION_ENCRYPTION_KEYS, code)
     queue.registration_code_hash = crypto.sha256_hex(code)
     queue.save(update_fields=["registration_code_ciphertext", "registration_code_hash"])
+    _audited(queue, "queue.code_rotated")
     return code
 
 
@@ -90,6 +99,7 @@ def queue_update(*, queue: Queue, name: str | None = None, parent: Queue | None 
     from django.core.exceptions import ValidationError
 
     fields = []
+    before = {"name": queue.name, "parent": str(queue.parent_id or "") or None}
     if name is not None:
         if not name.strip() or len(name.strip()) > 120:
             raise ValidationError({"name": "A queue name is 1 to 120 characters."})
@@ -109,6 +119,8 @@ def queue_update(*, queue: Queue, name: str | None = None, parent: Queue | None 
         try:
             with transaction.atomic():
                 queue.save(update_fields=fields)
+                after = {"name": queue.name, "parent": str(queue.parent_id or "") or None}
+                _audited(queue, "queue.updated", before=before, after=after)
         except IntegrityError:
             raise ValidationError({"name": f"There is already a queue named {queue.name!r}."}) from None
     return queue
@@ -120,13 +132,28 @@ def queue_delete(*, queue: Queue) -> None:
 
     if queue.executions.exists():
         raise Conflict("Executions ran on this queue; it is kept for their history. Rename it instead.")
-    queue.delete()
+    with transaction.atomic():
+        queue_id = queue.id
+        queue.delete()
+        queue.id = queue_id
+        _audited(queue, "queue.deleted")
 
 
+@transaction.atomic
 def runner_set_enabled(*, runner: Runner, enabled: bool) -> Runner:
     """Enables or disables a runner; a disabled runner's requests are refused by the runner protocol."""
+    before = runner.enabled
     runner.enabled = enabled
     runner.save(update_fields=["enabled"])
+    if before != enabled:
+        audit_record(
+            action="runner.enabled" if enabled else "runner.disabled",
+            organisation_id=runner.queue.organisation_id,
+            target_type="runner",
+            target_id=runner.id,
+            related=[runner.queue_id],
+            summary={"name": runner.name, "queue": runner.queue.name},
+        )
     return runner
 
 

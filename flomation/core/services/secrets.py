@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from flomation.core.models import Connection, Environment, FlowSecret, Queue, Secret, Variable
+from flomation.core.services.audit import audit_record
 from flomation.lib import crypto
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$")
@@ -43,19 +44,36 @@ def _check_value(value: Any, what: str) -> str:
     return value
 
 
+def _audited(environment: Environment, action: str, name: str, **summary: Any) -> None:
+    """Names only: a secret's or a variable's value never goes into the audit log."""
+    audit_record(
+        action=action,
+        organisation_id=environment.organisation_id,
+        target_type=action.partition(".")[0],
+        target_id=name,
+        related=[environment.id],
+        summary={"name": name, "environment": environment.name, **summary},
+    )
+
+
+@transaction.atomic
 def secret_set(*, environment: Environment, name: str, value: str) -> Secret:
     """Creates or replaces a secret; the value is encrypted under the first key of the key set."""
     name = _check_name(name, "secret")
     ciphertext = crypto.encrypt(settings.FLOMATION_ENCRYPTION_KEYS, _check_value(value, "secret"))
-    secret, _ = Secret.objects.update_or_create(
+    secret, created = Secret.objects.update_or_create(
         environment=environment, name=name, defaults={"ciphertext": ciphertext}
     )
+    _audited(environment, "secret.set", name, created=created)
     return secret
 
 
+@transaction.atomic
 def secret_delete(*, environment: Environment, name: str) -> bool:
     """Deletes a secret; returns False if there was none by that name."""
     deleted, _ = Secret.objects.filter(environment=environment, name=name).delete()
+    if deleted:
+        _audited(environment, "secret.deleted", name)
     return bool(deleted)
 
 
@@ -71,16 +89,21 @@ def secret_reveal(*, environment_id: Any, name: str) -> str | None:
     return crypto.decrypt(settings.FLOMATION_ENCRYPTION_KEYS, ciphertext)
 
 
+@transaction.atomic
 def variable_set(*, environment: Environment, name: str, value: str) -> Variable:
     name = _check_name(name, "variable")
-    variable, _ = Variable.objects.update_or_create(
+    variable, created = Variable.objects.update_or_create(
         environment=environment, name=name, defaults={"value": _check_value(value, "variable")}
     )
+    _audited(environment, "variable.set", name, created=created)
     return variable
 
 
+@transaction.atomic
 def variable_delete(*, environment: Environment, name: str) -> bool:
     deleted, _ = Variable.objects.filter(environment=environment, name=name).delete()
+    if deleted:
+        _audited(environment, "variable.deleted", name)
     return bool(deleted)
 
 

@@ -10,9 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from flomation.core.models import Account, ApiToken, Membership, Organisation
+from flomation.core.services.audit import audit_change
 from flomation.identity.selectors import user_credentials_valid_since
 from flomation.lib import crypto
 
@@ -23,6 +25,7 @@ MAX_LIFETIME_DAYS = 366
 DEFAULT_LIFETIME_DAYS = 90
 
 
+@transaction.atomic
 def api_token_create(
     *, account: Account, organisation: Organisation, name: str, lifetime_days: int = DEFAULT_LIFETIME_DAYS
 ) -> tuple[ApiToken, str]:
@@ -43,26 +46,40 @@ def api_token_create(
         token_hash=crypto.sha256_hex(plaintext),
         expires_at=timezone.now() + timedelta(days=lifetime_days),
     )
+    _token_audited(token, "api_token.created", {"expires_at": token.expires_at.isoformat()})
     return token, plaintext
 
 
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
+def _token_audited(token: ApiToken, action: str, extra: dict[str, Any]) -> None:
+    audit_change(
+        instance=token,
+        action=action,
+        related=[token.account_id],
+        summary={"name": token.name, "prefix": token.prefix, "account": str(token.account_id), **extra},
+    )
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, reason: str = "") -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        _token_audited(token, "api_token.revoked", {"reason": reason} if reason else {})
     return token
 
 
-def api_tokens_revoke_for_account(*, account_id: Any) -> int:
+@transaction.atomic
+def api_tokens_revoke_for_account(*, account_id: Any, reason: str = "") -> int:
     """Revokes every live token of the account, in every organisation; returns how many."""
-    return ApiToken.objects.filter(account_id=account_id, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    live = list(ApiToken.objects.select_for_update().filter(account_id=account_id, revoked_at__isnull=True))
+    for token in live:
+        api_token_revoke(token=token, reason=reason)
+    return len(live)
 
 
 def api_tokens_revoke_on_credentials_revoked(*, user_id: str, reason: str, **_: Any) -> None:
     """identity's credentials_revoked receiver: a password change or reset, or a deactivated account."""
-    revoked = api_tokens_revoke_for_account(account_id=user_id)
+    revoked = api_tokens_revoke_for_account(account_id=user_id, reason=reason.replace("_", " "))
     if revoked:
         logger.warning(
             "Revoked %s API token(s) of account %s: %s.", revoked, user_id, reason.replace("_", " ")
@@ -90,7 +107,7 @@ def api_token_authenticate(*, plaintext: str) -> ApiToken | None:
         return None
     if token.created_at < valid_since:
         # Issued before a password change that a revocation missed (a change outside identity's services).
-        api_token_revoke(token=token)
+        api_token_revoke(token=token, reason="password changed after the token was created")
         logger.warning(
             "API token %s of organisation %s refused and revoked: account %s changed its password "
             "after the token was created.",

@@ -1,4 +1,4 @@
-"""Workflows and their revisions (autosaves coalesce, see workflow_save): create, save, duplicate, archive, favourite, import, export."""
+"""Workflows and their revisions (autosaves coalesce, see workflow_save): create, save, duplicate, archive, favourite (export and import: workflow_exchange)."""
 
 from __future__ import annotations
 
@@ -20,14 +20,12 @@ from flomation.core.models import (
     WorkflowFavourite,
     WorkflowState,
 )
+from flomation.core.services.audit import audit_change
 from flomation.core.services.errors import Conflict, FlowInvalid
 from flomation.core.services.flow_secrets import flow_secrets_copy, flow_secrets_store
 from flomation.core.signals import workflow_state_changed
-from flomation.executor.secret_inputs import flow_without_secrets
 from flomation.lib.flow_layout import layout_only_change
 
-EXPORT_FORMAT = "flomation-workflow"
-EXPORT_VERSION = 1
 MAX_NAME_LENGTH = 200
 
 
@@ -83,9 +81,20 @@ def workflow_create(
         created_by=created_by,
     )
     if flow is not None:
-        workflow_save(workflow=workflow, flow=flow, author=created_by, message=message or "Created")
+        workflow_save(
+            workflow=workflow, flow=flow, author=created_by, message=message or "Created", audited=False
+        )
         workflow.refresh_from_db()
+    _workflow_audited(
+        workflow, "workflow.created", {"name": workflow.name, "how": message or "created"}, related=[]
+    )
     return workflow
+
+
+def _workflow_audited(
+    workflow: Workflow, action: str, summary: dict[str, Any], related: list[Any] | None = None
+) -> None:
+    audit_change(instance=workflow, action=action, summary=summary, related=related or [])
 
 
 @transaction.atomic
@@ -98,6 +107,7 @@ def workflow_save(
     base_revision: int | None = None,
     base_edits: int | None = None,
     seal: bool = False,
+    audited: bool = True,
 ) -> Revision:
     """Validates the flow and stores it, coalescing autosaves so revisions mark real steps.
 
@@ -111,6 +121,10 @@ def workflow_save(
     based on anything older than the latest is refused with Conflict. The returned revision carries
     `created` (False when an existing revision was updated). Trigger secrets in the flow are stored
     encrypted apart from it; the revision keeps references only (see flow_secrets).
+
+    Each new revision is audited (`workflow.saved`; not when `audited` is False, as for a workflow's first
+    revision, which its `workflow.created` covers); an in-place update of an unnamed revision by the same
+    author is part of that revision's entry.
     """
     if workflow.state == WorkflowState.ARCHIVED:
         raise Conflict("The workflow is archived; restore it before saving changes.")
@@ -151,6 +165,13 @@ def workflow_save(
         sealed=bool(message) or seal,
     )
     revision.created = True
+    if audited:
+        _workflow_audited(
+            workflow,
+            "workflow.saved",
+            {"revision": revision.number, "message": message, "previous": latest.number if latest else None},
+            related=[revision.id],
+        )
     return revision
 
 
@@ -204,6 +225,7 @@ def workflow_update(
 ) -> Workflow:
     """Changes a workflow's settings; arguments left out stay as they are (queue=False means unchanged)."""
     fields = ["updated_at"]
+    before = _settings_of(workflow)
     if name is not None:
         workflow.name = _check_name(name)
         fields.append("name")
@@ -221,8 +243,25 @@ def workflow_update(
         if value is not None:
             setattr(workflow, field, value)
             fields.append(field)
-    workflow.save(update_fields=fields)
+    with transaction.atomic():
+        workflow.save(update_fields=fields)
+        after = _settings_of(workflow)
+        changed = [name for name in after if after[name] != before[name]]
+        if changed:
+            summary = {"before": {n: before[n] for n in changed}, "after": {n: after[n] for n in changed}}
+            _workflow_audited(workflow, "workflow.updated", summary)
     return workflow
+
+
+def _settings_of(workflow: Workflow) -> dict[str, Any]:
+    return {
+        "name": workflow.name,
+        "description": workflow.description[:200],
+        "queue": str(workflow.queue_id) if workflow.queue_id else None,
+        "notify_on_failure": workflow.notify_on_failure,
+        "notify_on_success": workflow.notify_on_success,
+        "notify_recipients": list(workflow.notify_recipients),
+    }
 
 
 # Which lifecycle states a workflow may move to by hand (deploying moves draft to active, see deployments).
@@ -252,9 +291,21 @@ def workflow_set_state(*, workflow: Workflow, state: str) -> Workflow:
         )  # a restored workflow that is still deployed must be activated on purpose
     previous = workflow.state
     workflow.state = state
-    workflow.save(update_fields=["state", "updated_at"])
-    workflow_state_changed.send(sender=Workflow, workflow=workflow, previous=previous)
+    with transaction.atomic():
+        workflow.save(update_fields=["state", "updated_at"])
+        workflow_state_changed.send(sender=Workflow, workflow=workflow, previous=previous)
+        summary = {"before": {"state": previous}, "after": {"state": state}}
+        _workflow_audited(workflow, _STATE_ACTIONS.get(state, "workflow.state_changed"), summary)
     return workflow
+
+
+_STATE_ACTIONS = {
+    WorkflowState.ARCHIVED: "workflow.archived",
+    WorkflowState.PAUSED: "workflow.paused",
+    WorkflowState.ACTIVE: "workflow.activated",
+    WorkflowState.DRAFT: "workflow.restored",
+    WorkflowState.PUBLISHED: "workflow.published",
+}
 
 
 def workflow_archive(*, workflow: Workflow) -> Workflow:
@@ -290,6 +341,8 @@ def workflow_duplicate(
             author=created_by,
         )
         copy_.refresh_from_db()
+    summary = {"name": copy_.name, "how": "duplicated", "source": str(workflow.id)}
+    _workflow_audited(copy_, "workflow.created", summary, related=[workflow.id])
     return copy_
 
 
@@ -300,63 +353,3 @@ def workflow_favourite(*, workflow: Workflow, account: Account, favourite: bool)
     else:
         WorkflowFavourite.objects.filter(workflow=workflow, account=account).delete()
     return favourite
-
-
-def workflow_export(*, workflow: Workflow, revision_number: int | None = None) -> dict[str, Any]:
-    """The workflow as a portable JSON document: the stored flow without its trigger secrets.
-
-    Secrets never leave in an export: each stored one is exported unset and listed in `secrets_to_set`
-    (node id and input) so whoever imports it knows what to enter again. `${secrets.NAME}` references stay.
-    """
-    revisions = workflow.revisions.all()
-    revision = (
-        revisions.filter(number=revision_number).first()
-        if revision_number
-        else revisions.order_by("-number").first()
-    )
-    if revision_number and revision is None:
-        raise ValidationError({"revision": f"The workflow has no revision {revision_number}."})
-    flow, unset = flow_without_secrets(revision.flow) if revision else ({"nodes": [], "edges": []}, [])
-    return {
-        "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
-        "name": workflow.name,
-        "description": workflow.description,
-        "revision": revision.number if revision else None,
-        "flow": flow,
-        "secrets_to_set": unset,
-    }
-
-
-def workflow_import(
-    *, organisation: Organisation, document: Any, created_by: Account | None, name: str | None = None
-) -> Workflow:
-    """Creates a workflow from an export: this API's document, or a bare flow as Flomation's editor saves it.
-
-    A bare flow is `{"nodes": [...], "edges": [...]}`, optionally with `name`/`description` beside them;
-    the flow is stored unchanged.
-    """
-    if not isinstance(document, dict):
-        raise ValidationError(
-            "An import is a JSON object: an exported workflow or a flow with nodes and edges."
-        )
-    if "flow" in document:
-        flow = document["flow"]
-        if document.get("format") not in (None, EXPORT_FORMAT):
-            raise ValidationError({"format": f"Unknown export format {document.get('format')!r}."})
-    elif "nodes" in document:
-        flow = {key: value for key, value in document.items() if key not in ("name", "description")}
-    else:
-        raise ValidationError("The document has neither a flow nor nodes; is it a Flomation export?")
-    workflow_name = name or document.get("name") or "Imported workflow"
-    description = document.get("description") or ""
-    if not isinstance(workflow_name, str) or not isinstance(description, str):
-        raise ValidationError("The name and description of an import must be strings.")
-    return workflow_create(
-        organisation=organisation,
-        name=workflow_name,
-        description=description,
-        flow=flow,
-        message="Imported",
-        created_by=created_by,
-    )

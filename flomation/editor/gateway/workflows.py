@@ -10,6 +10,8 @@ from flomation.core import models as core
 from flomation.core.selectors import workflows as wf_selectors
 from flomation.core.services import flow_secrets
 from flomation.core.services import workflows as wf_services
+from flomation.core.services.workflow_exchange import workflow_export as exchange_export
+from flomation.core.services.workflow_exchange import workflow_import as exchange_import
 from flomation.editor.gateway import Refused
 from flomation.executor.secret_inputs import flow_unset_secrets
 
@@ -110,7 +112,7 @@ def workflow_archive(*, workflow: core.Workflow, archived: bool = True) -> None:
 
 
 def workflow_export(*, workflow: core.Workflow) -> dict[str, Any]:
-    return wf_services.workflow_export(workflow=workflow)
+    return exchange_export(workflow=workflow)
 
 
 def workflow_import(
@@ -121,7 +123,7 @@ def workflow_import(
         document = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Refused(f"The file is not valid JSON ({exc}).") from None
-    return wf_services.workflow_import(
+    return exchange_import(
         organisation=organisation, document=document, created_by=author, name=name.strip() or None
     )
 

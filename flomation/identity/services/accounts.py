@@ -16,6 +16,7 @@ from django.utils import timezone
 from flomation.identity.errors import CodeInvalid, CodeRequired, InvalidEmail, LoginRefused, PasswordRejected
 from flomation.identity.models import EmailLink, Session, User, email_normalise
 from flomation.identity.services import links, mfa, sessions, throttle
+from flomation.identity.services.audit import identity_event
 from flomation.identity.services.mail import mail_send
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,12 @@ def login_password(*, email: str, password: str, ip_address: str | None) -> User
         logger.warning(
             "Login refused: wrong password or no active account for %s from %s.", email, ip_address
         )
+        identity_event(
+            action="login.failed",
+            user=user,
+            email=email,
+            summary={"reason": "wrong password or no active account"},
+        )
         raise LoginRefused()
     throttle.login_attempt_succeeded(attempt_id=attempt_id)
     return user
@@ -152,6 +159,7 @@ def login_second_factor(*, user: User, code: str, ip_address: str | None) -> Non
         raise CodeRequired()
     if not mfa.mfa_verify(user=user, code=code):
         logger.warning("Login refused: wrong one-time code for %s from %s.", user.email, ip_address)
+        identity_event(action="login.failed", user=user, summary={"reason": "wrong one-time code"})
         raise CodeInvalid()
     throttle.login_attempt_succeeded(attempt_id=attempt_id)
 
@@ -161,7 +169,9 @@ def login_complete(
 ) -> tuple[Session, str]:
     """Starts the session of a user who passed every factor; forgets the account's failures."""
     throttle.login_failures_clear(email=user.email)
-    return sessions.session_create(user=user, method=method, ip_address=ip_address, user_agent=user_agent)
+    return sessions.session_create(
+        user=user, method=method, ip_address=ip_address, user_agent=user_agent, audit_action="login.succeeded"
+    )
 
 
 def password_reset_request(*, email: str) -> None:
@@ -195,6 +205,7 @@ def password_reset_complete(*, secret: str, password: str, code: str) -> User:
     with transaction.atomic():
         links.link_use(link=link)
         _password_store(user=user, password=password)
+        identity_event(action="password.reset", user=user)
     throttle.login_failures_clear(email=user.email)
     return user
 
@@ -206,6 +217,7 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     password_validate(password=new_password, user=user)
     with transaction.atomic():
         _password_store(user=user, password=new_password)
+        identity_event(action="password.changed", user=user)
 
 
 def user_update_profile(*, user: User, display_name: str) -> User:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from flomation.identity.errors import CodeInvalid, LoginRefused, MfaStateError
 from flomation.identity.models import RecoveryCode, TOTPDevice, User
+from flomation.identity.services.audit import identity_event
 from flomation.lib import crypto
 
 RECOVERY_CODE_COUNT = 10
@@ -96,6 +97,7 @@ def totp_enrol_confirm(*, user: User, code: str) -> list[str]:
         raise CodeInvalid()
     device.confirmed_at = timezone.now()
     device.save(update_fields=["confirmed_at"])
+    identity_event(action="mfa.enabled", user=user)
     return recovery_codes_generate(user=user)
 
 
@@ -139,6 +141,7 @@ def mfa_disable(*, user: User, password: str, code: str) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()
+        identity_event(action="mfa.disabled", user=user)
 
 
 def recovery_codes_regenerate(*, user: User, code: str) -> list[str]:
@@ -146,4 +149,7 @@ def recovery_codes_regenerate(*, user: User, code: str) -> list[str]:
         raise MfaStateError("Two-factor authentication is not on.")
     if not mfa_verify(user=user, code=code):
         raise CodeInvalid()
-    return recovery_codes_generate(user=user)
+    with transaction.atomic():
+        codes = recovery_codes_generate(user=user)
+        identity_event(action="mfa.recovery_codes_regenerated", user=user)
+    return codes

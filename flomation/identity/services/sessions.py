@@ -7,20 +7,24 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from flomation.identity.models import Session, User
+from flomation.identity.services.audit import identity_event
 from flomation.identity.tokens import token_issue
 
 
+@transaction.atomic
 def session_create(
     *,
     user: User,
     method: str = Session.Method.BROWSER,
     ip_address: str | None = None,
     user_agent: str = "",
+    audit_action: str = "session.created",
 ) -> tuple[Session, str]:
-    """Starts a session and returns it with its signed token."""
+    """Starts a session and returns it with its signed token; records `audit_action` (a login says so)."""
     lifetime = int(settings.AUTH_TOKEN_LIFETIME)
     now = timezone.now()
     session = Session.objects.create(
@@ -41,16 +45,26 @@ def session_create(
     )
     user.last_login = now
     user.save(update_fields=["last_login"])
+    identity_event(
+        action=audit_action,
+        user=user,
+        target_type="session",
+        target_id=session.id,
+        summary={"method": method},
+    )
     return session, token
 
 
 def session_revoke(*, user_id: uuid.UUID | str, session_id: uuid.UUID | str) -> bool:
     """Revokes one of the user's sessions; returns False when it is not theirs or already ended."""
-    return bool(
-        Session.objects.filter(id=session_id, user_id=user_id, revoked_at__isnull=True).update(
+    with transaction.atomic():
+        revoked = Session.objects.filter(id=session_id, user_id=user_id, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
-    )
+        if revoked:
+            user = User.objects.filter(id=user_id).only("id", "email").first()
+            identity_event(action="session.revoked", user=user, target_type="session", target_id=session_id)
+    return bool(revoked)
 
 
 def sessions_revoke_all(*, user: User, keep_session_id: uuid.UUID | str | None = None) -> int:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from flomation.core.models import Deployment
+from flomation.core.services.audit import audit_record
 from flomation.core.services.errors import FlowInvalid
 from flomation.executor.secret_inputs import environment_reference
 from flomation.launch.config import poll_interval_seconds, split_inputs
@@ -194,4 +195,12 @@ def trigger_set_enabled(*, trigger: Trigger, enabled: bool, now: datetime | None
         trigger.save(update_fields=["enabled", "next_run_at", "last_error", "updated_at"])
         if not enabled:
             TriggerLease.objects.filter(trigger=trigger).delete()
+        audit_record(
+            action="trigger.enabled" if enabled else "trigger.paused",
+            organisation_id=trigger.organisation_id,
+            target_type="trigger",
+            target_id=trigger.id,
+            related=[trigger.public_id, trigger.workflow_id, trigger.environment_id],
+            summary={"kind": trigger.kind, "node": trigger.node_id, "public_id": trigger.public_id},
+        )
     return trigger

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from flomation.core.executions.common import ProtocolError, as_uuid
 from flomation.core.models import Queue, Runner, RunnerNonce
+from flomation.core.services.audit import actor_for_runner, audit_record
 from flomation.core.services.runs.registration_throttle import (
     registration_attempt,
     registration_failure_record,
@@ -70,11 +71,22 @@ def runner_register(
     }
     with transaction.atomic():
         runner = Runner.objects.select_for_update().filter(queue=queue, public_key=public_key).first()
+        again = runner is not None
         if runner is None:
-            return Runner.objects.create(queue=queue, public_key=public_key, **details)
-        for field, value in details.items():
-            setattr(runner, field, value)
-        runner.save(update_fields=list(details))
+            runner = Runner.objects.create(queue=queue, public_key=public_key, **details)
+        else:
+            for field, value in details.items():
+                setattr(runner, field, value)
+            runner.save(update_fields=list(details))
+        audit_record(
+            action="runner.registered",
+            organisation_id=queue.organisation_id,
+            target_type="runner",
+            target_id=runner.id,
+            related=[queue.id],
+            summary={"name": runner.name, "queue": queue.name, "version": runner.version, "again": again},
+            actor=actor_for_runner(runner),
+        )
         return runner
 
 
