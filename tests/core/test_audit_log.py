@@ -316,3 +316,30 @@ def test_concurrent_changes_of_one_organisation_still_form_one_unbroken_chain():
     assert failures == []
     assert [e.seq for e in _entries(organisation)] == list(range(1, 25))
     assert audit_verify(organisation_id=organisation.id).problems == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_a_real_socket_the_entry_carries_the_callers_address_and_user_agent(live_server):
+    import requests
+
+    from tests.core import factories as f
+    from tests.core.conftest import identity_token
+
+    organisation = f.OrganisationFactory()
+    owner = f.MembershipFactory(organisation=organisation, role=m.MemberRole.OWNER).account
+    env = organisation.environments.get(name="development")
+    headers = {"Authorization": "Bearer " + identity_token(owner), "User-Agent": "deploy-script/2.1"}
+    url = (
+        f"{live_server.url}/api/v1/organisations/{organisation.id}/environments/{env.id}/secrets/DB_PASSWORD"
+    )
+    answer = requests.put(url, json={"value": SECRET}, headers=headers, timeout=10)
+    assert answer.status_code == 200, answer.text
+    (entry,) = _entries(organisation)
+    assert (entry.action, entry.actor_id, entry.source_ip, entry.user_agent) == (
+        "secret.set", str(owner.id), "127.0.0.1", "deploy-script/2.1",
+    )  # fmt: skip
+    audit = requests.get(
+        f"{live_server.url}/api/v1/organisations/{organisation.id}/audit", headers=headers, timeout=10
+    )
+    assert [row["target"]["id"] for row in audit.json()["results"]] == ["DB_PASSWORD"]
+    assert SECRET not in audit.text
