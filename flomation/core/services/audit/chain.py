@@ -47,19 +47,18 @@ def chain_head_locked(organisation_id: Any) -> tuple[int, str]:
     """(seq, hash) of the chain's newest entry, (0, "") for an empty chain, holding the chain's lock until
     the transaction ends so that entries of one organisation are appended one at a time."""
     table = AuditEntry._meta.db_table
+    # `=` and `IS NULL` apart: IS NOT DISTINCT FROM would not use the (organisation_id, seq) index.
+    where, params = (
+        ("organisation_id = %s", [organisation_id]) if organisation_id else ("organisation_id IS NULL", [])
+    )
     with connection.cursor() as cursor:
-        # Two statements: a statement's snapshot is taken before it starts waiting for the lock, so a head
-        # read in the same statement could miss the entry the lock's previous holder just committed.
+        # Two statements in one round trip. Each takes its own snapshot, so the head is read after the lock
+        # is held: in one statement it could miss the entry the lock's previous holder just committed.
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7919))",
-            ["audit:" + chain_key(organisation_id)],
+            f"SELECT pg_advisory_xact_lock(hashtextextended(%s, 7919)); "
+            f"SELECT seq, hash FROM {table} WHERE {where} ORDER BY seq DESC LIMIT 1",
+            ["audit:" + chain_key(organisation_id), *params],
         )
-        # `=` and `IS NULL` apart: IS NOT DISTINCT FROM would not use the (organisation_id, seq) index.
-        where, params = (
-            ("organisation_id = %s", [organisation_id])
-            if organisation_id
-            else ("organisation_id IS NULL", [])
-        )
-        cursor.execute(f"SELECT seq, hash FROM {table} WHERE {where} ORDER BY seq DESC LIMIT 1", params)
+        cursor.cursor.nextset()
         row = cursor.fetchone()
     return (int(row[0]), row[1]) if row else (0, "")
