@@ -20,7 +20,7 @@ PROBES = {
 }
 LOOPS = {
     "identity": set(),
-    "api": {"api:resume_due", "api:retention", "api:reclaim_expired_leases"},
+    "api": {"api:resume_due", "api:retention", "api:audit_retention", "api:reclaim_expired_leases"},
     "launch": {"launch:run"},
     "editor": set(),
     "runner": {"runner:run_runner"},
