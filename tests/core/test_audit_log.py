@@ -343,3 +343,23 @@ def test_over_a_real_socket_the_entry_carries_the_callers_address_and_user_agent
     )
     assert [row["target"]["id"] for row in audit.json()["results"]] == ["DB_PASSWORD"]
     assert SECRET not in audit.text
+
+
+def test_a_malformed_audit_setting_stops_start_up_naming_it():
+    from tests.support.servers import manage
+
+    stream = manage("check", env={"AUDIT_STREAM": "kafka://broker:9092"})
+    assert (
+        stream.returncode != 0 and "AUDIT_STREAM must be empty, file:/absolute/path, syslog" in stream.stderr
+    )
+    retention = manage("check", env={"AUDIT_RETENTION_DAYS": "0"})
+    assert retention.returncode != 0 and "AUDIT_RETENTION_DAYS must be at least 1" in retention.stderr
+
+
+def test_audit_verify_checks_one_chain_when_asked(cast, history):
+    out = StringIO()
+    call_command("audit_verify", organisation=str(cast.organisation.id), stdout=out)
+    assert out.getvalue() == "OK: 4 audit entries in 1 chain(s) verify.\n"
+    call_command("audit_verify", organisation="platform", stdout=out)
+    with pytest.raises(CommandError, match="organisation's id or 'platform'"):
+        call_command("audit_verify", organisation="acme")
