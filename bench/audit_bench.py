@@ -34,13 +34,27 @@ BENCH_ENV = {
 }
 
 
-def timed(call: Callable[[int], object], n: int) -> float:
-    started = time.perf_counter()
-    call(n)
-    return (time.perf_counter() - started) * 1000
+def timed(call: Callable[[int], object], n: int) -> tuple[float, float, int]:
+    """(wall ms, this process's CPU ms, SQL round trips) of one call: on a busy machine the wall time
+    varies with the load; the CPU time and the round trips are what the audit itself adds."""
+    from django.db import connection
+
+    trips = 0
+
+    def count(
+        execute: Callable[..., object], sql: str, params: object, many: bool, context: object
+    ) -> object:
+        nonlocal trips
+        trips += 1
+        return execute(sql, params, many, context)
+
+    started, cpu = time.perf_counter(), time.process_time()
+    with connection.execute_wrapper(count):
+        call(n)
+    return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000, trips
 
 
-def measure(rounds: int) -> dict[str, dict[bool, list[float]]]:
+def measure(rounds: int) -> dict[str, dict[bool, list[tuple[float, float, int]]]]:
     import django
 
     django.setup()
@@ -76,7 +90,9 @@ def measure(rounds: int) -> dict[str, dict[bool, list[float]]]:
             environment=environment, name=f"KEY_{n % 50}", value=f"value-{n}-" + "s" * 32
         ),
     }
-    results: dict[str, dict[bool, list[float]]] = {name: {True: [], False: []} for name in operations}
+    results: dict[str, dict[bool, list[tuple[float, float, int]]]] = {
+        name: {True: [], False: []} for name in operations
+    }
     for n in range(rounds):
         for name, operation in operations.items():
             # Alternate which setting goes first, so drift and caches favour neither.
@@ -102,14 +118,29 @@ def main() -> None:
         f"audit cost, {args.rounds} calls each with audit on and off (interleaved), one transaction per call"
     )
     results = measure(args.rounds)
+    print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: wall times grow with it)")
     for name, by_setting in results.items():
-        on, off = statistics.median(by_setting[True]), statistics.median(by_setting[False])
-        p95_on = statistics.quantiles(by_setting[True], n=20)[-1]
-        p95_off = statistics.quantiles(by_setting[False], n=20)[-1]
+        figures = {}
+        for enabled, samples in by_setting.items():
+            wall = [s[0] for s in samples]
+            figures[enabled] = (
+                statistics.median(wall),
+                statistics.quantiles(wall, n=20)[-1],
+                statistics.median(s[1] for s in samples),
+                statistics.median(s[2] for s in samples),
+            )
         print(f"  {name}")
-        print(f"    audit off: median {off:6.2f} ms   p95 {p95_off:6.2f} ms")
-        print(f"    audit on:  median {on:6.2f} ms   p95 {p95_on:6.2f} ms")
-        print(f"    added:     median {on - off:+6.2f} ms ({(on - off) / off:+.0%})")
+        for enabled in (False, True):
+            wall, p95, cpu, trips = figures[enabled]
+            label = "on: " if enabled else "off:"
+            print(
+                f"    audit {label} wall median {wall:6.2f} ms  p95 {p95:6.2f} ms  CPU {cpu:5.2f} ms  {trips:g} SQL round trips"
+            )
+        (on, _, cpu_on, trips_on), (off, _, cpu_off, trips_off) = figures[True], figures[False]
+        print(
+            f"    added:    wall {on - off:+6.2f} ms ({(on - off) / off:+.0%})  CPU {cpu_on - cpu_off:+5.2f} ms  "
+            f"{trips_on - trips_off:+g} round trips"
+        )
 
 
 if __name__ == "__main__":
