@@ -20,11 +20,16 @@ KIND = "slack"
 LABEL = "Slack"
 DEFAULT_BASE_URL = "https://slack.com/api"
 FIELDS = (
-    Field("bot_token", "secret", required=True, description="The app's bot token (xoxb-...)."),
+    Field("bot_token", "secret", description="The app's bot token (xoxb-...) for the Web API nodes."),
     Field(
         "signing_secret",
         "secret",
         description="The app's signing secret: the Slack trigger checks every request's signature with it.",
+    ),
+    Field(
+        "webhook_url",
+        "secret",
+        description="An incoming webhook's URL (https://hooks.slack.com/services/...), for slack/webhook.",
     ),
     Field(
         "base_url", default=DEFAULT_BASE_URL, description="The Web API's address (change only for a proxy)."
@@ -32,7 +37,7 @@ FIELDS = (
 )
 
 # What an author can do about Slack's commonest error codes.
-_HINTS = {
+HINTS = {
     "invalid_auth": "the bot token was refused",
     "not_authed": "no bot token was sent",
     "token_revoked": "the bot token was revoked",
@@ -79,13 +84,17 @@ def failure(reply: Reply, what: str) -> str | None:
     if data.get("ok") is True:
         return None
     code = str(data.get("error") or f"HTTP {reply.status}")[:80]
-    hint = _HINTS.get(code)
+    hint = HINTS.get(code)
     needed = f"; needed: {str(data['needed'])[:80]}" if code == "missing_scope" and data.get("needed") else ""
     return f"{what} failed: {code}" + (f" ({hint}{needed})" if hint else "")
 
 
 def test(fields: dict[str, Any], policy: EgressPolicy, timeout: float) -> str:
-    """auth.test: the cheapest call that proves the token (it needs no scope)."""
+    """auth.test: the cheapest call that proves the token (it needs no scope). A connection with only a
+    webhook URL is not posted to: that would show a message in the channel."""
+    if not fields.get("bot_token") and fields.get("webhook_url"):
+        base_url(fields.get("webhook_url"), "")
+        return "an incoming-webhook URL is set (not posted to: a test message would appear in the channel)"
     headers = {"Authorization": f"Bearer {token_of(fields)}"}
     reply = checked(
         policy, timeout, "Slack auth.test", "POST", f"{api_url(fields)}/auth.test", headers=headers
