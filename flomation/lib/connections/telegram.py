@@ -8,6 +8,7 @@ a log; failures name the method and Telegram's description. Telegram answers `{"
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flomation.lib.connections._http import Reply, base_url, checked
 from flomation.lib.connections.base import ConnectionFailed, Field
@@ -39,7 +40,7 @@ def method_url(fields: dict[str, Any], method: str) -> str:
     token = str(fields.get("bot_token") or "").strip()
     if not token:
         raise ConnectionFailed("no Telegram bot token is set")
-    return f"{base_url(fields.get('base_url'), DEFAULT_BASE_URL)}/bot{token}/{method}"
+    return f"{base_url(fields.get('base_url'), DEFAULT_BASE_URL)}/bot{quote(token, safe=':')}/{method}"
 
 
 def failure(reply: Reply, what: str) -> str | None:

@@ -94,7 +94,9 @@ def _segment(value: Any, name: str) -> str:
     text = str(value or "").strip()
     if not text:
         raise NodeError(f"input '{name}' is required")
-    return quote(text, safe="")
+    if text in (".", ".."):
+        raise NodeError(f"input '{name}' must be an ID, not {text!r}")
+    return quote(text, safe=":@")  # both are legal in a path segment and common in Teams ids
 
 
 @node(
