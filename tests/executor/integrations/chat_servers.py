@@ -4,7 +4,9 @@ the test to assert on."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 BOT_TOKEN = "xoxb-1111-2222-secretvalue"
@@ -65,3 +67,23 @@ def multipart(request: dict[str, Any]) -> dict[str, tuple[str | None, bytes]]:
         )
         for part in message.iter_parts()
     }
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[Any]:
+    """The executor tests' loopback HTTP server (`routes`, `requests`, `url`) outside a fixture."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.executor.conftest import _Handler
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.routes, server.requests = {}, []  # type: ignore[attr-defined]
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
