@@ -6,6 +6,7 @@
   var boot = JSON.parse(document.getElementById("run-boot").textContent);
   var host = document.getElementById("drawflow");
   var specs = {};
+  var icons = {};  // category -> icon URL (manifest.icons)
   var editor, state;
   var steps = [];
   var shown = 0; // how many steps are applied to the canvas (all of them in live mode)
@@ -37,7 +38,9 @@
   }
 
   function renderNode(node, spec) {
-    return '<div class="flo-title">' + escapeHtml(labelOf(node, spec)) + "</div>" +
+    var icon = spec && icons[spec.category];
+    return '<div class="flo-title">' + (icon ? '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">' : "") +
+      escapeHtml(labelOf(node, spec)) + "</div>" +
       '<div class="flo-action">' + escapeHtml(FloAdapter.actionOf(node)) + '</div><div class="flo-badge" style="visibility: hidden">&nbsp;</div>';
   }
 
@@ -330,6 +333,7 @@
 
   function start(manifest) {
     (manifest.nodes || []).forEach(function (n) { specs[n.action] = n; });
+    icons = manifest.icons || {};
     editor = new Drawflow(host);
     editor.editor_mode = "view";
     editor.zoom_min = 0.3;
