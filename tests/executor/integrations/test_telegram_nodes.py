@@ -7,7 +7,7 @@ import base64
 
 from flomation.executor import StaticSecrets
 from flomation.executor.nodes.integrations.chat.telegram import split_message
-from tests.executor.conftest import outputs_of, run_node
+from tests.executor.conftest import chain, node, outputs_of, run, run_node
 from tests.executor.integrations.chat_servers import TELEGRAM_TOKEN, answers, body_json, multipart, ok
 from tests.support.servers import free_port
 
@@ -95,3 +95,18 @@ def test_an_unreachable_bot_api_names_the_host_not_the_url():
     assert outputs_of(result)["error"] == (
         f"Telegram sendMessage failed: could not connect to 127.0.0.1:{port}: connection refused"
     )
+
+
+def test_a_document_is_read_from_the_runs_workspace(http_server):
+    http_server.routes[f"{BOT}/sendDocument"] = ok({"ok": True, "result": {"message_id": 10}})
+    flow = chain(
+        node("w", "file/write", {"file_path": "/work/report.txt", "content": "all green"}),
+        node("n", "messaging/telegram/send_document", {"connection": "bot", "channel_id": "42",
+                                                       "file_blob": "/work/report.txt", "filename": "report.txt"}),
+    )  # fmt: skip
+    result, _ = run(flow, secrets=telegram(http_server))
+    assert result.status == "succeeded", result.error
+    assert multipart(http_server.requests[0])["document"] == ("report.txt", b"all green")
+    escape = run_node("messaging/telegram/send_document", {"connection": "bot", "channel_id": "42",
+                                                           "file_blob": "/work/../etc/passwd"}, secrets=telegram(http_server))  # fmt: skip
+    assert escape.status == "failed" and "must not contain '..'" in escape.error
