@@ -129,3 +129,14 @@ def test_an_unreachable_host_and_a_refused_address_fail_clearly():
     with pytest.raises(ConnectionFailed, match="egress refused: 127.0.0.1 is a loopback address"):
         check("telegram", {"bot_token": TELEGRAM_TOKEN, "base_url": f"http://127.0.0.1:{port}"},
               EgressPolicy.build())  # fmt: skip
+
+
+def test_a_webhook_only_connection_is_not_posted_to_by_its_test():
+    for kind in ("slack", "teams"):
+        said = check(kind, {"webhook_url": "https://hooks.example.com/services/T/B/x"}, EgressPolicy.build())
+        assert (
+            said
+            == "an incoming-webhook URL is set (not posted to: a test message would appear in the channel)"
+        )
+    with pytest.raises(ConnectionFailed, match="base URL must be an http"):
+        check("slack", {"webhook_url": "file:///etc/passwd"})

@@ -118,3 +118,10 @@ def test_an_unreachable_twilio_is_a_soft_failure_naming_the_host():
         run_node("twilio/send_sms", {"connection": "sms", "to": "+2", "message": "x"}, secrets=secrets)
     )
     assert out["error"] == f"Twilio message failed: could not connect to 127.0.0.1:{port}: connection refused"
+
+
+def test_the_nodes_own_sender_wins_over_the_connections_default(http_server):
+    http_server.routes[MESSAGES] = ok({"sid": "SM2"}, 201)
+    inputs = {"connection": "sms", "from": "+15005550009", "to": "+447700900123", "message": "x"}
+    assert outputs_of(run_node("twilio/send_sms", inputs, secrets=twilio(http_server)))["success"] is True
+    assert form(http_server.requests[0])["From"] == ["+15005550009"]

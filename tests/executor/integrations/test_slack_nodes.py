@@ -219,3 +219,14 @@ def test_an_inline_secret_token_fills_a_stored_connection_that_leaves_it_blank(h
     inputs = {"connection": "proxy", "bot_token": "${secrets.SLACK}", "channel_id": "C1", "message": "hi"}
     assert outputs_of(run_node("slack/send_message", inputs, secrets=secrets))["timestamp"] == "3.3"
     assert http_server.requests[0]["headers"]["Authorization"] == "Bearer xoxb-inline-token"
+
+
+def test_a_rate_limit_asking_for_a_longer_wait_than_a_node_waits_fails_at_once(http_server):
+    http_server.routes["/api/chat.postMessage"] = limited("120")
+    result = run_node("slack/send_message", {"connection": "team", "channel_id": "C1", "message": "x"},
+                      secrets=slack(http_server))  # fmt: skip
+    assert outputs_of(result)["error"] == (
+        "Slack chat.postMessage: rate limited (HTTP 429); the service asked to wait 120 s, "
+        "longer than the 30 s a node waits"
+    )
+    assert len(http_server.requests) == 1

@@ -47,7 +47,11 @@ def _token(ctx: NodeContext, client: Client, fields: dict[str, Any], *, bot_fram
     from flomation.lib.connections import teams
 
     url, form = teams.token_request(fields, bot_framework=bot_framework)
-    key = f"teams_token:{url}:{form['client_id']}:{form['scope']}"
+    import hashlib
+
+    # Keyed by the secret too: two connections of one app with different secrets must not share a token.
+    secret = hashlib.sha256(form["client_secret"].encode()).hexdigest()[:16]
+    key = f"teams_token:{url}:{form['client_id']}:{form['scope']}:{secret}"
 
     def fetch() -> str:
         reply = client.call("POST", url, what="Microsoft sign-in", data=form)

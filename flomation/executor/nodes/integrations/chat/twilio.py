@@ -36,9 +36,10 @@ def _create(ctx: NodeContext, inputs: dict[str, Any], resource: str, form: dict[
     from flomation.lib.connections import twilio
 
     fields = service_fields(
-        ctx, inputs, "twilio", inline=("account_sid", "auth_token", "from"), secret=("auth_token",)
+        ctx, inputs, "twilio", inline=("account_sid", "auth_token"), secret=("auth_token",)
     )
-    sender = str(fields.get("from") or "").strip()
+    # Unlike a credential, the node's own sender wins over the connection's default one.
+    sender = str(inputs.get("from") or fields.get("from") or "").strip()
     if not sender:
         raise NodeError("input 'from' is required (or set it on the twilio connection)")
     what = f"Twilio {resource[:-1].lower()}"
