@@ -50,7 +50,7 @@ _MODULES = {
     "integrations.s3": "aws/s3/get aws/s3/put aws/s3/delete aws/s3/list",
     "integrations.chat.slack": "slack/send_message slack/rich_message slack/react slack/webhook",
     "integrations.chat.slack_read": (
-        "slack/thread slack/history slack/channels slack/users slack/file_upload"
+        "slack/thread slack/history slack/channels slack/users slack/file_upload slack/search slack/user_profile"
     ),
     "integrations.chat.teams": (
         "microsoft/teams/send_channel_message microsoft/teams/send_chat_message microsoft/teams/reply "

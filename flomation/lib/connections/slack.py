@@ -22,6 +22,11 @@ DEFAULT_BASE_URL = "https://slack.com/api"
 FIELDS = (
     Field("bot_token", "secret", description="The app's bot token (xoxb-...) for the Web API nodes."),
     Field(
+        "user_token",
+        "secret",
+        description="A user token (xoxp-...) for slack/search: Slack searches messages only as a user.",
+    ),
+    Field(
         "signing_secret",
         "secret",
         description="The app's signing secret: the Slack trigger checks every request's signature with it.",
@@ -65,10 +70,10 @@ def api_url(fields: dict[str, Any]) -> str:
     return base_url(fields.get("base_url"), DEFAULT_BASE_URL)
 
 
-def token_of(fields: dict[str, Any]) -> str:
-    token = str(fields.get("bot_token") or "").strip()
+def token_of(fields: dict[str, Any], name: str = "bot_token") -> str:
+    token = str(fields.get(name) or "").strip()
     if not token:
-        raise ConnectionFailed("no Slack bot token is set")
+        raise ConnectionFailed(f"no Slack {name.replace('_', ' ')} is set")
     return token
 
 
@@ -95,7 +100,8 @@ def test(fields: dict[str, Any], policy: EgressPolicy, timeout: float) -> str:
     if not fields.get("bot_token") and fields.get("webhook_url"):
         base_url(fields.get("webhook_url"), "")
         return "an incoming-webhook URL is set (not posted to: a test message would appear in the channel)"
-    headers = {"Authorization": f"Bearer {token_of(fields)}"}
+    name = "bot_token" if fields.get("bot_token") or not fields.get("user_token") else "user_token"
+    headers = {"Authorization": f"Bearer {token_of(fields, name)}"}
     reply = checked(
         policy, timeout, "Slack auth.test", "POST", f"{api_url(fields)}/auth.test", headers=headers
     )

@@ -35,7 +35,7 @@ def test_the_chat_types_are_found_with_their_secret_fields():
     secret = {kind: {f.name for f in found[kind].FIELDS if f.secret} for kind in
               ("slack", "teams", "telegram", "discord", "twilio")}  # fmt: skip
     assert secret == {
-        "slack": {"bot_token", "signing_secret", "webhook_url"},
+        "slack": {"bot_token", "user_token", "signing_secret", "webhook_url"},
         "teams": {"client_secret", "webhook_url", "outgoing_webhook_token"},
         "telegram": {"bot_token", "webhook_secret"},
         "discord": {"webhook_url"},

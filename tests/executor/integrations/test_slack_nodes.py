@@ -230,3 +230,30 @@ def test_a_rate_limit_asking_for_a_longer_wait_than_a_node_waits_fails_at_once(h
         "longer than the 30 s a node waits"
     )
     assert len(http_server.requests) == 1
+
+
+def test_search_uses_the_connections_user_token_and_user_profile_reads_users_info(http_server):
+    http_server.routes["/api/search.messages"] = ok({"ok": True, "messages": {"total": 1, "matches": [
+        {"ts": "5.5", "username": "ada", "text": "deploy done", "channel": {"name": "ops"}}]}})  # fmt: skip
+    http_server.routes["/api/users.info"] = ok({"ok": True, "user": {"id": "U1", "real_name": "Ada", "tz": "Europe/London",
+        "profile": {"display_name": "ada", "email": "ada@example.com", "title": "Engineer"}}})  # fmt: skip
+    secrets = slack(http_server, user_token="xoxp-user-secret")
+    out = outputs_of(run_node("slack/search", {"connection": "team", "query": "deploy in:#ops", "sort": "timestamp"},
+                              secrets=secrets))  # fmt: skip
+    assert out["total"] == 1 and out["messages"][0]["text"] == "deploy done"
+    request = http_server.requests[0]
+    assert request["headers"]["Authorization"] == "Bearer xoxp-user-secret"
+    assert (
+        request["path"]
+        == "/api/search.messages?query=deploy+in%3A%23ops&count=10&sort=timestamp&sort_dir=desc"
+    )
+    out = outputs_of(run_node("slack/user_profile", {"connection": "team", "user_id": "U1"}, secrets=secrets))
+    assert (out["real_name"], out["email"], out["title"], out["timezone"]) == ("Ada", "ada@example.com", "Engineer",
+                                                                              "Europe/London")  # fmt: skip
+    assert posted(http_server, "/api/users.info")["path"] == "/api/users.info?user=U1"
+
+
+def test_search_without_a_user_token_says_so():
+    secrets = StaticSecrets(connections={"team": {"type": "slack", "fields": {"bot_token": BOT_TOKEN}}})
+    result = run_node("slack/search", {"connection": "team", "query": "x"}, secrets=secrets)
+    assert result.status == "failed" and "no Slack user token is set" in result.error

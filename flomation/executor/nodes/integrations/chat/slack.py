@@ -37,14 +37,13 @@ _TIMESTAMP = re.compile(r"^\d+\.\d+$")
 class Slack:
     """The Web API for one node run."""
 
-    def __init__(self, ctx: NodeContext, inputs: dict[str, Any]) -> None:
+    def __init__(self, ctx: NodeContext, inputs: dict[str, Any], *, token: str = "bot_token") -> None:
         from flomation.lib.connections import slack
 
-        fields = service_fields(
-            ctx, inputs, "slack", inline=("bot_token",), secret=("bot_token", "signing_secret", "webhook_url")
-        )
+        secret = ("bot_token", "user_token", "signing_secret", "webhook_url")
+        fields = service_fields(ctx, inputs, "slack", inline=(token,), secret=secret)
         self.base = slack.api_url(fields)
-        self.headers = {"Authorization": f"Bearer {slack.token_of(fields)}"}
+        self.headers = {"Authorization": f"Bearer {slack.token_of(fields, token)}"}
         self.client = Client(ctx, inputs)
 
     def call(

@@ -183,6 +183,107 @@ def users(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 @node(
+    "slack/search",
+    name="Slack Search Messages",
+    category="slack",
+    description="Search Slack messages (search.messages) with Slack's modifiers: from:@user, in:#channel, "
+    "before:, after:, has:link. Needs a user token: Slack does not let bots search.",
+    inputs=(
+        connection_input("slack", description="A stored slack connection with a user token."),
+        Input("user_token", "secret", description="A user token (xoxp-...), when no connection is picked."),
+        Input(
+            "query", "string", required=True, description="What to look for, with Slack's search modifiers."
+        ),
+        Input("count", "integer", default=10, description="How many matches (at most 100)."),
+        Input(
+            "sort",
+            "string",
+            default="score",
+            options=("score", "timestamp"),
+            description="Relevance or newest first.",
+        ),
+    ),
+    outputs=("tool_result:string", "messages:array", "total:integer", "success:boolean", "error:string"),
+)
+@soft("messages", "total")
+def search(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
+    count = inputs.get("count")
+    params = {"query": str(inputs["query"]), "count": max(1, min(100, count)) if isinstance(count, int) and count > 0 else 10,
+              "sort": inputs.get("sort") or "score", "sort_dir": "desc"}  # fmt: skip
+    found = (
+        Slack(ctx, inputs, token="user_token").call("search.messages", params=params).get("messages") or {}
+    )
+    matches = found.get("matches") if isinstance(found.get("matches"), list) else []
+    total = int(found.get("total") or 0) if isinstance(found.get("total"), int | float) else len(matches)
+    lines = [f"Found {total} message(s) matching {params['query']!r}"]
+    for match in matches[:10]:
+        if isinstance(match, dict):
+            where = (
+                (match.get("channel") or {}).get("name", "") if isinstance(match.get("channel"), dict) else ""
+            )
+            lines.append(
+                f"[{match.get('ts', '')}] {match.get('username', '')} in #{where}: {str(match.get('text') or '')[:120]}"
+            )
+    return {
+        "tool_result": "\n".join(lines),
+        "messages": matches,
+        "total": total,
+        "success": True,
+        "error": "",
+    }
+
+
+@node(
+    "slack/user_profile",
+    name="Slack User Profile",
+    category="slack",
+    description="A Slack user's profile by ID (users.info): name, email, title, timezone and status.",
+    inputs=(
+        connection_input("slack"),
+        BOT_TOKEN,
+        Input(
+            "user_id",
+            "string",
+            required=True,
+            description="The user's ID (U01ABCDEF); slack/users finds it by name.",
+        ),
+    ),
+    outputs=(
+        "tool_result:string",
+        "profile:object",
+        "real_name:string",
+        "display_name:string",
+        "email:string",
+        "title:string",
+        "timezone:string",
+        "status_text:string",
+        "success:boolean",
+        "error:string",
+    ),  # fmt: skip
+)
+@soft("profile", "real_name", "display_name", "email", "title", "timezone", "status_text")
+def user_profile(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
+    user = (
+        Slack(ctx, inputs).call("users.info", params={"user": str(inputs["user_id"]).strip()}).get("user")
+        or {}
+    )
+    profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+    out = {
+        "profile": profile,
+        "real_name": str(user.get("real_name") or profile.get("real_name") or ""),
+        "display_name": str(profile.get("display_name") or ""),
+        "email": str(profile.get("email") or ""),
+        "title": str(profile.get("title") or ""),
+        "timezone": str(user.get("tz") or ""),
+        "status_text": str(profile.get("status_text") or ""),
+    }
+    facts = [f"{name}: {out[key]}" for key, name in (("email", "Email"), ("title", "Title"), ("timezone", "Timezone"),
+                                                      ("status_text", "Status")) if out[key]]  # fmt: skip
+    summary = "\n  ".join([f"Profile for {out['real_name'] or inputs['user_id']}", *facts])
+    return {**out, "tool_result": summary, "success": True, "error": ""}
+
+
+@node(
     "slack/file_upload",
     name="Slack File Upload",
     category="slack",
