@@ -57,7 +57,8 @@ _MODULES = {
         "microsoft/teams/webhook"
     ),
     "integrations.chat.telegram": (
-        "messaging/telegram/send_message messaging/telegram/send_photo messaging/telegram/send_document"
+        "messaging/telegram/send_message messaging/telegram/send_photo messaging/telegram/send_document "
+        "messaging/telegram/send_audio messaging/telegram/send_video"
     ),
     "integrations.chat.discord": "messaging/discord/webhook",
     "integrations.chat.twilio": "twilio/send_sms twilio/make_call",

@@ -110,3 +110,19 @@ def test_a_document_is_read_from_the_runs_workspace(http_server):
     escape = run_node("messaging/telegram/send_document", {"connection": "bot", "channel_id": "42",
                                                            "file_blob": "/work/../etc/passwd"}, secrets=telegram(http_server))  # fmt: skip
     assert escape.status == "failed" and "must not contain '..'" in escape.error
+
+
+def test_audio_and_video_carry_their_documented_metadata_fields(http_server):
+    http_server.routes[f"{BOT}/sendAudio"] = ok({"ok": True, "result": {"message_id": 11}})
+    http_server.routes[f"{BOT}/sendVideo"] = ok({"ok": True, "result": {"message_id": 12}})
+    clip = base64.b64encode(b"ID3-bytes").decode()
+    out = outputs_of(run_node("messaging/telegram/send_audio", {"connection": "bot", "channel_id": "42", "file_base64": clip,
+                     "title": "Theme", "performer": "Band", "duration": 61}, secrets=telegram(http_server)))  # fmt: skip
+    assert out["message_id"] == 11 and out["audio_size_bytes"] == 9
+    assert multipart(http_server.requests[0]) == {"chat_id": (None, b"42"), "title": (None, b"Theme"),
+        "performer": (None, b"Band"), "duration": (None, b"61"), "audio": ("audio.mp3", b"ID3-bytes")}  # fmt: skip
+    out = outputs_of(run_node("messaging/telegram/send_video", {"connection": "bot", "channel_id": "42", "file_base64": clip,
+                     "width": 640, "height": 360}, secrets=telegram(http_server)))  # fmt: skip
+    assert out["video_size_bytes"] == 9
+    assert multipart(http_server.requests[1]) == {"chat_id": (None, b"42"), "width": (None, b"640"),
+        "height": (None, b"360"), "video": ("video.mp4", b"ID3-bytes")}  # fmt: skip

@@ -138,13 +138,20 @@ def _units(text: str) -> int:
 
 
 def _send_file(
-    ctx: NodeContext, inputs: dict[str, Any], method: str, field: str, filename: str
+    ctx: NodeContext,
+    inputs: dict[str, Any],
+    method: str,
+    field: str,
+    filename: str,
+    extra: tuple[str, ...] = (),
 ) -> tuple[int, int]:
+    """Uploads the file as `field` of a multipart sendPhoto/sendDocument/...; (message id, size)."""
     chat = _chat(inputs)
     content = file_bytes(ctx, inputs)
     data = {"chat_id": chat}
-    if inputs.get("caption"):
-        data["caption"] = inputs["caption"]
+    for name in ("caption", *extra):
+        if inputs.get(name) not in (None, "", 0):
+            data[name] = str(inputs[name])
     sent = _call(
         ctx, inputs, method, data=data, files={field: (filename, content, "application/octet-stream")}
     )
@@ -205,3 +212,67 @@ def send_document(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     message_id, size = _send_file(ctx, inputs, "sendDocument", "document", filename)
     return {"tool_result": f"document {filename!r} sent ({size} bytes)", "message_id": message_id,
             "file_size_bytes": size, "success": True, "error": ""}  # fmt: skip
+
+
+@node(
+    "messaging/telegram/send_audio",
+    name="Send Telegram Audio",
+    category="telegram",
+    description="Send a music or audio file through a Telegram bot (voice notes are another kind).",
+    inputs=(
+        connection_input("telegram"),
+        BOT_TOKEN,
+        CHAT,
+        *FILE_INPUTS,
+        Input("title", "string", description="The track's title."),
+        Input("performer", "string", description="The artist."),
+        Input("duration", "integer", description="The length in seconds."),
+        Input("caption", "string", description="Text shown with the audio."),
+    ),
+    outputs=(
+        "tool_result:string",
+        "message_id:integer",
+        "audio_size_bytes:integer",
+        "success:boolean",
+        "error:string",
+    ),
+)
+@soft("message_id", "audio_size_bytes")
+def send_audio(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
+    message_id, size = _send_file(
+        ctx, inputs, "sendAudio", "audio", "audio.mp3", ("title", "performer", "duration")
+    )
+    return {"tool_result": f"audio sent ({size} bytes)", "message_id": message_id, "audio_size_bytes": size,
+            "success": True, "error": ""}  # fmt: skip
+
+
+@node(
+    "messaging/telegram/send_video",
+    name="Send Telegram Video",
+    category="telegram",
+    description="Send a video (MP4) through a Telegram bot; Telegram shows it in its player.",
+    inputs=(
+        connection_input("telegram"),
+        BOT_TOKEN,
+        CHAT,
+        *FILE_INPUTS,
+        Input("caption", "string", description="Text shown beneath the video."),
+        Input("duration", "integer", description="The length in seconds."),
+        Input("width", "integer", description="The width in pixels."),
+        Input("height", "integer", description="The height in pixels."),
+    ),
+    outputs=(
+        "tool_result:string",
+        "message_id:integer",
+        "video_size_bytes:integer",
+        "success:boolean",
+        "error:string",
+    ),
+)
+@soft("message_id", "video_size_bytes")
+def send_video(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
+    message_id, size = _send_file(
+        ctx, inputs, "sendVideo", "video", "video.mp4", ("duration", "width", "height")
+    )
+    return {"tool_result": f"video sent ({size} bytes)", "message_id": message_id, "video_size_bytes": size,
+            "success": True, "error": ""}  # fmt: skip
