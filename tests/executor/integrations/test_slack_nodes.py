@@ -257,3 +257,16 @@ def test_search_without_a_user_token_says_so():
     secrets = StaticSecrets(connections={"team": {"type": "slack", "fields": {"bot_token": BOT_TOKEN}}})
     result = run_node("slack/search", {"connection": "team", "query": "x"}, secrets=secrets)
     assert result.status == "failed" and "no Slack user token is set" in result.error
+
+
+def test_cancelling_during_a_rate_limit_wait_cancels_the_run(http_server):
+    import threading
+
+    http_server.routes["/api/chat.postMessage"] = limited("20")
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    result = run_node("slack/send_message", {"connection": "team", "channel_id": "C1", "message": "x"},
+                      secrets=slack(http_server), cancel=cancel)  # fmt: skip
+    assert result.status == "cancelled"
+    assert result.node_results["n"]["status"] == "cancelled"
+    assert len(http_server.requests) == 1

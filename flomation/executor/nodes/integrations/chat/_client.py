@@ -42,8 +42,14 @@ class Client:
                 on_abort=self.session.close,
             )
 
+        def pause(seconds: float) -> bool:
+            if self.ctx.sleep(seconds):
+                return True
+            self.ctx.check()  # cancelled while waiting: the node ends as cancelled, not as failed
+            return False
+
         try:
-            return exchange(attempt, sleep=self.ctx.sleep, what=what)
+            return exchange(attempt, sleep=pause, what=what)
         except requests.RequestException as error:
             raise ServiceFailed(f"{what} failed: {unreachable(error, host_of(url))}") from None
 
