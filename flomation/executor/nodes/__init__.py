@@ -56,6 +56,10 @@ _MODULES = {
         "microsoft/teams/send_channel_message microsoft/teams/send_chat_message microsoft/teams/reply "
         "microsoft/teams/webhook"
     ),
+    "integrations.chat.teams_manage": (
+        "microsoft/teams/list_teams microsoft/teams/list_channels microsoft/teams/list_channel_messages "
+        "microsoft/teams/create_channel"
+    ),
     "integrations.chat.telegram": (
         "messaging/telegram/send_message messaging/telegram/send_photo messaging/telegram/send_document "
         "messaging/telegram/send_audio messaging/telegram/send_video"

@@ -145,3 +145,41 @@ def test_an_id_cannot_climb_out_of_its_path_segment(http_server):
         "microsoft/teams/send_channel_message", {**inputs, "team_id": ".."}, secrets=teams(http_server)
     )
     assert result.status == "failed" and "input 'team_id' must be an ID" in result.error
+
+
+def test_listing_teams_channels_and_messages_and_creating_a_channel(http_server):
+    http_server.routes[TOKEN_PATH] = ok({"access_token": "app-token"})
+    http_server.routes["/v1.0/teams"] = ok({"value": [{"id": "T1", "displayName": "Ops"}]})
+    http_server.routes["/v1.0/me/joinedTeams"] = ok({"value": [{"id": "T2", "displayName": "Mine"}]})
+    http_server.routes["/v1.0/teams/T1/channels"] = answers(
+        ok({"value": [{"id": "C1", "displayName": "General"}, {"id": "C2", "displayName": "Alerts"}]}),
+        ok({"id": "C3", "displayName": "Incidents"}, 201))  # fmt: skip
+    http_server.routes["/v1.0/teams/T1/channels/C1/messages"] = ok({"value": [
+        {"id": "m1", "from": {"user": {"displayName": "Ada"}}, "body": {"content": "hello"}}]})  # fmt: skip
+    out = outputs_of(
+        run_node("microsoft/teams/list_teams", {"connection": "teams"}, secrets=teams(http_server))
+    )
+    assert (
+        out["teams"] == [{"id": "T1", "displayName": "Ops"}] and out["tool_result"] == "Found 1 team(s): Ops"
+    )
+    out = outputs_of(run_node("microsoft/teams/list_teams", {"connection": "teams", "credential": "user-token"},
+                              secrets=teams(http_server)))  # fmt: skip
+    assert out["teams"][0]["id"] == "T2"
+    assert http_server.requests[-1]["headers"]["Authorization"] == "Bearer user-token"
+    out = outputs_of(run_node("microsoft/teams/list_channels", {"connection": "teams", "team_id": "T1"},
+                              secrets=teams(http_server)))  # fmt: skip
+    assert out["count"] == 2 and out["tool_result"] == "Found 2 channel(s): General, Alerts"
+    out = outputs_of(run_node("microsoft/teams/list_channel_messages", {"connection": "teams", "team_id": "T1",
+                              "channel_id": "C1", "max_results": 500}, secrets=teams(http_server)))  # fmt: skip
+    assert out["count"] == 1 and "- Ada: hello" in out["tool_result"]
+    assert http_server.requests[-1]["path"] == "/v1.0/teams/T1/channels/C1/messages?%24top=50"
+    out = outputs_of(run_node("microsoft/teams/create_channel", {"connection": "teams", "team_id": "T1",
+                              "name": "Incidents", "description": "Pager"}, secrets=teams(http_server)))  # fmt: skip
+    assert out["channel_id"] == "C3"
+    created = http_server.requests[-1]
+    assert created["method"] == "POST" and created["headers"]["Authorization"] == "Bearer app-token"
+    assert body_json(created) == {
+        "displayName": "Incidents",
+        "membershipType": "standard",
+        "description": "Pager",
+    }

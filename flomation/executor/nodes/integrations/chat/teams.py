@@ -65,9 +65,16 @@ def _token(ctx: NodeContext, client: Client, fields: dict[str, Any], *, bot_fram
     return token
 
 
-def _graph(
-    ctx: NodeContext, inputs: dict[str, Any], path: str, body: dict[str, Any], what: str
+def graph(
+    ctx: NodeContext,
+    inputs: dict[str, Any],
+    path: str,
+    what: str,
+    *,
+    body: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A Graph call (POST with a body, else GET) with the node's access token or its app's; its JSON."""
     from flomation.lib.connections import teams
 
     client = Client(ctx, inputs)
@@ -83,7 +90,11 @@ def _graph(
             "pick a teams connection (an app registration) or give an access token in 'credential'"
         )
     url = f"{teams.graph_url(fields)}{path}"
-    reply = client.call("POST", url, what=what, headers={"Authorization": f"Bearer {token}"}, json=body)
+    headers = {"Authorization": f"Bearer {token}"}
+    if body is not None:
+        reply = client.call("POST", url, what=what, headers=headers, json=body)
+    else:
+        reply = client.call("GET", url, what=what, headers=headers, params=params)
     problem = teams.failure(reply, what)
     if problem:
         raise ServiceFailed(problem)
@@ -94,7 +105,7 @@ def _body(inputs: dict[str, Any]) -> dict[str, Any]:
     return {"body": {"content": inputs["message"], "contentType": inputs.get("content_type") or "html"}}
 
 
-def _segment(value: Any, name: str) -> str:
+def segment(value: Any, name: str) -> str:
     text = str(value or "").strip()
     if not text:
         raise NodeError(f"input '{name}' is required")
@@ -120,8 +131,8 @@ def _segment(value: Any, name: str) -> str:
 )
 @soft("message_id")
 def send_channel_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
-    path = f"/teams/{_segment(inputs['team_id'], 'team_id')}/channels/{_segment(inputs['channel_id'], 'channel_id')}/messages"
-    data = _graph(ctx, inputs, path, _body(inputs), "Teams channel message")
+    path = f"/teams/{segment(inputs['team_id'], 'team_id')}/channels/{segment(inputs['channel_id'], 'channel_id')}/messages"
+    data = graph(ctx, inputs, path, "Teams channel message", body=_body(inputs))
     return {"tool_result": f"message sent to channel {inputs['channel_id']}", "message_id": str(data.get("id") or ""),
             "success": True, "error": ""}  # fmt: skip
 
@@ -142,8 +153,8 @@ def send_channel_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, 
 )
 @soft("message_id")
 def send_chat_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
-    path = f"/chats/{_segment(inputs['chat_id'], 'chat_id')}/messages"
-    data = _graph(ctx, inputs, path, _body(inputs), "Teams chat message")
+    path = f"/chats/{segment(inputs['chat_id'], 'chat_id')}/messages"
+    data = graph(ctx, inputs, path, "Teams chat message", body=_body(inputs))
     return {"tool_result": f"message sent to chat {inputs['chat_id']}", "message_id": str(data.get("id") or ""),
             "success": True, "error": ""}  # fmt: skip
 
@@ -178,11 +189,11 @@ def send_chat_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any
 @soft("message_id")
 def reply(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     if not inputs.get("service_url"):
-        path = (f"/teams/{_segment(inputs.get('team_id'), 'team_id')}/channels/"
-                f"{_segment(inputs.get('channel_id'), 'channel_id')}/messages/"
-                f"{_segment(inputs.get('reply_to_id'), 'reply_to_id')}/replies")  # fmt: skip
+        path = (f"/teams/{segment(inputs.get('team_id'), 'team_id')}/channels/"
+                f"{segment(inputs.get('channel_id'), 'channel_id')}/messages/"
+                f"{segment(inputs.get('reply_to_id'), 'reply_to_id')}/replies")  # fmt: skip
         body = {"body": {"content": inputs["message"], "contentType": "html"}}
-        data = _graph(ctx, inputs, path, body, "Teams reply")
+        data = graph(ctx, inputs, path, "Teams reply", body=body)
         return {
             "tool_result": "reply sent",
             "message_id": str(data.get("id") or ""),
@@ -199,10 +210,10 @@ def _bot_framework_reply(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, 
     inline = {"connection": inputs.get("connection"), "client_id": inputs.get("app_id"),
               "client_secret": inputs.get("app_password")}  # fmt: skip
     fields = service_fields(ctx, inline, "teams", inline=("client_id", "client_secret"), secret=SECRETS)
-    conversation = _segment(required(inputs, "conversation_id"), "conversation_id")
+    conversation = segment(required(inputs, "conversation_id"), "conversation_id")
     service = base_url(inputs["service_url"], "") + "/v3/conversations/" + conversation + "/activities"
     if inputs.get("activity_id"):
-        service += "/" + _segment(inputs["activity_id"], "activity_id")
+        service += "/" + segment(inputs["activity_id"], "activity_id")
     client = Client(ctx, inputs)
     token = _token(ctx, client, fields, bot_framework=True)
     activity = {"type": "message", "from": {"id": fields["client_id"]}, "conversation": {"id": inputs["conversation_id"]},
