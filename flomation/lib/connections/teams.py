@@ -24,12 +24,20 @@ LABEL = "Microsoft Teams"
 DEFAULT_BASE_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_LOGIN_URL = "https://login.microsoftonline.com"
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
+# The Bot Framework's regional service URLs (https://smba.trafficmanager.net/emea/ and the like).
+DEFAULT_BOT_SERVICE_HOSTS = "smba.trafficmanager.net, *.botframework.com, *.botframework.us"
 FIELDS = (
     Field("tenant_id", description="The directory (tenant) ID of the app registration."),
     Field("client_id", description="The application (client) ID."),
     Field("client_secret", "secret", description="A client secret of the app registration."),
     Field("base_url", default=DEFAULT_BASE_URL, description="Microsoft Graph's address."),
     Field("login_url", default=DEFAULT_LOGIN_URL, description="The Entra ID sign-in service's address."),
+    Field(
+        "bot_service_hosts",
+        default=DEFAULT_BOT_SERVICE_HOSTS,
+        description="Where microsoft/teams/reply may send this app's Bot Framework token: the hosts a "
+        "trigger's service_url may name (comma-separated, *.example.com for a domain).",
+    ),
     Field(
         "webhook_url",
         "secret",
@@ -65,6 +73,17 @@ def token_request(fields: dict[str, Any], *, bot_framework: bool = False) -> tup
         "grant_type": "client_credentials",
     }
     return f"{login}/{quote(tenant, safe='')}/oauth2/v2.0/token", form
+
+
+def bot_service_allowed(fields: dict[str, Any], url: str) -> bool:
+    """Whether a Bot Framework service URL's host is one the connection lets its token go to. A service_url
+    comes with each incoming activity; without this a flow could hand the app's token to any host."""
+    host = (urlsplit(url).hostname or "").lower()
+    patterns = str(fields.get("bot_service_hosts") or DEFAULT_BOT_SERVICE_HOSTS).lower()
+    for pattern in (p.strip() for p in patterns.split(",")):
+        if pattern and (host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))):
+            return True
+    return False
 
 
 def token_failure(reply: Reply) -> str | None:

@@ -140,3 +140,11 @@ def test_a_webhook_only_connection_is_not_posted_to_by_its_test():
         )
     with pytest.raises(ConnectionFailed, match="base URL must be an http"):
         check("slack", {"webhook_url": "file:///etc/passwd"})
+
+
+def test_teams_bot_service_hosts_allow_the_bot_frameworks_regions_by_default():
+    allowed = connections.get("teams").bot_service_allowed
+    assert allowed({}, "https://smba.trafficmanager.net/emea/")
+    assert allowed({}, "https://europe.webchat.botframework.com/")
+    assert not allowed({}, "https://botframework.com.evil.example/")
+    assert not allowed({"bot_service_hosts": "bots.example.com"}, "https://smba.trafficmanager.net/emea/")

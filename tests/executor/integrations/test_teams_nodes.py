@@ -92,7 +92,9 @@ def test_reply_through_the_bot_framework_to_the_trigger_service_url(http_server)
     http_server.routes["/teams/v3/conversations/a:conv/activities/act-1"] = ok({"id": "reply-9"})
     inputs = {"connection": "teams", "message": "**done**", "service_url": http_server.url + "/teams/",
               "conversation_id": "a:conv", "activity_id": "act-1"}  # fmt: skip
-    out = outputs_of(run_node("microsoft/teams/reply", inputs, secrets=teams(http_server)))
+    out = outputs_of(
+        run_node("microsoft/teams/reply", inputs, secrets=teams(http_server, bot_service_hosts="127.0.0.1"))
+    )
     assert out["message_id"] == "reply-9"
     token, post = http_server.requests
     assert form(token)["scope"] == ["https://api.botframework.com/.default"] and form(token)["client_id"] == [
@@ -183,3 +185,11 @@ def test_listing_teams_channels_and_messages_and_creating_a_channel(http_server)
         "membershipType": "standard",
         "description": "Pager",
     }
+
+
+def test_a_reply_never_takes_the_connections_token_to_a_service_url_it_does_not_allow(http_server):
+    inputs = {"connection": "teams", "message": "hi", "service_url": http_server.url + "/teams/",
+              "conversation_id": "a:conv"}  # fmt: skip
+    result = run_node("microsoft/teams/reply", inputs, secrets=teams(http_server))
+    assert result.status == "failed" and "is not a Bot Framework host this connection allows" in result.error
+    assert http_server.requests == []

@@ -211,7 +211,14 @@ def _bot_framework_reply(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, 
               "client_secret": inputs.get("app_password")}  # fmt: skip
     fields = service_fields(ctx, inline, "teams", inline=("client_id", "client_secret"), secret=SECRETS)
     conversation = segment(required(inputs, "conversation_id"), "conversation_id")
-    service = base_url(inputs["service_url"], "") + "/v3/conversations/" + conversation + "/activities"
+    root = base_url(inputs["service_url"], "")
+    if inputs.get("connection") and not teams.bot_service_allowed(fields, root):
+        # The app's token must not follow a service_url to a host the connection does not trust.
+        raise NodeError(
+            f"service_url {root[:80]!r} is not a Bot Framework host this connection allows "
+            "(see its bot_service_hosts)"
+        )
+    service = root + "/v3/conversations/" + conversation + "/activities"
     if inputs.get("activity_id"):
         service += "/" + segment(inputs["activity_id"], "activity_id")
     client = Client(ctx, inputs)
