@@ -38,6 +38,7 @@ def test_the_palette_shows_the_chat_services_and_a_slack_node_runs_with_a_picked
     organisation.egress_allow = ["127.0.0.0/8"]  # the Slack stand-in listens on loopback
     organisation.save(update_fields=["egress_allow"])
     with serving() as slack:
+        slack.routes["/api/auth.test"] = ok({"ok": True, "user": "flobot", "team": "Acme"})
         slack.routes["/api/chat.postMessage"] = ok(
             {"ok": True, "channel": "C0DEPLOYS", "ts": "1712345678.000300"}
         )
@@ -67,6 +68,13 @@ def test_the_palette_shows_the_chat_services_and_a_slack_node_runs_with_a_picked
             ec.element_to_be_clickable((By.CSS_SELECTOR, '#inspector-body [data-connection-picker="slack"]'))
         )
         Select(picker).select_by_value("team")
+        driver.find_element(By.CSS_SELECTOR, "#inspector-body [data-connection-test-node]").click()
+        outcome = wait(driver).until(
+            lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, "#inspector-body [data-test-result]")
+                            if e.get_attribute("data-ok")), None)
+        )  # fmt: skip
+        assert outcome.get_attribute("data-ok") == "true", outcome.text
+        assert "signed in as flobot in workspace Acme" in outcome.text
         set_property(driver, "channel_id", "C0DEPLOYS")
         set_property(driver, "message", "Release *1.2* is out")
         output = add_from_palette(driver, "set output", "output/set")
@@ -86,7 +94,9 @@ def test_the_palette_shows_the_chat_services_and_a_slack_node_runs_with_a_picked
         box.clear()
         box.send_keys("slack")
         select_node(driver, post)
-        assert driver.find_elements(By.CSS_SELECTOR, f'.drawflow-node[data-node-id="{post}"] img.palette-icon')
+        assert driver.find_elements(
+            By.CSS_SELECTOR, f'.drawflow-node[data-node-id="{post}"] img.palette-icon'
+        )
         screenshot(driver, "slack-node-panel")
 
         driver.find_element(By.ID, "run-open").click()
@@ -99,13 +109,16 @@ def test_the_palette_shows_the_chat_services_and_a_slack_node_runs_with_a_picked
             )
         )
         assert driver.find_element(By.ID, "exec-state").text == "succeeded"
-        (request,) = slack.requests
+        test, request = slack.requests
+        assert test["path"] == "/api/auth.test" and request["path"] == "/api/chat.postMessage"
         assert request["headers"]["Authorization"] == f"Bearer {BOT_TOKEN}"
         assert body_json(request) == {"channel": "C0DEPLOYS", "text": "Release *1.2* is out", "mrkdwn": True}
         driver.find_element(By.CSS_SELECTOR, f'.drawflow-node[data-node-id="{post}"]').click()
         detail = wait(driver).until(ec.presence_of_element_located((By.ID, "step-detail")))
         wait(driver).until(lambda d: "1712345678.000300" in detail.text)
         assert BOT_TOKEN not in driver.page_source
-        assert driver.find_elements(By.CSS_SELECTOR, f'.drawflow-node[data-node-id="{post}"] img.palette-icon')
+        assert driver.find_elements(
+            By.CSS_SELECTOR, f'.drawflow-node[data-node-id="{post}"] img.palette-icon'
+        )
         screenshot(driver, "slack-run")
         assert script_errors(driver) == []
