@@ -80,6 +80,11 @@ RUNNER_REGISTRATION_CODE = env.secret("FLOMATION_REGISTRATION_CODE", default="")
 RUNNER_LEASE_SECONDS = env.int("RUNNER_LEASE_SECONDS", 30)
 if not 2 <= RUNNER_LEASE_SECONDS <= 3600:
     raise ImproperlyConfigured("RUNNER_LEASE_SECONDS must be between 2 and 3600 seconds.")
+# How long a launch process holds the timed triggers (schedules, pollers) it took; it renews them every
+# second or so, and another launch process takes over those of one that stopped renewing once they expire.
+LAUNCH_LEASE_SECONDS = env.int("LAUNCH_LEASE_SECONDS", 120)
+if not 3 <= LAUNCH_LEASE_SECONDS <= 3600:
+    raise ImproperlyConfigured("LAUNCH_LEASE_SECONDS must be between 3 and 3600 seconds.")
 RUNNER_REGISTRATION_FAILURE_LIMIT = env.int("RUNNER_REGISTRATION_FAILURE_LIMIT", 10)
 RUNNER_REGISTRATION_FAILURE_WINDOW = env.int("RUNNER_REGISTRATION_FAILURE_WINDOW", 900)
 RUNNER_SETTINGS_OK = bool(

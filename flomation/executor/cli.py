@@ -221,7 +221,7 @@ def command_run(options: dict[str, Any]) -> int:
     _stderr_log("info", "Starting Flomation Executor", {"version": __version__, "pid": os.getpid()})
 
     from flomation.executor.engine import run_flow
-    from flomation.executor.events import event_line
+    from flomation.executor.events import PROGRESS_PREFIX, PROGRESS_VARIABLE, event_line
     from flomation.executor.lease import LEASE_FILE_VARIABLE, lease_file_fence
     from flomation.executor.settings import ExecutorSettings
 
@@ -230,6 +230,13 @@ def command_run(options: dict[str, Any]) -> int:
     def on_event(event: dict[str, Any]) -> None:
         out.write(event_line(event, None) + "\n")  # the engine has cut long strings already
         out.flush()
+
+    on_progress = None
+    if os.environ.get(PROGRESS_VARIABLE):
+
+        def on_progress(checkpoint: dict[str, Any]) -> None:
+            out.write(PROGRESS_PREFIX + json.dumps(checkpoint, separators=(",", ":")) + "\n")
+            out.flush()
 
     settings = ExecutorSettings(
         egress=_egress_policy(options),
@@ -246,6 +253,7 @@ def command_run(options: dict[str, Any]) -> int:
         checkpoint=checkpoint,
         secrets=secrets,
         on_event=on_event,
+        on_progress=on_progress,
         cancel=flag,  # type: ignore[arg-type]
         settings=settings,
         fence=lease_file_fence(os.environ[LEASE_FILE_VARIABLE])
