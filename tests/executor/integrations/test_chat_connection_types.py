@@ -148,3 +148,13 @@ def test_teams_bot_service_hosts_allow_the_bot_frameworks_regions_by_default():
     assert allowed({}, "https://europe.webchat.botframework.com/")
     assert not allowed({}, "https://botframework.com.evil.example/")
     assert not allowed({"bot_service_hosts": "bots.example.com"}, "https://smba.trafficmanager.net/emea/")
+
+
+def test_the_nodes_that_post_declare_that_running_twice_would_post_twice():
+    from flomation.executor.registry import manifest
+
+    entries = {n["action"]: n for n in manifest()["nodes"]}
+    posting = {"slack/send_message", "slack/webhook", "microsoft/teams/send_chat_message",
+               "messaging/telegram/send_photo", "messaging/discord/webhook", "twilio/send_sms", "twilio/make_call"}  # fmt: skip
+    assert {action for action in posting if entries[action]["idempotent"]} == set()
+    assert entries["slack/history"]["idempotent"] and entries["slack/react"]["idempotent"]

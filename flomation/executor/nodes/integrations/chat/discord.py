@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         Input("avatar_url", "string", description="An image URL shown as the avatar."),
     ),
     outputs=("tool_result:string", "status_code:integer", "success:boolean", "error:string"),
+    idempotent=False,
 )
 @soft("status_code")
 def webhook(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -89,6 +89,7 @@ def _post(ctx: NodeContext, inputs: dict[str, Any], payload: dict[str, Any]) -> 
         Input("unfurl_links", "boolean", description="Let Slack preview the links in the text."),
     ),
     outputs=SENT,
+    idempotent=False,
 )
 @soft("timestamp")
 def send_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +139,7 @@ def send_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         Input("attachments", "text", description="Legacy attachments as a JSON array (colour bars, fields)."),
     ),
     outputs=SENT,
+    idempotent=False,
 )
 @soft("timestamp")
 def rich_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -213,6 +215,7 @@ def react(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         Input("attachments", "text", description="Legacy attachments as a JSON array."),
     ),
     outputs=("tool_result:string", "status_code:integer", "success:boolean", "error:string"),
+    idempotent=False,
 )
 @soft("status_code")
 def webhook(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -307,6 +307,7 @@ def user_profile(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         Input("initial_comment", "string", description="A message posted with the file."),
     ),
     outputs=("tool_result:string", "file_id:string", "success:boolean", "error:string"),
+    idempotent=False,
 )
 @soft("file_id")
 def file_upload(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:

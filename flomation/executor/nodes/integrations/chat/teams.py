@@ -128,6 +128,7 @@ def segment(value: Any, name: str) -> str:
         *GRAPH_AUTH,
     ),
     outputs=SENT,
+    idempotent=False,
 )
 @soft("message_id")
 def send_channel_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +151,7 @@ def send_channel_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, 
         *GRAPH_AUTH,
     ),
     outputs=SENT,
+    idempotent=False,
 )
 @soft("message_id")
 def send_chat_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -185,6 +187,7 @@ def send_chat_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any
         *GRAPH_AUTH,
     ),
     outputs=SENT,
+    idempotent=False,
 )
 @soft("message_id")
 def reply(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +252,7 @@ def _bot_framework_reply(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, 
         Input("card", "text", description="A whole Adaptive Card as JSON, sent instead of the text."),
     ),
     outputs=("tool_result:string", "status_code:integer", "success:boolean", "error:string"),
+    idempotent=False,
 )
 @soft("status_code")
 def webhook(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -89,6 +89,7 @@ def _chat(inputs: dict[str, Any]) -> str:
         ),
     ),
     outputs=("tool_result:string", "message_id:integer", "success:boolean", "error:string"),
+    idempotent=False,
 )
 @soft("message_id")
 def send_message(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -177,6 +178,7 @@ def _send_file(
         "success:boolean",
         "error:string",
     ),
+    idempotent=False,
 )
 @soft("message_id", "photo_size_bytes")
 def send_photo(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -205,6 +207,7 @@ def send_photo(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         "success:boolean",
         "error:string",
     ),
+    idempotent=False,
 )
 @soft("message_id", "file_size_bytes")
 def send_document(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -236,6 +239,7 @@ def send_document(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         "success:boolean",
         "error:string",
     ),
+    idempotent=False,
 )
 @soft("message_id", "audio_size_bytes")
 def send_audio(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -268,6 +272,7 @@ def send_audio(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         "success:boolean",
         "error:string",
     ),
+    idempotent=False,
 )
 @soft("message_id", "video_size_bytes")
 def send_video(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:

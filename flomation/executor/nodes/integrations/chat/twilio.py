@@ -63,6 +63,7 @@ def _create(ctx: NodeContext, inputs: dict[str, Any], resource: str, form: dict[
         Input("media_url", "string", description="A public image URL to send as an MMS."),
     ),
     outputs=("tool_result:string", "message_sid:string", "success:boolean", "error:string"),
+    idempotent=False,
 )
 @soft("message_sid")
 def send_sms(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +99,7 @@ def send_sms(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         Input("url", "string", description="Instead: a URL Twilio fetches the call's TwiML from."),
     ),
     outputs=("tool_result:string", "call_sid:string", "session_id:string", "success:boolean", "error:string"),
+    idempotent=False,
 )
 @soft("call_sid", "session_id")
 def make_call(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
