@@ -24,9 +24,9 @@ from flomation.core.services.errors import Conflict, FlowInvalid, ManagedInFiles
 from flomation.core.services.flow_secrets import flow_secrets_copy, flow_secrets_store
 from flomation.core.signals import workflow_state_changed
 from flomation.executor.secret_inputs import flow_without_secrets
+from flomation.lib.flow_document import EXPORT_FORMAT, FlowDocumentError, flow_document_read
 from flomation.lib.flow_layout import layout_only_change
 
-EXPORT_FORMAT = "flomation-workflow"
 EXPORT_VERSION = 1
 MAX_NAME_LENGTH = 200
 
@@ -355,32 +355,21 @@ def workflow_export(*, workflow: Workflow, revision_number: int | None = None) -
 def workflow_import(
     *, organisation: Organisation, document: Any, created_by: Account | None, name: str | None = None
 ) -> Workflow:
-    """Creates a workflow from an export: this API's document, or a bare flow as Flomation's editor saves it.
+    """Creates a workflow from an export: this API's document, Flomation's export wrapper
+    (`flomation_export` + `flow_data`), or a bare flow as Flomation's editor saves it.
 
     A bare flow is `{"nodes": [...], "edges": [...]}`, optionally with `name`/`description` beside them;
     the flow is stored unchanged.
     """
-    if not isinstance(document, dict):
-        raise ValidationError(
-            "An import is a JSON object: an exported workflow or a flow with nodes and edges."
-        )
-    if "flow" in document:
-        flow = document["flow"]
-        if document.get("format") not in (None, EXPORT_FORMAT):
-            raise ValidationError({"format": f"Unknown export format {document.get('format')!r}."})
-    elif "nodes" in document:
-        flow = {key: value for key, value in document.items() if key not in ("name", "description")}
-    else:
-        raise ValidationError("The document has neither a flow nor nodes; is it a Flomation export?")
-    workflow_name = name or document.get("name") or "Imported workflow"
-    description = document.get("description") or ""
-    if not isinstance(workflow_name, str) or not isinstance(description, str):
-        raise ValidationError("The name and description of an import must be strings.")
+    try:
+        read = flow_document_read(document=document)
+    except FlowDocumentError as error:
+        raise ValidationError(str(error)) from None
     return workflow_create(
         organisation=organisation,
-        name=workflow_name,
-        description=description,
-        flow=flow,
+        name=name or read.name or "Imported workflow",
+        description=read.description,
+        flow=read.flow,
         message="Imported",
         created_by=created_by,
     )
