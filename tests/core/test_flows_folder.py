@@ -203,3 +203,22 @@ def test_files_in_hidden_folders_are_not_flows(folder, cast):
     (folder / "orders.yaml").write_text(flow_yaml("v1"))
     run_loop()
     assert FlowSource.objects.get(organisation=cast.organisation).status == "synced"
+
+
+def test_a_flomation_export_in_the_folder_deploys_to_its_environment(folder, cast):
+    export = {
+        "flomation_export": {"version": 1, "source_flow_name": "Legacy", "environment_name": "staging"},
+        "flow_data": {"name": "Legacy", "revision": json.dumps(f.flow(value="from flomation"))},
+    }
+    (folder / "legacy.json").write_text(json.dumps(export))
+    run_loop()
+    legacy = managed(cast, "legacy.json")
+    assert (legacy.name, current_value(legacy, "staging")) == ("Legacy", "from flomation")
+
+
+def test_a_misspelt_key_is_reported_on_its_line(folder, cast):
+    (folder / "orders.yaml").write_text(flow_yaml("v1") + "enviroment: staging\n")
+    run_loop()
+    [problem] = FlowSource.objects.get(organisation=cast.organisation).errors
+    assert "unknown key 'enviroment'" in problem["message"]
+    assert problem["line"] == len(flow_yaml("v1").splitlines()) + 1

@@ -2,34 +2,27 @@
 or an organisation's Git repository. Parsing only: a problem names the file, the line and (for a flow that
 does not validate) the node, so the author can go straight to it.
 
-A file is this API's export document (`format: flomation-workflow`, `name`, `description`, `flow`) with an
-optional `environment`; a bare flow (`nodes`, `edges`, optional `name`/`description`/`environment` beside
-them) is accepted too, as workflow import accepts it.
+A file is read as import reads a document (flomation.lib.flow_document): this API's export (`format:
+flomation-workflow`, `name`, `description`, `flow`) with an optional `environment`, Flomation's export
+wrapper (`flomation_export` + `flow_data`), or a bare flow (`nodes`, `edges`, optional `name`/
+`description`/`environment` beside them).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import posixpath
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from flomation.core.services.errors import FlowInvalid
-from flomation.core.services.workflows import EXPORT_FORMAT, MAX_NAME_LENGTH, flow_validate
+from flomation.core.services.workflows import MAX_NAME_LENGTH, flow_validate
+from flomation.lib.flow_document import FlowDocumentError, flow_document_load
 
 SUFFIXES = (".json", ".yaml", ".yml")
-_KNOWN_KEYS = {
-    "format",
-    "version",
-    "name",
-    "description",
-    "environment",
-    "flow",
-    "revision",
-    "secrets_to_set",
-}
+# Keys of an export that a flow file may carry and that mean nothing here.
+_IGNORED_KEYS = {"revision", "secrets_to_set"}
 
 
 @dataclass(frozen=True)
@@ -72,34 +65,6 @@ def flow_file_wanted(path: str) -> bool:
     return path.lower().endswith(SUFFIXES) and not any(part.startswith(".") for part in parts)
 
 
-def _load(path: str, text: str) -> Any:
-    if path.lower().endswith(".json"):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise FlowFileInvalid([FileProblem(path, f"not valid JSON: {error.msg}", error.lineno)]) from None
-    import yaml
-
-    class NoAliases(yaml.SafeLoader):
-        """YAML without anchors' aliases: a few lines of them expand into gigabytes once stored as JSON."""
-
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            if self.check_event(yaml.AliasEvent):
-                mark = self.peek_event().start_mark
-                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", mark)
-            return super().compose_node(parent, index)
-
-    try:
-        return yaml.load(text, Loader=NoAliases)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = error.problem or error.context or "cannot be read"
-        line = mark.line + 1 if mark is not None else None
-        raise FlowFileInvalid([FileProblem(path, f"not valid YAML: {problem}", line)]) from None
-    except yaml.YAMLError as error:
-        raise FlowFileInvalid([FileProblem(path, f"not valid YAML: {error}")]) from None
-
-
 def _key_line(text: str, key: str, value: str | None = None) -> int | None:
     """The first line that sets `key` (to `value`, if given) in JSON or YAML text; None if not found."""
     quoted = r"[\"']?"
@@ -124,30 +89,20 @@ def flow_file_parse(*, path: str, content: bytes, default_environment: str) -> F
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise FlowFileInvalid([FileProblem(path, f"not UTF-8 text (byte {error.start})")]) from None
-    document = _load(path, text)
-    if not isinstance(document, dict):
-        raise FlowFileInvalid([FileProblem(path, "a flow file is an object with a name and a flow", 1)])
-    if "flow" in document:
-        flow = document["flow"]
-        if document.get("format") not in (None, EXPORT_FORMAT):
-            line = _key_line(text, "format")
-            raise FlowFileInvalid([FileProblem(path, f"unknown format {document.get('format')!r}", line)])
-        extra = sorted(set(document) - _KNOWN_KEYS)
-        if extra:
-            line = _key_line(text, extra[0])
-            raise FlowFileInvalid([FileProblem(path, f"unknown key {extra[0]!r} (check its spelling)", line)])
-    elif "nodes" in document:
-        flow = {k: v for k, v in document.items() if k not in ("name", "description", "environment")}
-    else:
-        raise FlowFileInvalid([FileProblem(path, "the file has neither `flow` nor `nodes`", 1)])
+    try:
+        read = flow_document_load(text=text, filename=path)
+    except FlowDocumentError as error:
+        raise FlowFileInvalid([FileProblem(path, error.message, error.line)]) from None
+    extra = sorted(set(read.extra) - _IGNORED_KEYS)
+    if read.source == "export" and extra:
+        line = _key_line(text, extra[0])
+        raise FlowFileInvalid([FileProblem(path, f"unknown key {extra[0]!r} (check its spelling)", line)])
+    flow = read.flow
     stem = posixpath.splitext(posixpath.basename(path))[0]
-    name, description = document.get("name") or stem, document.get("description") or ""
-    environment = document.get("environment") or default_environment
+    name, description = read.name or stem, read.description
+    environment = read.environment or default_environment
     problems = []
-    for key, value in (("name", name), ("description", description), ("environment", environment)):
-        if not isinstance(value, str):
-            problems.append(FileProblem(path, f"`{key}` must be a string", _key_line(text, key)))
-    if isinstance(name, str) and len(name.strip()) > MAX_NAME_LENGTH:
+    if len(name.strip()) > MAX_NAME_LENGTH:
         problems.append(
             FileProblem(path, f"`name` is longer than {MAX_NAME_LENGTH}", _key_line(text, "name"))
         )
@@ -161,16 +116,5 @@ def flow_file_parse(*, path: str, content: bytes, default_environment: str) -> F
             problems.append(FileProblem(path, f"{field}{item.get('message', '')}", line, node_id))
     if problems:
         raise FlowFileInvalid(problems)
-    digest = hashlib.sha256(content + b"\0" + str(environment).encode()).hexdigest()
-    return FlowFile(path, str(name).strip(), str(description), str(environment), flow, digest)
-
-
-def flow_file_document(*, name: str, description: str, environment: str | None, flow: Any) -> dict[str, Any]:
-    """A workflow as a flow file (the export document plus its environment), for 'export to a file'."""
-    document: dict[str, Any] = {"format": EXPORT_FORMAT, "version": 1, "name": name}
-    if description:
-        document["description"] = description
-    if environment:
-        document["environment"] = environment
-    document["flow"] = flow
-    return document
+    digest = hashlib.sha256(content + b"\0" + environment.encode()).hexdigest()
+    return FlowFile(path, name.strip(), description, environment, flow, digest)
