@@ -5,6 +5,7 @@ file pauses its workflow, and managed workflows refuse saves."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -222,3 +223,23 @@ def test_a_misspelt_key_is_reported_on_its_line(folder, cast):
     [problem] = FlowSource.objects.get(organisation=cast.organisation).errors
     assert "unknown key 'enviroment'" in problem["message"]
     assert problem["line"] == len(flow_yaml("v1").splitlines()) + 1
+
+
+def test_the_example_in_the_documentation_deploys(folder, cast):
+    text = (Path(__file__).parents[2] / "docs" / "flows-as-code.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (folder / "order-alerts.yaml").write_text(example)
+    run_loop()
+    source = FlowSource.objects.get(organisation=cast.organisation)
+    assert source.errors == []
+    workflow = managed(cast, "order-alerts.yaml")
+    assert (workflow.name, workflow.state) == ("Order alerts", "active")
+
+
+def test_the_api_role_runs_the_folder_and_git_loops():
+    from flomation.roles import loop_callables
+
+    loops = dict(loop_callables(["api"]))
+    assert loops["api:flows_folder"] is flows_folder
+    assert "api:git_sync" in loops
+    assert "api:git_sync" not in dict(loop_callables(["launch", "editor"]))

@@ -20,7 +20,7 @@ from flomation.core.loops import git_sync
 from flomation.core.models import FlowSource
 from flomation.core.services.connections import connection_create
 from tests.core import factories as f
-from tests.executor.integrations.servers import git_https
+from tests.executor.integrations.servers import git_https, sshd
 from tests.launch.servers import GIT_ENV, require_binary
 
 pytestmark = pytest.mark.slow
@@ -216,6 +216,31 @@ def test_only_one_process_syncs_a_source_at_a_time(local_repo, cast, as_):
     assert held is not None
     assert git_sync.handle_one() is False  # the other process's lease is live
     assert not m.Workflow.objects.filter(organisation=cast.organisation).exists()
+
+
+def test_commits_over_ssh_with_a_key_and_a_pinned_host_key_are_deployed(tmp_path, settings, cast, as_):
+    settings.EGRESS_ALLOW = ["127.0.0.0/8"]
+    with sshd() as server:
+        bare = Path(server.home) / f"flows-{uuid.uuid4().hex[:8]}.git"
+        repo = Repository(bare, tmp_path / "work")
+        try:
+            head = repo.commit({"orders.yaml": flow_file("over ssh")})
+            subprocess.run(["chown", "-R", f"{server.user}:{server.user}", str(bare)], check=True)
+            prefix = f"ssh://{server.user}@127.0.0.1:{server.port}{bare.parent}/"
+            connection = connection_create(
+                organisation=cast.organisation, name="flows-ssh", type="git",
+                fields={"url_prefix": prefix, "ssh_private_key": server.private_key,
+                        "host_key_fingerprint": server.host_fingerprint},
+            )  # fmt: skip
+            connect(as_, cast, repository_url=prefix + bare.name, connection=str(connection.id))
+            sync()
+            shown = as_("owner").get(cast.url("git-sync")).json()
+            assert (shown["status"], shown["commit_sha"]) == ("synced", head), shown["errors"]
+            orders = m.Workflow.objects.get(organisation=cast.organisation, source_path="orders.yaml")
+            assert deployed_value(orders) == "over ssh"
+            assert "PRIVATE KEY" not in json.dumps(shown)
+        finally:
+            subprocess.run(["rm", "-rf", str(bare)], check=False)
 
 
 # --- the push webhook -------------------------------------------------------------------------------------
