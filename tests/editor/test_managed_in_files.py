@@ -48,6 +48,8 @@ def test_the_canvas_marks_a_managed_workflow_read_only_and_refuses_its_saves(tea
     assert answer.status_code == 409
     assert "managed in files (orders.yaml in the organisation's Git repository)" in answer.json()["error"]
     assert workflow.revisions.count() == 1
+    listing = client.get("/workflows").content.decode()
+    assert "managed in files</span>" in listing and "orders.yaml is its source" in listing
 
 
 @pytest.mark.django_db

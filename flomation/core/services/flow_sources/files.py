@@ -21,6 +21,7 @@ from flomation.core.services.workflows import MAX_NAME_LENGTH, flow_validate
 from flomation.lib.flow_document import FlowDocumentError, flow_document_load
 
 SUFFIXES = (".json", ".yaml", ".yml")
+MAX_PATH_LENGTH = 500  # Workflow.source_path
 # Keys of an export that a flow file may carry and that mean nothing here.
 _IGNORED_KEYS = {"revision", "secrets_to_set"}
 
@@ -85,6 +86,8 @@ def _key_line(text: str, key: str, value: str | None = None) -> int | None:
 
 def flow_file_parse(*, path: str, content: bytes, default_environment: str) -> FlowFile:
     """Reads one flow file; raises FlowFileInvalid with every problem found (file, line, node)."""
+    if len(path) > MAX_PATH_LENGTH:
+        raise FlowFileInvalid([FileProblem(path[:200] + "…", f"its path is longer than {MAX_PATH_LENGTH}")])
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:

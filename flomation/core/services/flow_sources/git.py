@@ -11,6 +11,7 @@ Files are read from git's objects, never from a checkout, so no path in the repo
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -80,7 +81,12 @@ def git_snapshot(*, source: FlowSource) -> Snapshot:
         with _session(source) as session:
             url = session.url_for(source.repository_url) if source.connection_id else source.repository_url
             remote = session.remote(url)
-            stage = session.fetch(remote, "", branch)
+            # Only the branch's head is needed: a shallow fetch into a bare repository of the session's own.
+            stage = os.path.join(session.home, "sync.git")
+            session.run(["init"], ["--quiet", "--bare"], [stage], cwd=None, network=True, local=True)
+            session.run(["fetch"], ["--quiet", "--no-tags", "--depth=1"],
+                        [remote.url, f"+refs/heads/{branch}:refs/heads/{branch}"],
+                        cwd=None, git_dir=stage, network=True)  # fmt: skip
             run = {"cwd": None, "git_dir": stage, "local": True}
             head = session.run(["rev-parse"], ["--verify", "--quiet"], [f"refs/heads/{branch}^{{commit}}"],
                                end_of_options="--end-of-options", **run).strip()  # fmt: skip
