@@ -348,3 +348,17 @@ def test_a_symlink_in_the_repository_is_not_followed(local_repo, cast, as_):
     sync()
     [problem] = source_of(cast).errors
     assert problem["file"] == "passwd.yaml" and "symbolic link" in problem["message"]
+
+
+def test_a_failed_fetch_clears_once_the_repository_can_be_read_again(local_repo, cast, as_, settings):
+    local_repo.commit({"orders.yaml": flow_file("v1")})
+    connect(as_, cast, repository_url=f"file://{local_repo.bare}")
+    sync()
+    settings.GIT_ALLOW_FILE_URLS = False  # the operator turns local repositories off, then on again
+    sync()
+    assert source_of(cast).status == "failed"
+    settings.GIT_ALLOW_FILE_URLS = True
+    sync()
+    source = source_of(cast)
+    assert (source.status, source.errors) == ("synced", [])
+    assert m.Revision.objects.filter(workflow__organisation=cast.organisation).count() == 1

@@ -152,7 +152,9 @@ def git_source_sync(*, source: FlowSource, lease_token: object) -> SyncOutcome:
         outcome = SyncOutcome(problems=[FileProblem("", f"the repository could not be read: {error}")])
         flow_source_apply(source=source, files={}, lease_token=lease_token, read_problems=outcome.problems)
         return outcome
-    if snapshot.commit_sha == source.commit_sha and source.status != FlowSource.Status.PENDING:
+    # A failed source is applied again even at the same commit: the failure may have been the fetch, and
+    # applying is idempotent (unchanged files make nothing new).
+    if snapshot.commit_sha == source.commit_sha and source.status == FlowSource.Status.SYNCED:
         FlowSource.objects.filter(id=source.id).update(checked_at=timezone.now())
         return SyncOutcome()
     return flow_source_apply(
