@@ -204,6 +204,18 @@ def test_a_git_managed_workflow_refuses_saves_over_the_api(local_repo, cast, as_
         cast.url(f"workflows/{orders.id}/revisions/"), {"flow": f.flow(value="x")}, format="json"
     )
     assert answer.status_code == 201
+    assert as_("owner").get(cast.url(f"workflows/{orders.id}/")).json()["managed_in_files"] is None
+
+
+def test_a_url_outside_the_connections_prefix_is_refused(cast, as_):
+    connection = connection_create(
+        organisation=cast.organisation, name="flows-repo", type="git",
+        fields={"url_prefix": "https://git.example.com/acme/", "token": "t0ken-value"},
+    )  # fmt: skip
+    body = {"repository_url": "https://elsewhere.example/acme/flows.git", "connection": str(connection.id)}
+    answer = as_("owner").put(cast.url("git-sync"), body, format="json")
+    assert answer.status_code == 400
+    assert "not under the connection's URL prefix" in answer.json()["repository_url"][0]
 
 
 def test_only_one_process_syncs_a_source_at_a_time(local_repo, cast, as_):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -144,7 +145,8 @@ def git_sync_one() -> SyncOutcome | None:
         flow_source_release(source=source, token=token, next_in_seconds=source.interval_seconds)
 
 
-def git_source_sync(*, source: FlowSource, lease_token: object) -> SyncOutcome:
+def git_source_sync(*, source: FlowSource, lease_token: uuid.UUID | None) -> SyncOutcome:
+    """Fetches `source` and applies its files if the head moved or the last sync failed."""
     try:
         snapshot = git_snapshot(source=source)
     except GitSyncFailed as error:

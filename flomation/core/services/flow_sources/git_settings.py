@@ -16,7 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from flomation.core.models import Connection, Environment, FlowSource, Organisation
+from flomation.core.models import Connection, Environment, FlowSource, Organisation, Workflow
+from flomation.core.services.connections import connection_reveal
 from flomation.core.services.flow_sources.git import git_source_check
 from flomation.core.services.flow_sources.lease import flow_source_due_now
 from flomation.lib import crypto
@@ -71,6 +72,12 @@ def git_source_save(
     if not Environment.objects.filter(organisation=organisation, name=default_environment).exists():
         raise ValidationError({"default_environment": [f"No environment {default_environment!r} here."]})
     connection = _connection(organisation, connection_id)
+    prefix = str(connection_reveal(connection=connection).get("url_prefix") or "") if connection else ""
+    if prefix and not url.startswith(prefix):
+        raise ValidationError(
+            {"repository_url": [f"The URL is not under the connection's URL prefix ({prefix}): its credentials "
+                                "are used for that server only."]}
+        )  # fmt: skip
     source = git_source_get(organisation=organisation)
     secret = None
     if source is None:
@@ -91,9 +98,12 @@ def git_source_save(
     return source, secret
 
 
+@transaction.atomic
 def git_source_disconnect(*, organisation: Organisation) -> None:
     """Stops syncing; the workflows it managed stay as they are and become editable here again."""
-    FlowSource.objects.filter(organisation=organisation, kind=FlowSource.Kind.GIT).delete()
+    sources = FlowSource.objects.filter(organisation=organisation, kind=FlowSource.Kind.GIT)
+    Workflow.objects.filter(source__in=sources).update(source=None, source_path="", source_hash="")
+    sources.delete()
 
 
 def git_source_rotate_secret(*, source: FlowSource) -> str:
