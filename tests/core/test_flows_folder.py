@@ -243,3 +243,17 @@ def test_the_api_role_runs_the_folder_and_git_loops():
     assert loops["api:flows_folder"] is flows_folder
     assert "api:git_sync" in loops
     assert "api:git_sync" not in dict(loop_callables(["launch", "editor"]))
+
+
+def test_deleting_the_folder_source_in_the_admin_hands_its_workflows_back_to_the_editor(
+    folder, cast, admin_client
+):
+    (folder / "orders.yaml").write_text(flow_yaml("v1"))
+    run_loop()
+    source = FlowSource.objects.get(organisation=cast.organisation)
+    assert admin_client.get(f"/admin/core/flowsource/{source.id}/change/").status_code == 200
+    answer = admin_client.post(f"/admin/core/flowsource/{source.id}/delete/", {"post": "yes"})
+    assert answer.status_code == 302
+    orders = m.Workflow.objects.get(organisation=cast.organisation, name="Orders")
+    assert (orders.source_id, orders.source_path, orders.state) == (None, "", "active")
+    workflow_save(workflow=orders, flow=f.flow(value="by hand"), author=cast.owner)

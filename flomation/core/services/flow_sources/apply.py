@@ -200,3 +200,10 @@ def _record(source: FlowSource, outcome: SyncOutcome, commit_sha: str, lease_tok
     rows.update(**changes)
     for name, value in changes.items():
         setattr(source, name, value)
+
+
+@transaction.atomic
+def flow_source_delete(*, source: FlowSource) -> None:
+    """Removes a source; the workflows it managed stay as they are and become editable in the editor again."""
+    Workflow.objects.filter(source=source).update(source=None, source_path="", source_hash="")
+    source.delete()

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from flomation.core.models import Connection, Environment, FlowSource, Organisation, Workflow
+from flomation.core.models import Connection, Environment, FlowSource, Organisation
 from flomation.core.services.connections import connection_reveal
+from flomation.core.services.flow_sources.apply import flow_source_delete
 from flomation.core.services.flow_sources.git import git_source_check
 from flomation.core.services.flow_sources.lease import flow_source_due_now
 from flomation.lib import crypto
@@ -98,12 +99,11 @@ def git_source_save(
     return source, secret
 
 
-@transaction.atomic
 def git_source_disconnect(*, organisation: Organisation) -> None:
     """Stops syncing; the workflows it managed stay as they are and become editable here again."""
-    sources = FlowSource.objects.filter(organisation=organisation, kind=FlowSource.Kind.GIT)
-    Workflow.objects.filter(source__in=sources).update(source=None, source_path="", source_hash="")
-    sources.delete()
+    source = git_source_get(organisation=organisation)
+    if source is not None:
+        flow_source_delete(source=source)
 
 
 def git_source_rotate_secret(*, source: FlowSource) -> str:
