@@ -257,3 +257,12 @@ def test_deleting_the_folder_source_in_the_admin_hands_its_workflows_back_to_the
     orders = m.Workflow.objects.get(organisation=cast.organisation, name="Orders")
     assert (orders.source_id, orders.source_path, orders.state) == (None, "", "active")
     workflow_save(workflow=orders, flow=f.flow(value="by hand"), author=cast.owner)
+
+
+def test_a_flows_path_that_matches_nothing_is_a_system_check_warning(tmp_path, settings):
+    from flomation.checks import check_settings
+
+    settings.FLOWS_PATH = str(tmp_path / "nowhere" / "*.yaml")
+    assert "flomation.W020" in [problem.id for problem in check_settings()]
+    settings.FLOWS_PATH = str(tmp_path)
+    assert "flomation.W020" not in [problem.id for problem in check_settings()]
