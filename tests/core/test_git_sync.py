@@ -258,9 +258,11 @@ def test_commits_over_ssh_with_a_key_and_a_pinned_host_key_are_deployed(tmp_path
 # --- the push webhook -------------------------------------------------------------------------------------
 
 
-def test_a_signed_github_push_makes_the_repository_due_and_a_bad_signature_does_not(local_repo, cast, as_):
+def test_a_signed_github_push_deploys_at_once_and_a_bad_signature_does_not(local_repo, cast, as_):
     connected = connect(as_, cast, repository_url=f"file://{local_repo.bare}")
     FlowSource.objects.update(next_check_at="2100-01-01T00:00:00Z")
+    local_repo.commit({"orders.yaml": flow_file("pushed")})
+    assert git_sync.handle_one() is False  # not due: the interval has not passed
     body = json.dumps({"ref": "refs/heads/main"}).encode()
     secret = connected["webhook_secret"].encode()
     client = as_("viewer").__class__()  # no credentials: the Git host calls it
@@ -273,7 +275,9 @@ def test_a_signed_github_push_makes_the_repository_due_and_a_bad_signature_does_
     signature = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
     accepted = client.post(path, body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=signature)
     assert accepted.status_code == 202
-    assert source_of(cast).next_check_at.year < 2100
+    assert git_sync.handle_one() is True  # the push made it due
+    orders = m.Workflow.objects.get(organisation=cast.organisation, source_path="orders.yaml")
+    assert deployed_value(orders) == "pushed"
 
 
 def test_a_gitlab_push_is_accepted_with_its_token_only(local_repo, cast, as_):
