@@ -96,6 +96,26 @@ RUNNER_SETTINGS_OK = bool(
 # in place instead of making a new one (0: every save makes a revision). Named saves always make one.
 REVISION_COALESCE_SECONDS = env.int("FLOMATION_REVISION_COALESCE_SECONDS", 600)
 
+# --- flows as code ----------------------------------------------------------------------------------
+# A folder (or glob) of flow files the api role loads at start and on change into FLOWS_ORGANISATION (its
+# slug or id); each file is one workflow, deployed to its `environment` (default FLOWS_ENVIRONMENT).
+FLOWS_PATH = env.str("FLOWS_PATH", "")
+FLOWS_ORGANISATION = env.str("FLOWS_ORGANISATION", "")
+FLOWS_ENVIRONMENT = env.str("FLOWS_ENVIRONMENT", "production")
+FLOWS_POLL_SECONDS = env.int("FLOWS_POLL_SECONDS", 5)
+if FLOWS_PATH and not FLOWS_ORGANISATION:
+    raise ImproperlyConfigured(
+        "FLOWS_PATH is set but FLOWS_ORGANISATION is not: name the organisation's slug"
+    )
+if FLOWS_POLL_SECONDS < 1:
+    raise ImproperlyConfigured("FLOWS_POLL_SECONDS must be at least 1 (seconds)")
+# Git sync: the shortest fetch interval an organisation may choose, and how long one sync may hold its lease.
+GIT_SYNC_MIN_INTERVAL_SECONDS = env.int("GIT_SYNC_MIN_INTERVAL_SECONDS", 60)
+GIT_SYNC_LEASE_SECONDS = env.int("GIT_SYNC_LEASE_SECONDS", 600)
+# Limits of one sync: files read (the rest is an error, nothing deployed) and bytes per file.
+FLOWS_MAX_FILES = env.int("FLOWS_MAX_FILES", 500)
+FLOWS_MAX_FILE_BYTES = env.int("FLOWS_MAX_FILE_BYTES", 2 * 1024 * 1024)
+
 # --- script nodes ----------------------------------------------------------------------------------
 # Packages every script sandbox may import (read-only), installed by `manage.py install_script_packages`.
 SCRIPT_REQUIREMENTS = env.list("FLOMATION_SCRIPT_REQUIREMENTS", [])

@@ -4,7 +4,7 @@
   "use strict";
 
   var boot = JSON.parse(document.getElementById("canvas-boot").textContent);
-  var readOnly = !boot.canEdit || boot.workflow.archived;
+  var readOnly = !boot.canEdit || boot.workflow.archived || !!boot.workflow.managed;
   var specs = {};
   var icons = {};  // category -> icon URL (manifest.icons)
   var editor, state;
@@ -676,7 +676,7 @@
     document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden" && dirty) flush(); });
     setupVersionForm();
     updateUndoButtons();
-    if (readOnly) setStatus(boot.workflow.archived ? "Archived: read only" : "Read only");
+    if (readOnly) setStatus(boot.workflow.archived ? "Archived: read only" : boot.workflow.managed ? "Managed in files: read only" : "Read only");
     Flo.api(boot.urls.flow).then(function (body) { errors = body.errors || []; applyErrors(); }, function () {});
     // After the nodes are drawn and the layout has settled, so their sizes are known.
     requestAnimationFrame(function () { requestAnimationFrame(fit); });
