@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0009_connections'),
+        ('core', '0010_execution_progress'),
     ]
 
     operations = [
