@@ -3,6 +3,7 @@ and answers as the documented endpoints do (`{"ok": true, ...}`, or an error bod
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -39,8 +40,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-@pytest.fixture
-def chat_api() -> Iterator[Any]:
+@contextlib.contextmanager
+def chat_api_server() -> Iterator[Any]:
     """`.url`; `.requests` ([{path, headers (lower-case names), json}]); `.answers[method] = (status, body)`."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.requests, server.answers = [], {}
@@ -50,3 +51,9 @@ def chat_api() -> Iterator[Any]:
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def chat_api() -> Iterator[Any]:
+    with chat_api_server() as server:
+        yield server
