@@ -207,7 +207,7 @@ _echo_trigger(
     "Webhook",
     "Started by an HTTP call to the flow's webhook URL; a preset checks an app's signed events.",
     ("body:object", "method:string", "content_type:string", "triggered_at:string", "event:string"),
-    inputs=(*_webhook_settings(response_default="immediate"), *PRESET_INPUTS),
+    inputs=(*PRESET_INPUTS, *_webhook_settings(response_default="immediate")),
     extra={"triggered_at": lambda _: _now_iso()},
     secret_aliases=_WEBHOOK_ALIASES,
 )

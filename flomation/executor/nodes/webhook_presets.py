@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flomation.executor.registry import Input
 
+_GENERIC = {"preset": ("generic_hmac",)}
+
 PRESET_INPUTS = (
     Input(
         "preset",
@@ -33,19 +35,28 @@ PRESET_INPUTS = (
         "integer",
         default=300,
         description="Seconds a signed timestamp may be from now (Stripe, Slack, Standard Webhooks, generic).",
+        shown_when={"preset": ("stripe", "slack", "standard_webhooks", "generic_hmac")},
     ),
     Input(
         "signature_url",
         "string",
         description="Twilio: the URL as Twilio calls it, when a proxy in front of launch rewrites it.",
+        shown_when={"preset": ("twilio",)},
     ),
-    Input("signature_header", "string", default="X-Signature", description="Generic HMAC: the header."),
+    Input(
+        "signature_header",
+        "string",
+        default="X-Signature",
+        description="Generic HMAC: the header.",
+        shown_when=_GENERIC,
+    ),
     Input(
         "signature_algorithm",
         "string",
         default="sha256",
         options=("sha256", "sha1", "sha512"),
         description="Generic HMAC: the hash.",
+        shown_when=_GENERIC,
     ),
     Input(
         "signature_encoding",
@@ -53,13 +64,30 @@ PRESET_INPUTS = (
         default="hex",
         options=("hex", "base64"),
         description="Generic HMAC: how the digest is written.",
+        shown_when=_GENERIC,
     ),
-    Input("signature_prefix", "string", description="Generic HMAC: text before the digest, e.g. sha256=."),
+    Input(
+        "signature_prefix",
+        "string",
+        description="Generic HMAC: text before the digest, e.g. sha256=.",
+        shown_when=_GENERIC,
+    ),
     Input(
         "timestamp_header",
         "string",
         description="Generic HMAC: a header with a Unix time; then '{timestamp}.{body}' is signed.",
+        shown_when=_GENERIC,
     ),
-    Input("delivery_header", "string", description="Generic HMAC: the header with the delivery id."),
-    Input("event_header", "string", description="Generic HMAC: the header with the event type."),
+    Input(
+        "delivery_header",
+        "string",
+        description="Generic HMAC: the header with the delivery id.",
+        shown_when=_GENERIC,
+    ),
+    Input(
+        "event_header",
+        "string",
+        description="Generic HMAC: the header with the event type.",
+        shown_when=_GENERIC,
+    ),
 )
