@@ -140,7 +140,10 @@ def _stripe(request: HttpRequest, body: bytes, secret: str, settings: PresetSett
         return _refused("the Stripe-Signature does not match the body")
     event = _json(body)
     return Verified(
-        ok=True, delivery_id=str(event.get("id") or "") or None, event=str(event.get("type") or "")
+        ok=True,
+        delivery_id=str(event.get("id") or "") or None,
+        signature_hash=_digest_hash(expected),
+        event=str(event.get("type") or ""),
     )
 
 
@@ -173,12 +176,16 @@ def slack_verify(request: HttpRequest, body: bytes, secret: str, tolerance: int 
     too_old = stale(timestamp, tolerance)
     if too_old:
         return _refused(too_old)
-    if not hmac.compare_digest(given.encode(), slack_signature(secret, timestamp, body).encode()):
+    expected = slack_signature(secret, timestamp, body)
+    if not hmac.compare_digest(given.encode(), expected.encode()):
         return _refused("the X-Slack-Signature does not match the body")
     payload = _json(body)
     event = payload.get("event") if isinstance(payload.get("event"), dict) else {}
+    # Slash commands and interactions carry no event id: their signature (over a fresh timestamp) is
+    # what a replay within the five minutes would repeat.
     return Verified(
         ok=True,
+        signature_hash=_digest_hash(expected),
         delivery_id=str(payload.get("event_id") or "") or None,
         event=str(event.get("type") or payload.get("type") or ""),
     )

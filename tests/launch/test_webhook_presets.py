@@ -263,3 +263,26 @@ def test_an_unknown_preset_makes_the_webhook_answer_that_it_is_misconfigured(liv
     url = f"{live_server.url}/launch/webhook/{live_world.trigger().public_id}"
     answer = requests.post(url, data=b"{}", headers={"Content-Type": "application/json"}, timeout=10)
     assert answer.status_code == 503 and "unknown preset 'bitbucket'" in answer.json()["error"]
+
+
+def test_a_replayed_slack_slash_command_within_the_five_minutes_starts_nothing(preset_hook, live_world):
+    """A slash command has no event id: its signature, over its own timestamp, is the replay key."""
+    sender = next(s for s in SENDERS if s.preset == "slack")
+    command = Sender(
+        "slack",
+        sender.headers,
+        "",
+        lambda d: "",
+        body=urlencode({"command": "/deploy", "text": "v2", "user_id": "U1"}).encode(),
+        content_type="application/x-www-form-urlencoded",
+    )
+    url = preset_hook(command)
+    ts = int(time.time())
+    first = send(command, url, ts=ts)
+    assert (
+        first.status_code == 202 and live_world.executions()[0].trigger_data["body"]["command"] == "/deploy"
+    )
+    again = send(command, url, ts=ts)
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert send(command, url, ts=ts + 1).status_code == 202  # signed again by Slack: a new command
+    assert len(live_world.executions()) == 2

@@ -62,16 +62,22 @@ def replay_answer(trigger: Trigger, delivery_id: str | None, signature_hash: str
     return JsonResponse({"status": "duplicate", "execution_id": execution_id, "executionId": execution_id})
 
 
-def _start(trigger: Trigger, data: dict[str, Any], delivery_id: str | None) -> JsonResponse:
+def _start(
+    trigger: Trigger, data: dict[str, Any], delivery_id: str | None, signature_hash: str | None = None
+) -> JsonResponse:
     if holds_nul(data):
         raise Refused(400, "the event contains a NUL character (\\u0000), which cannot be stored")
     trigger_data = {"__node_id": trigger.node_id, "triggered_at": now_iso(), **data}
     try:
         accepted = execution_gateway().accept(
-            trigger=trigger, trigger_data=trigger_data, method="POST", delivery_id=delivery_id
+            trigger=trigger,
+            trigger_data=trigger_data,
+            method="POST",
+            delivery_id=delivery_id,
+            signature_hash=signature_hash,
         )
     except Replayed:
-        return replay_answer(trigger, delivery_id, None)
+        return replay_answer(trigger, delivery_id, signature_hash)
     execution_id = str(accepted.execution_id) if accepted.execution_id else None
     return JsonResponse({"status": "accepted", "execution_id": execution_id, "executionId": execution_id})
 
@@ -147,7 +153,7 @@ def slack(request: HttpRequest, public_id: str) -> HttpResponse:
         "thread_ts": str(event.get("thread_ts") or event.get("ts") or ""),
         "event": event,
     }
-    return _start(trigger, data, verified.delivery_id)
+    return _start(trigger, data, verified.delivery_id, verified.signature_hash)
 
 
 def _slack_interaction(trigger: Trigger, body: bytes) -> HttpResponse:
