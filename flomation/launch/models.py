@@ -225,6 +225,10 @@ class ApprovalPrompt(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.CharField(max_length=200, blank=True)
     answered_option = models.CharField(max_length=200, blank=True)
+    # The posted message (Slack ts, Telegram message_id), and when it is due to be rewritten with the
+    # answer and without its buttons.
+    message_ref = models.CharField(max_length=64, blank=True)
+    update_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -233,7 +237,10 @@ class ApprovalPrompt(models.Model):
         indexes = [
             models.Index(
                 fields=["next_try_at"], condition=Q(next_try_at__isnull=False), name="launch_approval_due"
-            )
+            ),
+            models.Index(
+                fields=["update_at"], condition=Q(update_at__isnull=False), name="launch_approval_update_due"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -101,6 +101,10 @@ def test_an_approval_asked_in_slack_is_answered_by_a_button_and_resumes_the_run(
         {"name": "api_url", "type": "string", "value": chat_api.url},
     ])  # fmt: skip
     world = deploy(trigger)
+    chat_api.answers["chat.postMessage"] = (
+        200,
+        {"ok": True, "channel": "C0DEPLOY", "ts": "1700000001.000200"},
+    )
     url = f"{live_server.url}/launch/slack/{world.trigger().public_id}"
     event = {"type": "event_callback", "event_id": "Ev1", "event": {
         "type": "message", "channel": "C0DEPLOY", "user": "U1", "text": "v2.4", "ts": "1700000000.000100"}}  # fmt: skip
@@ -137,6 +141,17 @@ def test_an_approval_asked_in_slack_is_answered_by_a_button_and_resumes_the_run(
     again = slack_post(url, form, "application/x-www-form-urlencoded")
     assert again.json() == {"status": "already_answered"}
 
+    LaunchLoop(owner="test").handle_one()  # the question loses its buttons and shows the answer
+    assert chat_api.requests[1]["path"] == "/chat.update"
+    assert chat_api.requests[1]["json"] == {
+        "channel": "C0DEPLOY",
+        "ts": "1700000001.000200",
+        "text": "Ship v2.4?",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "Ship v2.4?"}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": "Answered: Approve by grace"}]},
+        ],
+    }
     done = finished(execution)
     assert done.outputs == {"decision": "approved by grace"}
     assert len(world.executions()) == 1
@@ -151,6 +166,7 @@ def test_an_approval_asked_in_telegram_is_answered_by_a_callback_query_and_resum
     ])  # fmt: skip
     world = deploy(trigger)
     secret_token = chat_api.requests.pop()["json"]["secret_token"]  # setWebhook, on deploy
+    chat_api.answers["sendMessage"] = (200, {"ok": True, "result": {"message_id": 77, "chat": {"id": 4242}}})
     url = f"{live_server.url}/launch/telegram/{world.trigger().public_id}"
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret_token}
     update = {"update_id": 1, "message": {"message_id": 7, "text": "v3", "chat": {"id": 4242, "type": "private"},
@@ -185,6 +201,13 @@ def test_an_approval_asked_in_telegram_is_answered_by_a_callback_query_and_resum
         "text": "Answer recorded",
     }
 
+    LaunchLoop(owner="test").handle_one()
+    assert chat_api.requests[1]["path"] == f"/bot{BOT_TOKEN}/editMessageText"
+    assert chat_api.requests[1]["json"] == {
+        "chat_id": "4242",
+        "message_id": 77,
+        "text": "Ship v3?\n\nAnswered: Reject by ada",
+    }
     done = finished(execution)
     assert done.outputs == {"decision": "rejected"}
     assert len(world.executions()) == 1

@@ -4,7 +4,9 @@ button's answer resumes the execution once.
 
 * `on_execution_suspended` (core's `execution_suspended` signal) stores an ApprovalPrompt, due at once;
 * `approval_deliver_one` (the launch loop) posts one due prompt: Slack `chat.postMessage` with an actions
-  block, Telegram `sendMessage` with an inline keyboard; a failure is retried with a growing delay;
+  block, Telegram `sendMessage` with an inline keyboard; a failure is retried with a growing delay. Once
+  answered, the message is rewritten with the answer in place of its buttons (`chat.update`,
+  `editMessageText`);
 * `approval_answer` (the chat triggers' ingress: a Slack interactivity payload, a Telegram callback query)
   records the first answer and resumes the execution with `answered_option`, `answered_by` and `outcome`.
 """
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from flomation.core.executions import execution_answer
@@ -126,8 +129,13 @@ def telegram_question(prompt: ApprovalPrompt) -> dict[str, Any]:
 
 
 def approval_deliver_one(*, now: datetime | None = None) -> bool:
-    """Posts one due question; returns True if it found one (sent or not)."""
+    """Posts one due question, else rewrites one answered question's message with its answer; returns True
+    if it found one (whether the service took it or not)."""
     now = now or timezone.now()
+    return _ask_one(now) or _close_one(now)
+
+
+def _ask_one(now: datetime) -> bool:
     with transaction.atomic():
         prompt = (
             ApprovalPrompt.objects.select_for_update(skip_locked=True)
@@ -141,7 +149,7 @@ def approval_deliver_one(*, now: datetime | None = None) -> bool:
         secrets = trigger_secrets(prompt.trigger)
         error = ""
         try:
-            _send(prompt, secrets)
+            prompt.target, prompt.message_ref = _send(prompt, secrets)
         except ChatApiError as failure:
             error = scrub(str(failure), secrets)
         prompt.attempts += 1
@@ -155,20 +163,77 @@ def approval_deliver_one(*, now: datetime | None = None) -> bool:
             prompt.next_try_at, prompt.send_error = (now + delay if retry else None), error
         else:
             prompt.next_try_at, prompt.sent_at, prompt.send_error = None, now, ""
-        prompt.save(update_fields=["attempts", "next_try_at", "sent_at", "send_error"])
+        prompt.save(
+            update_fields=["attempts", "next_try_at", "sent_at", "send_error", "target", "message_ref"]
+        )
     return True
 
 
-def _send(prompt: ApprovalPrompt, secrets: dict[str, Any]) -> None:
+def _clients(prompt: ApprovalPrompt, secrets: dict[str, Any]) -> tuple[SlackClient, TelegramClient]:
     token = str(secrets.get("bot_token") or "")
     if not token:
         raise ChatApiError("the trigger has no bot token to ask the question with")
     policy = egress_policy_for(prompt.trigger)
     base_url = str(prompt.trigger.config.get("api_url") or "")
+    return (
+        SlackClient(token=token, policy=policy, base_url=base_url),
+        TelegramClient(token=token, policy=policy, base_url=base_url),
+    )
+
+
+def _send(prompt: ApprovalPrompt, secrets: dict[str, Any]) -> tuple[str, str]:
+    """Posts the question; returns where it went (Slack answers with the channel's id) and its message id."""
+    slack, telegram = _clients(prompt, secrets)
     if prompt.channel == TriggerKind.SLACK:
-        SlackClient(token=token, policy=policy, base_url=base_url).post_message(slack_question(prompt))
-    else:
-        TelegramClient(token=token, policy=policy, base_url=base_url).send_message(telegram_question(prompt))
+        posted = slack.post_message(slack_question(prompt))
+        return str(posted.get("channel") or prompt.target), str(posted.get("ts") or "")
+    sent = telegram.send_message(telegram_question(prompt))
+    result = sent.get("result") if isinstance(sent.get("result"), dict) else {}
+    return prompt.target, str(result.get("message_id") or "")
+
+
+def answered_text(prompt: ApprovalPrompt) -> str:
+    label = next((o["label"] for o in prompt.options if o["value"] == prompt.answered_option), "")
+    who = f" by {prompt.answered_by}" if prompt.answered_by else ""
+    return f"Answered: {label or prompt.answered_option}{who}"
+
+
+def _close_one(now: datetime) -> bool:
+    """Rewrites one answered question's message: the answer in place of the buttons, so nobody presses
+    them again. Cosmetic, so tried once: a failure is logged and not retried."""
+    with transaction.atomic():
+        prompt = (
+            ApprovalPrompt.objects.select_for_update(skip_locked=True)
+            .select_related("trigger")
+            .filter(update_at__lte=now)
+            .order_by("update_at")
+            .first()
+        )
+        if prompt is None:
+            return False
+        ApprovalPrompt.objects.filter(id=prompt.id).update(update_at=None)
+    secrets = trigger_secrets(prompt.trigger)
+    try:
+        slack, telegram = _clients(prompt, secrets)
+        if prompt.channel == TriggerKind.SLACK:
+            slack.call("chat.update", {
+                "channel": prompt.target, "ts": prompt.message_ref, "text": prompt.message,
+                "blocks": [
+                    {"type": "section", "text": {"type": "mrkdwn", "text": prompt.message[:3000]}},
+                    {"type": "context", "elements": [{"type": "mrkdwn", "text": answered_text(prompt)}]},
+                ],
+            })  # fmt: skip
+        else:
+            telegram.call("editMessageText", {
+                "chat_id": prompt.target, "message_id": int(prompt.message_ref),
+                "text": f"{prompt.message}\n\n{answered_text(prompt)}",
+            })  # fmt: skip
+    except ChatApiError as failure:
+        logger.warning(
+            "approval message of execution %s (trigger %s) not updated: %s", prompt.execution_id,
+            prompt.trigger.public_id, scrub(str(failure), secrets),
+        )  # fmt: skip
+    return True
 
 
 def approval_answer(*, trigger: Trigger, token: str, index: str, answered_by: str) -> str:
@@ -179,8 +244,12 @@ def approval_answer(*, trigger: Trigger, token: str, index: str, answered_by: st
         return "unknown"
     option = prompt.options[int(index)]["value"]
     with transaction.atomic():
+        now = timezone.now()
         claimed = ApprovalPrompt.objects.filter(id=prompt.id, answered_at__isnull=True).update(
-            answered_at=timezone.now(), answered_by=answered_by[:200], answered_option=option[:200]
+            answered_at=now,
+            answered_by=answered_by[:200],
+            answered_option=option[:200],
+            update_at=Case(When(~Q(message_ref=""), then=Value(now)), default=None),
         )
         if not claimed:
             return "already_answered"
