@@ -78,11 +78,13 @@ def test_an_author_picks_the_github_preset_and_the_published_webhook_checks_gith
         "generic_hmac",
     } <= set(offered)
     assert not shown(driver, "signature_header") and not shown(driver, "signature_tolerance")
+    assert shown(driver, "authentication") and shown(driver, "bearer_token")
     preset.select_by_value("generic_hmac")
     assert shown(driver, "signature_header") and shown(driver, "signature_algorithm")
     screenshot(driver, "webhook-preset-generic-hmac")
     preset.select_by_value("github")
     assert not shown(driver, "signature_header") and not shown(driver, "signature_url")
+    assert not shown(driver, "authentication") and not shown(driver, "api_key")
 
     field = driver.find_element(By.CSS_SELECTOR, '#inspector-body [data-input="hmac_secret"]')
     field.find_element(By.XPATH, ".//button[text()='Set a value']").click()

@@ -12,7 +12,7 @@ import time
 
 from flomation.executor.engine.errors import NodeError
 from flomation.executor.input_schema import SchemaError, inputs_check, schema_fields
-from flomation.executor.nodes.webhook_presets import PRESET_INPUTS
+from flomation.executor.nodes.webhook_presets import PRESET_INPUTS, hidden_under_preset
 from flomation.executor.registry import TRIGGER, Input, node
 
 TYPE_CHECKING = False
@@ -55,7 +55,7 @@ def _secret(name: str, description: str) -> Input:
 _WEBHOOK_SECRETS = (
     _secret("api_key", "The key callers send in the API key header (authentication api_key)."),
     _secret("bearer_token", "The token callers send as 'Authorization: Bearer' (authentication bearer)."),
-    _secret("hmac_secret", "The signing secret (authentication hmac); whsec_<base64> for Standard Webhooks."),
+    _secret("hmac_secret", "The signing secret (hmac, or a preset's); whsec_<base64> for Standard Webhooks."),
 )
 _WEBHOOK_ALIASES = ("token", "secret", "signing_secret")
 
@@ -207,7 +207,7 @@ _echo_trigger(
     "Webhook",
     "Started by an HTTP call to the flow's webhook URL; a preset checks an app's signed events.",
     ("body:object", "method:string", "content_type:string", "triggered_at:string", "event:string"),
-    inputs=(*PRESET_INPUTS, *_webhook_settings(response_default="immediate")),
+    inputs=(*PRESET_INPUTS, *hidden_under_preset(_webhook_settings(response_default="immediate"))),
     extra={"triggered_at": lambda _: _now_iso()},
     secret_aliases=_WEBHOOK_ALIASES,
 )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from flomation.executor.registry import Input
 
 _GENERIC = {"preset": ("generic_hmac",)}
@@ -91,3 +93,17 @@ PRESET_INPUTS = (
         shown_when=_GENERIC,
     ),
 )
+
+
+# The plain authentication settings, which a preset replaces: shown only while no preset is chosen.
+_PLAIN_AUTH = frozenset({"authentication", "api_key_header", "api_key", "bearer_token"})
+
+
+def hidden_under_preset(inputs: tuple[Input, ...]) -> tuple[Input, ...]:
+    shown = []
+    for declared in inputs:
+        if declared.name in _PLAIN_AUTH:
+            declared = copy.copy(declared)
+            declared.shown_when = {"preset": ("none", "custom", "")}
+        shown.append(declared)
+    return tuple(shown)
