@@ -94,7 +94,8 @@ def _fresh(timestamp: str, tolerance: int = SIGNATURE_TOLERANCE_SECONDS) -> str:
     except ValueError:
         return "the signature timestamp is missing or not a Unix time in seconds"
     if abs(time.time() - moment) > tolerance:
-        return "the signature timestamp is more than 5 minutes from now; sign the request again"
+        window = "5 minutes" if tolerance == SIGNATURE_TOLERANCE_SECONDS else f"{tolerance} seconds"
+        return f"the signature timestamp is more than {window} from now; sign the request again"
     return ""
 
 
