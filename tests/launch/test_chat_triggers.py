@@ -191,3 +191,13 @@ def test_a_teams_outgoing_webhook_call_is_verified_answered_and_started_once(tea
     bad = teams_post(teams_url, {**activity, "id": "2"}, key=other_key)
     assert bad.status_code == 401 and bad.headers["WWW-Authenticate"] == "HMAC"
     assert len(live_world.executions()) == 1
+
+
+def test_set_webhook_goes_through_the_egress_policy_which_refuses_a_loopback_api_by_default(
+    live_world, live_server, chat_api, settings
+):
+    settings.LAUNCH_URL = live_server.url
+    live_world.deploy(trigger_node("trigger/telegram", {"bot_token": BOT_TOKEN, "api_url": chat_api.url}))
+    error = live_world.trigger().last_error
+    assert error.startswith("Telegram setWebhook was refused by the egress policy") and "loopback" in error
+    assert BOT_TOKEN not in error and chat_api.requests == []
