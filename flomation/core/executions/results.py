@@ -20,6 +20,7 @@ from flomation.core.executions.common import ProtocolError, as_uuid
 from flomation.core.executions.steps import progress_json, steps_json
 from flomation.core.models import Execution, ExecutionState, ExecutionStep, Runner, Workflow
 from flomation.core.services.notifications import execution_notify, notification_due
+from flomation.core.signals import execution_suspended
 from flomation.metrics import observe
 
 logger = logging.getLogger(__name__)
@@ -198,12 +199,39 @@ def execution_finish(
     if waited is not None:  # finished without a step reported first: it started now too
         observe("trigger_to_start", float(waited))
     observe("finished", state=state, trigger_type=trigger_type or "")
+    if suspended:
+        execution_id = params["id"]
+        transaction.on_commit(lambda: _announce_suspension(execution_id))
     if notification_due(
         state=state, notify_on_failure=notify_on_failure, notify_on_success=notify_on_success
     ):
         execution_id = params["id"]
         transaction.on_commit(lambda: notify_outcome(execution_id))
     return Report("ok", state=state)
+
+
+def _announce_suspension(execution_id: Any) -> None:
+    """Tells listeners (core.signals.execution_suspended) what the execution is waiting for. A listener that
+    raises is logged and does not undo the report, which is already committed."""
+    row = (
+        Execution.objects.filter(id=execution_id, state=ExecutionState.SUSPENDED)
+        .values("workflow_id", "environment_id", "trigger_data", "checkpoint")
+        .first()
+    )
+    if row is None:
+        return
+    checkpoint = row["checkpoint"] if isinstance(row["checkpoint"], dict) else {}
+    info = checkpoint.get("suspend_info")
+    for receiver, outcome in execution_suspended.send_robust(
+        sender=Execution,
+        execution_id=execution_id,
+        workflow_id=row["workflow_id"],
+        environment_id=row["environment_id"],
+        trigger_data=row["trigger_data"] or {},
+        suspend_info=info if isinstance(info, dict) else {},
+    ):
+        if isinstance(outcome, Exception):
+            logger.error("execution %s: %s failed on its suspension: %r", execution_id, receiver, outcome)
 
 
 _RELEASE_SQL = """
