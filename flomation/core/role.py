@@ -10,5 +10,7 @@ ROLE = Role(
         "flomation.core.loops.retention",
         "flomation.core.loops.audit_retention",
         "flomation.core.protocol.loops.reclaim_expired_leases",
+        "flomation.core.loops.flows_folder",
+        "flomation.core.loops.git_sync",
     ),
 )

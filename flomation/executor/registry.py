@@ -30,7 +30,9 @@ _state = {"entry_points": False, "all_builtins": False}
 class Input:
     """One declared input: what the editor shows and how the engine coerces the value."""
 
-    __slots__ = ("name", "type", "required", "default", "options", "description", "accepts", "connection")
+    __slots__ = (
+        "name", "type", "required", "default", "options", "description", "accepts", "connection", "shown_when",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -43,8 +45,11 @@ class Input:
         description: str = "",
         accepts: Iterable[Any] = (),
         connection: str | None = None,
+        shown_when: dict[str, tuple[Any, ...]] | None = None,
     ) -> None:
         self.name = name
+        # The editor shows the field only while another input has one of these values ({"preset": (...)}).
+        self.shown_when = shown_when
         self.connection = connection  # for type "connection": the connection type the picker offers
         self.type = type
         self.accepts = tuple(accepts)  # older spellings still read (not offered as choices)
@@ -82,6 +87,7 @@ class Input:
             "description": self.description,
             "accepts": list(self.accepts),
             **({"connection": self.connection} if self.connection else {}),
+            **({"shown_when": {k: list(v) for k, v in self.shown_when.items()}} if self.shown_when else {}),
         }
 
 
@@ -112,6 +118,7 @@ class NodeSpec:
         "run",
         "dynamic_outputs",
         "input_map",
+        "idempotent",
     )
 
     def __init__(
@@ -127,6 +134,7 @@ class NodeSpec:
         outputs: Iterable[Output | str] = (),
         handles: Iterable[str] = (),
         dynamic_outputs: bool = False,
+        idempotent: bool = True,
     ) -> None:
         self.action = action
         self.run = run
@@ -138,6 +146,9 @@ class NodeSpec:
         self.outputs = tuple(_output(o) for o in outputs)
         self.handles = tuple(handles)
         self.dynamic_outputs = dynamic_outputs
+        # False for a node whose effect outside would happen twice if it ran twice (a sent email, a POST):
+        # it gets an idempotency key (`NodeContext.idempotency_key`) to hand to services that honour one.
+        self.idempotent = idempotent
         self.input_map = {i.name: i for i in self.inputs}
 
     def output_names(self) -> frozenset[str]:
@@ -154,6 +165,7 @@ class NodeSpec:
             "outputs": [o.to_dict() for o in self.outputs],
             "handles": list(self.handles),
             "dynamic_outputs": self.dynamic_outputs,
+            "idempotent": self.idempotent,
         }
 
 
@@ -175,6 +187,7 @@ def node(
     outputs: Iterable[Output | str] = (),
     handles: Iterable[str] = (),
     dynamic_outputs: bool = False,
+    idempotent: bool = True,
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """Declare and register a node. Outputs may be written ``"name:type"``."""
 
@@ -190,6 +203,7 @@ def node(
             outputs=outputs,
             handles=handles,
             dynamic_outputs=dynamic_outputs,
+            idempotent=idempotent,
         )
         register(spec)
         fn.__flomation_node__ = spec  # type: ignore[attr-defined]

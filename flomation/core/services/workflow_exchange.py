@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from flomation.core.models import Account, Organisation, Workflow
 from flomation.core.services.workflows import workflow_create
 from flomation.executor.secret_inputs import flow_without_secrets
+from flomation.lib.flow_document import EXPORT_FORMAT, FlowDocumentError, flow_document_read
 
-EXPORT_FORMAT = "flomation-workflow"
 EXPORT_VERSION = 1
 
 
@@ -29,7 +29,7 @@ def workflow_export(*, workflow: Workflow, revision_number: int | None = None) -
     if revision_number and revision is None:
         raise ValidationError({"revision": f"The workflow has no revision {revision_number}."})
     flow, unset = flow_without_secrets(revision.flow) if revision else ({"nodes": [], "edges": []}, [])
-    return {
+    document = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "name": workflow.name,
@@ -38,37 +38,34 @@ def workflow_export(*, workflow: Workflow, revision_number: int | None = None) -
         "flow": flow,
         "secrets_to_set": unset,
     }
+    # Where it runs, so the export is a flow file (docs/flows-as-code.md) that deploys to the same place.
+    current = workflow.deployments.filter(is_current=True).select_related("environment")
+    environment = (
+        current.order_by("-environment__position").values_list("environment__name", flat=True).first()
+    )
+    if environment:
+        document["environment"] = environment
+    return document
 
 
 def workflow_import(
     *, organisation: Organisation, document: Any, created_by: Account | None, name: str | None = None
 ) -> Workflow:
-    """Creates a workflow from an export: this API's document, or a bare flow as Flomation's editor saves it.
+    """Creates a workflow from an export: this API's document, Flomation's export wrapper
+    (`flomation_export` + `flow_data`), or a bare flow as Flomation's editor saves it.
 
     A bare flow is `{"nodes": [...], "edges": [...]}`, optionally with `name`/`description` beside them;
     the flow is stored unchanged.
     """
-    if not isinstance(document, dict):
-        raise ValidationError(
-            "An import is a JSON object: an exported workflow or a flow with nodes and edges."
-        )
-    if "flow" in document:
-        flow = document["flow"]
-        if document.get("format") not in (None, EXPORT_FORMAT):
-            raise ValidationError({"format": f"Unknown export format {document.get('format')!r}."})
-    elif "nodes" in document:
-        flow = {key: value for key, value in document.items() if key not in ("name", "description")}
-    else:
-        raise ValidationError("The document has neither a flow nor nodes; is it a Flomation export?")
-    workflow_name = name or document.get("name") or "Imported workflow"
-    description = document.get("description") or ""
-    if not isinstance(workflow_name, str) or not isinstance(description, str):
-        raise ValidationError("The name and description of an import must be strings.")
+    try:
+        read = flow_document_read(document=document)
+    except FlowDocumentError as error:
+        raise ValidationError(str(error)) from None
     return workflow_create(
         organisation=organisation,
-        name=workflow_name,
-        description=description,
-        flow=flow,
+        name=name or read.name or "Imported workflow",
+        description=read.description,
+        flow=read.flow,
         message="Imported",
         created_by=created_by,
     )

@@ -21,7 +21,7 @@ from flomation.core.models import (
     WorkflowState,
 )
 from flomation.core.services.audit import audit_change
-from flomation.core.services.errors import Conflict, FlowInvalid
+from flomation.core.services.errors import Conflict, FlowInvalid, ManagedInFiles
 from flomation.core.services.flow_secrets import flow_secrets_copy, flow_secrets_store
 from flomation.core.signals import workflow_state_changed
 from flomation.lib.flow_layout import layout_only_change
@@ -108,6 +108,7 @@ def workflow_save(
     base_edits: int | None = None,
     seal: bool = False,
     audited: bool = True,
+    source_id: Any = None,
 ) -> Revision:
     """Validates the flow and stores it, coalescing autosaves so revisions mark real steps.
 
@@ -125,7 +126,11 @@ def workflow_save(
     Each new revision is audited (`workflow.saved`; not when `audited` is False, as for a workflow's first
     revision, which its `workflow.created` covers); an in-place update of an unnamed revision by the same
     author is part of that revision's entry.
+
+    A workflow managed in files is saved only by its own source's sync (`source_id`); any other save is
+    refused with ManagedInFiles (409).
     """
+    workflow_check_editable(workflow=workflow, source_id=source_id)
     if workflow.state == WorkflowState.ARCHIVED:
         raise Conflict("The workflow is archived; restore it before saving changes.")
     flow_validate(flow=flow)
@@ -173,6 +178,17 @@ def workflow_save(
             related=[revision.id],
         )
     return revision
+
+
+def workflow_check_editable(*, workflow: Workflow, source_id: Any = None) -> None:
+    """Raises ManagedInFiles unless the workflow is edited here, or `source_id` is the source managing it."""
+    if workflow.source_id is None or str(workflow.source_id) == str(source_id or ""):
+        return
+    where = "the organisation's Git repository" if workflow.source.kind == "git" else "the flows folder"
+    raise ManagedInFiles(
+        f"This workflow is managed in files ({workflow.source_path} in {where}): change that file instead; "
+        "saves here are refused. Export it to a file to start from this version."
+    )
 
 
 def _check_base(latest: Revision | None, base_revision: int | None, base_edits: int | None) -> None:

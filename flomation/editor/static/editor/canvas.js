@@ -4,8 +4,9 @@
   "use strict";
 
   var boot = JSON.parse(document.getElementById("canvas-boot").textContent);
-  var readOnly = !boot.canEdit || boot.workflow.archived;
+  var readOnly = !boot.canEdit || boot.workflow.archived || !!boot.workflow.managed;
   var specs = {};
+  var icons = {};  // category -> icon URL (manifest.icons)
   var editor, state;
   var loading = false;
   var revision = boot.revision;
@@ -26,24 +27,29 @@
     });
   }
 
-  var HTTP_TRIGGERS = { "trigger/webhook": true, "trigger/web": true };
+  /* Triggers with a public address; true where the author can also listen for a test event. The chat
+   * triggers' address is pasted into Slack / Teams (Telegram's is set on deploy): no test listening. */
+  var HTTP_TRIGGERS = { "trigger/webhook": true, "trigger/web": true, "trigger/slack": false, "trigger/telegram": false, "trigger/teams": false };
   var testEvents = {}; /* node id -> {url, state, event}: the author's "Listen for test event" */
 
   function nodeUrls(node) {
-    if (!HTTP_TRIGGERS[FloAdapter.actionOf(node)]) return "";
+    var action = FloAdapter.actionOf(node);
+    if (!(action in HTTP_TRIGGERS)) return "";
     var lines = ((boot.triggerUrls || {})[node.id] || []).map(function (u) {
       return '<div class="flo-url-production" title="' + escapeHtml(u.url) + '"><b>' + escapeHtml(u.environment) + "</b>" + escapeHtml(u.url) + "</div>";
     });
     if (!lines.length) lines.push('<div class="muted">Production URL: publish to get one</div>');
     var test = testEvents[node.id];
-    lines.push(test && test.url ? '<div class="flo-url-test" title="' + escapeHtml(test.url) + '"><b>test</b>' + escapeHtml(test.url) + "</div>" : '<div class="muted">Test URL: Listen for test event</div>');
+    if (HTTP_TRIGGERS[action]) lines.push(test && test.url ? '<div class="flo-url-test" title="' + escapeHtml(test.url) + '"><b>test</b>' + escapeHtml(test.url) + "</div>" : '<div class="muted">Test URL: Listen for test event</div>');
     return '<div class="flo-urls">' + lines.join("") + "</div>";
   }
 
   function renderNode(node, spec) {
     var cfg = (node.data && node.data.config) || {};
     var title = cfg.name || (spec && spec.name) || FloAdapter.actionOf(node);
-    return '<div class="flo-title">' + escapeHtml(title) + "</div>" +
+    var icon = spec && icons[spec.category];
+    return '<div class="flo-title">' + (icon ? '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">' : "") +
+      escapeHtml(title) + "</div>" +
       '<div class="flo-action">' + escapeHtml(FloAdapter.actionOf(node)) + "</div>" + nodeUrls(node) +
       '<div class="flo-badge" hidden></div>';
   }
@@ -480,7 +486,9 @@
       group.open = true;
       group.className = "palette-group";
       var summary = document.createElement("summary");
+      var icon = (manifest.icons || {})[category];
       summary.textContent = category;
+      if (icon) summary.insertAdjacentHTML("afterbegin", '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">');
       group.appendChild(summary);
       var ul = document.createElement("ul");
       manifest.categories[category].forEach(function (action) {
@@ -494,7 +502,8 @@
         item.setAttribute("data-action", action);
         item.setAttribute("data-search", (spec.name + " " + action + " " + (spec.description || "") + " " + category).toLowerCase());
         item.title = spec.description || action;
-        item.innerHTML = "<span>" + escapeHtml(spec.name) + "</span><small>" + escapeHtml(action) + "</small>";
+        item.innerHTML = "<span>" + (icon ? '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">' : "") +
+          escapeHtml(spec.name) + "</span><small>" + escapeHtml(action) + "</small>";
         item.addEventListener("dragstart", function (ev) { ev.dataTransfer.setData("text/x-flo-action", action); ev.dataTransfer.effectAllowed = "copy"; });
         item.addEventListener("click", function () { addNode(action); });
         li.appendChild(item);
@@ -625,6 +634,7 @@
 
   function start(manifest) {
     manifest.nodes.forEach(function (n) { specs[n.action] = n; });
+    icons = manifest.icons || {};
     editor = new Drawflow(host);
     editor.reroute = false;
     editor.curvature = 0.4;
@@ -669,7 +679,7 @@
     document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden" && dirty) flush(); });
     setupVersionForm();
     updateUndoButtons();
-    if (readOnly) setStatus(boot.workflow.archived ? "Archived: read only" : "Read only");
+    if (readOnly) setStatus(boot.workflow.archived ? "Archived: read only" : boot.workflow.managed ? "Managed in files: read only" : "Read only");
     Flo.api(boot.urls.flow).then(function (body) { errors = body.errors || []; applyErrors(); }, function () {});
     // After the nodes are drawn and the layout has settled, so their sizes are known.
     requestAnimationFrame(function () { requestAnimationFrame(fit); });

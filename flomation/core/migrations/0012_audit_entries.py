@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0009_connections'),
+        ('core', '0011_flow_sources'),
     ]
 
     operations = [
