@@ -144,6 +144,17 @@ def _deployed_hook(world: World) -> None:
     world.made["trigger"] = world.workflow.launch_triggers.get(node_id="hook")
 
 
+def _git_connected(world: World) -> None:
+    from flomation.core.services.flow_sources.git_settings import git_source_save
+
+    world.made["source"], world.made["webhook_secret"] = git_source_save(
+        organisation=world.cast.organisation, repository_url=GIT_URL
+    )
+
+
+GIT_URL = "https://git.example.com/acme/flows.git"
+
+
 def _with_token(world: World, call: Callable[[APIClient], Any]) -> Any:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Bearer " + world.made["token"], HTTP_USER_AGENT=AGENT)
@@ -215,6 +226,10 @@ CASES = [
     Case("runner.registered", _register, _queue, actor="runner", secrets=("code",)),
     Case("trigger.paused", lambda w: w.client().post(f"/launch/api/triggers/{w.made['trigger'].public_id}/pause"), _deployed_hook),
     Case("trigger.enabled", lambda w: w.client().post(f"/launch/api/triggers/{w.made['trigger'].public_id}/enable"), _deployed_hook),
+    Case("git_sync.connected", lambda w: w.client().put(w.url("git-sync"), {"repository_url": GIT_URL}, format="json")),
+    Case("git_sync.updated", lambda w: w.client().put(w.url("git-sync"), {"repository_url": GIT_URL, "branch": "release"}, format="json"), _git_connected, secrets=("webhook_secret",)),
+    Case("git_sync.secret_rotated", lambda w: w.client().post(w.url("git-sync/webhook-secret")), _git_connected, secrets=("webhook_secret",)),
+    Case("git_sync.disconnected", lambda w: w.client().delete(w.url("git-sync")), _git_connected, secrets=("webhook_secret",)),
     Case("login.succeeded", lambda w: _login(w, PASSWORD), _password, actor=MEMBER_EMAIL, secrets=("password",)),
     Case("login.failed", lambda w: _login(w, SECRET), _password, actor=MEMBER_EMAIL, secrets=("password",), status=401),
     Case("session.revoked", _session_revoke, actor=MEMBER_EMAIL),
@@ -270,4 +285,4 @@ def _answer_secrets(response: Any) -> list[str]:
         return []
     if not isinstance(body, dict):
         return []
-    return [str(body[k]) for k in ("token", "registration_code") if body.get(k)]
+    return [str(body[k]) for k in ("token", "registration_code", "webhook_secret") if body.get(k)]

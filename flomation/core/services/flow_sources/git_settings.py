@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from flomation.core.models import Connection, Environment, FlowSource, Organisation
+from flomation.core.services.audit import audit_change
 from flomation.core.services.connections import connection_reveal
 from flomation.core.services.flow_sources.apply import flow_source_delete
 from flomation.core.services.flow_sources.git import git_source_check
@@ -80,6 +81,7 @@ def git_source_save(
                                 "are used for that server only."]}
         )  # fmt: skip
     source = git_source_get(organisation=organisation)
+    before = _settings_of(source) if source is not None else None
     secret = None
     if source is None:
         secret = secrets.token_urlsafe(32)
@@ -96,20 +98,45 @@ def git_source_save(
         source.commit_sha, source.status, source.errors = "", FlowSource.Status.PENDING, []
     source.save()
     flow_source_due_now(source=source)
+    after = _settings_of(source)
+    if before is None:
+        audit_change(instance=source, action="git_sync.connected", summary={"after": after})
+    elif before != after:
+        changed = [name for name in after if after[name] != before[name]]
+        summary = {"before": {n: before[n] for n in changed}, "after": {n: after[n] for n in changed}}
+        audit_change(instance=source, action="git_sync.updated", summary=summary)
     return source, secret
 
 
+def _settings_of(source: FlowSource) -> dict[str, Any]:
+    """What the audit log shows of the settings: never the webhook secret."""
+    return {
+        "repository_url": source.repository_url,
+        "branch": source.branch,
+        "sub_path": source.sub_path,
+        "connection": str(source.connection_id) if source.connection_id else None,
+        "interval_seconds": source.interval_seconds,
+        "default_environment": source.default_environment,
+    }
+
+
+@transaction.atomic
 def git_source_disconnect(*, organisation: Organisation) -> None:
     """Stops syncing; the workflows it managed stay as they are and become editable here again."""
     source = git_source_get(organisation=organisation)
     if source is not None:
+        source_id, summary = source.id, {"before": _settings_of(source)}
         flow_source_delete(source=source)
+        source.id = source_id
+        audit_change(instance=source, action="git_sync.disconnected", summary=summary)
 
 
+@transaction.atomic
 def git_source_rotate_secret(*, source: FlowSource) -> str:
     """A new webhook secret (the old one stops working at once); returned this once."""
     secret = secrets.token_urlsafe(32)
     FlowSource.objects.filter(id=source.id).update(webhook_secret=_encrypt(secret))
+    audit_change(instance=source, action="git_sync.secret_rotated")
     return secret
 
 
