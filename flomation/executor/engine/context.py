@@ -131,6 +131,13 @@ class NodeContext:
         """Treat ``value`` as a secret from now on (masked in events, state and logs)."""
         self._execution.masker.add(value)
 
+    def progress(
+        self, status: str, *, inputs: dict[str, Any] | None = None, outputs: dict[str, Any] | None = None
+    ) -> None:
+        """Report how this node is getting on (a reply being written, a model or tool call of an agent) as
+        a step event with its own `status`; the node's own record, and so its result, is left alone."""
+        self._execution.record(self.node, status, inputs=inputs, outputs=outputs, emit_only=True)
+
     def log(self, level: str, message: str, **fields: Any) -> None:
         self._execution.log(level, message, node=self.node.id, **fields)
 
