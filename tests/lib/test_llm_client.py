@@ -299,3 +299,12 @@ def test_a_wrong_key_fails_the_connection_test_without_the_key(api):
     with pytest.raises(ConnectionFailed, match="401") as caught:
         connections.get("anthropic").test(anthropic_fields(api), LOOPBACK, 5)
     assert KEY not in str(caught.value)
+
+
+def test_a_server_that_ignores_streaming_and_answers_json_is_read_whole(api):
+    api.reply("/v1/messages", anthropic_message("whole reply"))
+    pieces: list[str] = []
+    result = chat(provider="anthropic", fields=anthropic_fields(api), messages=[{"role": "user", "content": "hi"}],
+                  on_token=pieces.append, policy=LOOPBACK)  # fmt: skip
+    assert result.text == "whole reply" and pieces == []
+    assert api.requests[0]["json"]["stream"] is True

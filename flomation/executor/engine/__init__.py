@@ -61,7 +61,9 @@ def run_flow(
         cancel=cancel,
         settings=settings,
     )
-    return execution.run()
+    result = execution.run()
+    result.usage = dict(getattr(execution, "ai_usage", None) or {})
+    return result
 
 
 __all__ = ["RunResult", "run_flow"]

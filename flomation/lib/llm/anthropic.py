@@ -18,6 +18,7 @@ from flomation.lib.llm.base import (
     ToolCall,
     parse_arguments,
     parse_json_event,
+    send_chat,
     sse_events,
 )
 
@@ -116,12 +117,11 @@ def chat(exchange: Exchange, fields: dict[str, Any], request: ChatRequest) -> Ch
         ]
     if on_token is not None:
         body["stream"] = True
-        reply = exchange.post(url, headers={**headers, "Accept": "text/event-stream"}, body=body, stream=True)
-        try:
-            return _streamed(reply, url, model, on_token)
-        finally:
-            reply.close()
-    data = exchange.json_of(exchange.post(url, headers=headers, body=body), url)
+    return send_chat(exchange, url, headers=headers, body=body, model=model, on_token=on_token,
+                     streamed=_streamed, whole=_whole)  # fmt: skip
+
+
+def _whole(data: dict[str, Any], url: str, model: str) -> ChatResult:
     if data.get("type") == "error":
         raise ModelError(f"the model API answered an error: {(data.get('error') or {}).get('message', '')}")
     text, calls = [], []

@@ -162,6 +162,30 @@ class Exchange:
         return parsed
 
 
+def send_chat(
+    exchange: Exchange,
+    url: str,
+    *,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    model: str,
+    on_token: Callable[[str], None] | None,
+    streamed: Callable[[Any, str, str, Callable[[str], None]], ChatResult],
+    whole: Callable[[dict[str, Any], str, str], ChatResult],
+) -> ChatResult:
+    """Sends a chat request (the body already asks to stream when `on_token` is set) and reads the reply
+    with the protocol's `streamed` or `whole` reader: a server that does not stream answers all at once."""
+    if on_token is None:
+        return whole(exchange.json_of(exchange.post(url, headers=headers, body=body), url), url, model)
+    reply = exchange.post(url, headers={**headers, "Accept": "text/event-stream"}, body=body, stream=True)
+    if "text/event-stream" not in reply.headers.get("Content-Type", ""):
+        return whole(exchange.json_of(reply, url), url, model)
+    try:
+        return streamed(reply, url, model, on_token)
+    finally:
+        reply.close()
+
+
 def retry_after(value: str | None) -> float:
     """Seconds a Retry-After header asks for (seconds or an HTTP date), bounded by RETRY_AFTER_CEILING."""
     if not value:

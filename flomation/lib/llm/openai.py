@@ -19,6 +19,7 @@ from flomation.lib.llm.base import (
     ToolCall,
     parse_arguments,
     parse_json_event,
+    send_chat,
     sse_events,
 )
 
@@ -108,13 +109,11 @@ def chat(exchange: Exchange, fields: dict[str, Any], request: ChatRequest) -> Ch
     if on_token is not None:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
-        reply = exchange.post(url, headers={**headers, "Accept": "text/event-stream"}, body=body, stream=True)
-        try:
-            return _streamed(reply, url, model, on_token)
-        finally:
-            reply.close()
-    reply = exchange.post(url, headers=headers, body=body)
-    data = exchange.json_of(reply, url)
+    return send_chat(exchange, url, headers=headers, body=body, model=model, on_token=on_token,
+                     streamed=_streamed, whole=_whole)  # fmt: skip
+
+
+def _whole(data: dict[str, Any], url: str, model: str) -> ChatResult:
     choices = data.get("choices") or []
     if not choices or not isinstance(choices[0], dict):
         raise ModelError(f"the model API at {_host(url)} answered without a choice")

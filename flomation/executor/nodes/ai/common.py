@@ -222,10 +222,12 @@ def call_model(
         )
 
     try:
-        return ctx.call_blocking(send, on_abort=session.close)
+        reply = ctx.call_blocking(send, on_abort=session.close)
     except EgressDenied as refused:
         ctx.egress_refused(refused)
         raise NodeError(str(refused)) from None
+    ctx.add_usage(input_tokens=reply.input_tokens, output_tokens=reply.output_tokens)
+    return reply
 
 
 def failed(message: str, *, model: str = "") -> dict[str, Any]:
