@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ class Reply:
     status: int = 200
     body: Any = None  # dict -> JSON; bytes -> as is; list of (event, data) -> SSE
     headers: dict[str, str] = field(default_factory=dict)
+    pause: float = 0.0  # SSE only: seconds between events, sent as they come (the connection then closes)
 
 
 @dataclass
@@ -32,9 +34,15 @@ class ModelApi:
     requests: list[dict[str, Any]]
 
     def reply(
-        self, path: str, body: Any = None, *, status: int = 200, headers: dict[str, str] | None = None
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        pause: float = 0.0,
     ) -> None:
-        self.queues[path].append(Reply(status, body, headers or {}))
+        self.queues[path].append(Reply(status, body, headers or {}, pause))
 
     def bodies(self, path: str) -> list[Any]:
         return [r["json"] for r in self.requests if r["path"].split("?")[0] == path]
@@ -106,6 +114,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         for key, value in reply.headers.items():
             self.send_header(key, value)
+        if isinstance(reply.body, list) and reply.pause:
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for event, payload in reply.body:
+                text = payload if isinstance(payload, str) else json.dumps(payload)
+                self.wfile.write(
+                    (f"event: {event}\n" if event else "").encode() + f"data: {text}\n\n".encode()
+                )
+                self.wfile.flush()
+                time.sleep(reply.pause)
+            self.close_connection = True
+            return
         if isinstance(reply.body, list):
             data = b"".join(
                 (f"event: {event}\n" if event else "").encode()

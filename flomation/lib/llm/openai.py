@@ -109,8 +109,16 @@ def chat(exchange: Exchange, fields: dict[str, Any], request: ChatRequest) -> Ch
     if on_token is not None:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
-    return send_chat(exchange, url, headers=headers, body=body, model=model, on_token=on_token,
-                     streamed=_streamed, whole=_whole)  # fmt: skip
+    return send_chat(
+        exchange,
+        url,
+        headers=headers,
+        body=body,
+        model=model,
+        on_token=on_token,
+        streamed=_streamed,
+        whole=_whole,
+    )
 
 
 def _whole(data: dict[str, Any], url: str, model: str) -> ChatResult:

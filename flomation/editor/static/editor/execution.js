@@ -236,7 +236,18 @@
     // A node's record: its finished events (a running event is followed by one), newest last; an agent's
     // model calls are part of it (its reasoning trail), a reply's pieces are not.
     var finished = mine.filter(function (m) { return m.step.status !== "running" && m.step.status !== "streaming"; });
-    (finished.length ? finished : mine.slice(-1)).forEach(function (m) {
+    var last = mine[mine.length - 1].step;
+    if (last.status === "streaming") {
+      var writing = document.createElement("section");
+      writing.className = "live-reply";
+      writing.innerHTML = "<h4>Writing the reply…</h4>";
+      var text = document.createElement("pre");
+      text.setAttribute("data-live-reply", nodeId);
+      text.textContent = (last.outputs && last.outputs.response) || "";
+      writing.appendChild(text);
+      detail.appendChild(writing);
+    }
+    (finished.length ? finished : last.status === "streaming" ? [] : mine.slice(-1)).forEach(function (m) {
       var s = m.step;
       var article = document.createElement("article");
       article.className = "step-record" + (m.index === highlight ? " current" : "");
@@ -255,17 +266,6 @@
       }
       detail.appendChild(article);
     });
-    var last = mine[mine.length - 1].step;
-    if (last.status === "streaming") {
-      var writing = document.createElement("section");
-      writing.className = "live-reply";
-      writing.innerHTML = "<h4>Writing the reply…</h4>";
-      var text = document.createElement("pre");
-      text.setAttribute("data-live-reply", nodeId);
-      text.textContent = (last.outputs && last.outputs.response) || "";
-      writing.appendChild(text);
-      detail.appendChild(writing);
-    }
   }
 
   function setExecution(value) {

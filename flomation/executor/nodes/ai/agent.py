@@ -45,14 +45,14 @@ MAX_ITERATIONS_CEILING = 50
             "connection",
             connection="openai anthropic",
             description="A stored openai or anthropic connection (or fill in the inputs below).",
-        ),  # fmt: skip
+        ),
         Input(
             "provider",
             "string",
             default="openai",
             options=PROVIDERS,
             description="The API to speak when no connection is chosen.",
-        ),  # fmt: skip
+        ),
         Input("api_key", "secret", description="The API key (blank: the connection's)."),
         Input(
             "base_url", "string", description="The API's address (blank: the connection's or the provider's)."
@@ -70,7 +70,7 @@ MAX_ITERATIONS_CEILING = 50
             default="window",
             options=MODES,
             description="window: the last turns; summary: the last turns and a summary of older ones.",
-        ),  # fmt: skip
+        ),
         Input("memory_window", "integer", default=20, description="How many turns memory keeps in full."),
         Input("temperature", "number"),
         Input("max_tokens", "integer", default=4096, description="Longest reply per model call, in tokens."),
@@ -95,7 +95,7 @@ MAX_ITERATIONS_CEILING = 50
         "success:boolean",
         "error:string",
         "tool_result:string",
-    ),  # fmt: skip
+    ),
     handles=("", TOOLS_HANDLE),
 )
 def agent(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +115,7 @@ def agent(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     earlier = [*history_of(inputs.get("conversation_history")), *(memory["messages"] if memory else [])]
     new = [{"role": "user", "content": inputs["prompt"]}]
     request: dict[str, Any] = {
-        "model": str(inputs.get("model") or ""),
+        "model": str(inputs.get("model") or fields.get("model") or ""),
         "system": system,
         "temperature": temperature_of(inputs.get("temperature")),
         "max_tokens": inputs.get("max_tokens") or None,
@@ -132,7 +132,10 @@ def agent(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         for iteration in range(1, limit + 1):
             left = ends - time.monotonic()
             if left <= 0:
-                outcome = {"stop_reason": "time_limit", "error": f"stopped after {inputs.get('max_seconds')} s without a final answer"}  # fmt: skip
+                outcome = {
+                    "stop_reason": "time_limit",
+                    "error": f"stopped after {inputs.get('max_seconds')} s without a final answer",
+                }
                 break
             reply = _model_call(
                 ctx, provider, fields, {**request, "messages": [*earlier, *new]}, iteration, left, streamer
@@ -152,7 +155,10 @@ def agent(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
                     {"name": call.name, "arguments": call.arguments, "ok": ok, "iteration": iteration}
                 )
         else:
-            outcome = {"stop_reason": "max_iterations", "error": f"stopped after {limit} model calls without a final answer"}  # fmt: skip
+            outcome = {
+                "stop_reason": "max_iterations",
+                "error": f"stopped after {limit} model calls without a final answer",
+            }
         if memory is not None and not outcome["error"]:
             _remember(ctx, provider, fields, request, key, mode, inputs, memory, new, totals)
     except ModelError as error:
@@ -192,17 +198,38 @@ def _connection(ctx: NodeContext, inputs: dict[str, Any]) -> tuple[str, dict[str
 
 
 def _model_call(
-    ctx: NodeContext, provider: str, fields: dict[str, Any], request: dict[str, Any], iteration: int,
-    left: float, streamer: Streamer | None,
-) -> ChatResult:  # fmt: skip
+    ctx: NodeContext,
+    provider: str,
+    fields: dict[str, Any],
+    request: dict[str, Any],
+    iteration: int,
+    left: float,
+    streamer: Streamer | None,
+) -> ChatResult:
     started = time.perf_counter()
-    reply = call_model(ctx, provider=provider, fields=fields, request=request, timeout=min(left, DEFAULT_TIMEOUT * 2),
-                       on_token=streamer)  # fmt: skip
-    sent = {"iteration": iteration, "model": request["model"], "messages": request["messages"][-6:],
-            "tools": [t["name"] for t in request["tools"]]}  # fmt: skip
-    got = {"response": reply.text, "tool_calls": [c.to_dict() for c in reply.tool_calls], "model": reply.model,
-           "input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens, "stop_reason": reply.stop_reason,
-           "duration_ms": int((time.perf_counter() - started) * 1000)}  # fmt: skip
+    reply = call_model(
+        ctx,
+        provider=provider,
+        fields=fields,
+        request=request,
+        timeout=min(left, DEFAULT_TIMEOUT * 2),
+        on_token=streamer,
+    )
+    sent = {
+        "iteration": iteration,
+        "model": request["model"],
+        "messages": request["messages"][-6:],
+        "tools": [t["name"] for t in request["tools"]],
+    }
+    got = {
+        "response": reply.text,
+        "tool_calls": [c.to_dict() for c in reply.tool_calls],
+        "model": reply.model,
+        "input_tokens": reply.input_tokens,
+        "output_tokens": reply.output_tokens,
+        "stop_reason": reply.stop_reason,
+        "duration_ms": int((time.perf_counter() - started) * 1000),
+    }
     ctx.progress("model_call", inputs=sent, outputs=got)
     return reply
 
@@ -216,9 +243,17 @@ def _run_tool(
 
 
 def _remember(
-    ctx: NodeContext, provider: str, fields: dict[str, Any], request: dict[str, Any], key: str, mode: str,
-    inputs: dict[str, Any], memory: dict[str, Any], new: list[dict[str, Any]], totals: dict[str, int],
-) -> None:  # fmt: skip
+    ctx: NodeContext,
+    provider: str,
+    fields: dict[str, Any],
+    request: dict[str, Any],
+    key: str,
+    mode: str,
+    inputs: dict[str, Any],
+    memory: dict[str, Any],
+    new: list[dict[str, Any]],
+    totals: dict[str, int],
+) -> None:
     def summarise(summary: str, older: list[dict[str, Any]]) -> str:
         ask = {**request, "system": "", "tools": [], "messages": summary_request(summary, older)}
         reply = call_model(

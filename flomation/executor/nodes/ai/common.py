@@ -94,13 +94,13 @@ def connection_inputs(kind: str, *, base_url: str = "", key_required: bool = Tru
             "secret",
             description="The API key (blank: the connection's)."
             + ("" if key_required else " Not needed by a server without keys."),
-        ),  # fmt: skip
+        ),
         Input(
             "base_url",
             "string",
             default=None,
             description=f"The API's address (blank: the connection's, else {base_url or 'the provider default'}).",
-        ),  # fmt: skip
+        ),
     )
 
 

@@ -29,13 +29,13 @@ MAX_TEXTS = 1000
             default="openai",
             options=("openai", "openai_compatible", "ollama"),
             description="Where the base URL defaults to (a connection or base URL overrides it).",
-        ),  # fmt: skip
+        ),
         Input(
             "model",
             "combobox",
-            description="The embedding model (blank: the connection's embedding model).",
-            options=("text-embedding-3-small", "text-embedding-3-large", "nomic-embed-text"),
-        ),  # fmt: skip
+            description="The embedding model, e.g. text-embedding-3-small or nomic-embed-text (blank: the "
+            "connection's embedding model, else text-embedding-3-small).",
+        ),
         Input("text", "text", description="The text to embed."),
         Input("texts", "object", description='Several at once: ["first", "second"] (overrides text).'),
         Input("dimensions", "integer", description="Vector size, for models that can shorten theirs."),
@@ -50,7 +50,7 @@ MAX_TEXTS = 1000
         "tool_result:string",
         "success:boolean",
         "error:string",
-    ),  # fmt: skip
+    ),
 )
 def embed_text(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     from flomation.lib.egress import EgressDenied
@@ -66,8 +66,15 @@ def embed_text(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     timeout = float(ctx.remaining(float(inputs.get("timeout_seconds") or 60)) or 60)
 
     def send() -> list[list[float]]:
-        return embed(texts, fields=fields, model=model, dimensions=inputs.get("dimensions") or None,
-                     session=session, timeout=timeout, sleep=ctx.sleep)  # fmt: skip
+        return embed(
+            texts,
+            fields=fields,
+            model=model,
+            dimensions=inputs.get("dimensions") or None,
+            session=session,
+            timeout=timeout,
+            sleep=ctx.sleep,
+        )
 
     try:
         vectors = ctx.call_blocking(send, on_abort=session.close)

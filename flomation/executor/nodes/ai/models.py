@@ -42,7 +42,7 @@ def _openai_compatible(action: str) -> Callable[..., Any]:
         inputs=(
             *connection_inputs("openai", base_url=base_url, key_required=key_required),
             *prompt_inputs(default_model=model, default_max_tokens=max_tokens),
-        ),  # fmt: skip
+        ),
         outputs=OUTPUTS,
     )(run)
 

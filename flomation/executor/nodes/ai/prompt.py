@@ -57,11 +57,20 @@ def run_prompt(
                 repair = [
                     *messages,
                     {"role": "assistant", "content": reply.text},
-                    {"role": "user", "content": f"That reply cannot be used: {problem}. Answer again with only "
-                     "the JSON value, matching the schema exactly."},
-                ]  # fmt: skip
-                reply = call_model(ctx, provider=provider, fields=fields, request={**request, "messages": repair},
-                                   timeout=timeout, on_token=on_token)  # fmt: skip
+                    {
+                        "role": "user",
+                        "content": f"That reply cannot be used: {problem}. Answer again with only "
+                        "the JSON value, matching the schema exactly.",
+                    },
+                ]
+                reply = call_model(
+                    ctx,
+                    provider=provider,
+                    fields=fields,
+                    request={**request, "messages": repair},
+                    timeout=timeout,
+                    on_token=on_token,
+                )
                 used["input_tokens"] += reply.input_tokens
                 used["output_tokens"] += reply.output_tokens
                 parsed, problem = schema_problem(reply.text, schema)
