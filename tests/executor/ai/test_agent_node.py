@@ -201,3 +201,15 @@ def test_summary_memory_folds_older_turns_into_a_summary_the_model_writes(api):
     assert api.requests[2]["json"]["messages"][0]["content"].endswith(
         "Ada introduced herself and asked about Paris."
     )
+
+
+def test_the_agent_stops_when_its_time_is_up_even_with_calls_left(api):
+    call = [{"id": "c1", "name": "common_sleep", "arguments": {"duration": 1}}]
+    api.reply("/v1/chat/completions", openai_completion(tool_calls=call))
+    shape = agent_flow(api, {"max_seconds": 0.5, "max_iterations": 5}, tools=())
+    shape["nodes"].append(node("nap", "common/sleep", {"unit": "seconds"}))
+    shape["edges"].append(edge("agent", "nap", "tools"))
+    result, _ = run(shape)
+    out = outputs_of(result, "agent")
+    assert (out["success"], out["stop_reason"], out["tool_calls_count"]) == (False, "time_limit", 1)
+    assert len(api.requests) == 1

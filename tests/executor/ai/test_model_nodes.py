@@ -180,3 +180,26 @@ def test_embed_text_returns_the_vectors_with_their_dimensions(api):
     assert out["embeddings"] == [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]] and out["embedding"] == [0.1, 0.2, 0.3]
     assert (out["dimensions"], out["count"], out["success"]) == (3, 2, True)
     assert api.requests[0]["json"] == {"model": "text-embedding-3-small", "input": ["a", "b"]}
+
+
+def test_a_rate_limited_model_api_is_asked_again_after_its_retry_after(api):
+    api.reply(
+        "/v1/chat/completions",
+        {"error": {"message": "rate limited"}},
+        status=429,
+        headers={"Retry-After": "1"},
+    )
+    api.reply("/v1/chat/completions", openai_completion("after the wait"))
+    result, recorder = run(
+        chain(
+            node(
+                "n",
+                "ai/openai",
+                {"base_url": f"{api.url}/v1", "api_key": KEY, "prompt": "hi", "streaming": False},
+            )
+        )
+    )
+    assert outputs_of(result)["response"] == "after the wait"
+    assert len(api.requests) == 2 and api.requests[0]["json"] == api.requests[1]["json"]
+    ran = next(e for e in recorder.events if e["id"] == "n" and e["status"] == "success")
+    assert ran["duration_ms"] >= 1000
