@@ -67,6 +67,10 @@ def test_memory_needs_the_lease_and_a_well_formed_body(client, shared_runner):
     assert wrong.status_code == 409
     bad = memory_call(client, shared_runner, execution, job, "k", "PUT", {"memory": {"messages": "nope"}})
     assert bad.status_code == 400 and bad.json()["code"] == "bad_memory"
+    long_key = memory_call(
+        client, shared_runner, execution, job, "k" * 201, "PUT", {"memory": {"messages": []}}
+    )
+    assert long_key.status_code == 400 and "1 to 200 characters" in long_key.json()["detail"]
 
 
 def test_a_results_tokens_add_up_on_the_execution_and_the_organisations_day(client, shared_runner, cast, as_):

@@ -8,6 +8,7 @@ from typing import Any
 from flomation.core.models import AgentMemory
 
 MAX_MEMORY_MESSAGES = 500
+MAX_KEY_CHARS = 200  # AgentMemory.key
 MAX_MEMORY_CHARS = 1_000_000
 
 
@@ -16,6 +17,8 @@ def agent_memory_save(*, organisation_id: Any, environment_id: Any, key: str, me
     larger than MAX_MEMORY_MESSAGES turns or MAX_MEMORY_CHARS characters."""
     import json
 
+    if not key or len(key) > MAX_KEY_CHARS:
+        raise ValueError(f"a memory key is 1 to {MAX_KEY_CHARS} characters")
     if not isinstance(memory, dict):
         raise ValueError("'memory' must be an object with messages and summary")
     messages, summary = memory.get("messages") or [], memory.get("summary") or ""

@@ -213,3 +213,29 @@ def test_the_agent_stops_when_its_time_is_up_even_with_calls_left(api):
     out = outputs_of(result, "agent")
     assert (out["success"], out["stop_reason"], out["tool_calls_count"]) == (False, "time_limit", 1)
     assert len(api.requests) == 1
+
+
+def test_a_prompt_node_with_tools_wired_to_it_calls_them_as_flomations_do(api):
+    api.reply(
+        "/v1/messages",
+        anthropic_message(
+            tool_uses=[{"id": "tu1", "name": "string_upper_case", "arguments": {"value": "quiet"}}],
+            stop="tool_use",
+        ),
+    )
+    api.reply("/v1/messages", anthropic_message("QUIET it is."))
+    inputs = {"base_url": api.url, "api_key": KEY, "prompt": "Shout quiet.", "streaming": False}
+    result, _ = run(
+        flow(
+            [
+                node("t", "trigger/manual"),
+                node("claude", "ai/anthropic", inputs),
+                node("shout", "string/upper_case", {}),
+            ],
+            [edge("t", "claude"), edge("claude", "shout", "tools")],
+        )
+    )
+    out = outputs_of(result, "claude")
+    assert (out["response"], out["tool_calls_count"], out["success"]) == ("QUIET it is.", 1, True)
+    assert api.requests[0]["json"]["tools"][0]["name"] == "string_upper_case"
+    assert outputs_of(result, "shout")["result"] == "QUIET"

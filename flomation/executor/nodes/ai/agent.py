@@ -99,10 +99,17 @@ MAX_ITERATIONS_CEILING = 50
     handles=("", TOOLS_HANDLE),
 )
 def agent(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
+    provider, fields = _connection(ctx, inputs)
+    return run_agent(ctx, inputs, provider=provider, fields=fields, tools=tools_of(ctx))
+
+
+def run_agent(
+    ctx: NodeContext, inputs: dict[str, Any], *, provider: str, fields: dict[str, Any], tools: list[Tool]
+) -> dict[str, Any]:
+    """The tool-calling loop; also what a prompt node with tools wired to it runs (as Flomation's do).
+    Inputs it does not find (a prompt node has no memory_key, max_iterations, ...) take their defaults."""
     from flomation.lib.llm import ModelError
 
-    provider, fields = _connection(ctx, inputs)
-    tools = tools_of(ctx)
     by_name = {tool.name: tool for tool in tools}
     key = to_str(inputs.get("memory_key") or "").strip()
     mode = inputs.get("memory_mode") or "window"
@@ -120,6 +127,7 @@ def agent(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         "temperature": temperature_of(inputs.get("temperature")),
         "max_tokens": inputs.get("max_tokens") or None,
         "tools": [tool.definition() for tool in tools],
+        "json_schema": None,
     }
     limit = min(max(1, int(inputs.get("max_iterations") or 10)), MAX_ITERATIONS_CEILING)
     ends = time.monotonic() + float(inputs.get("max_seconds") or 300)

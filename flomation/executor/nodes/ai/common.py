@@ -33,6 +33,7 @@ OUTPUTS = (
     "success:boolean",
     "error:string",
     "tool_result:string",
+    "tool_calls_count:integer",
 )
 
 
@@ -241,4 +242,5 @@ def failed(message: str, *, model: str = "") -> dict[str, Any]:
         "success": False,
         "error": message,
         "tool_result": message,
+        "tool_calls_count": 0,
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flomation.executor.nodes.ai.common import OUTPUTS, connection_inputs, model_connection, prompt_inputs
 from flomation.executor.nodes.ai.prompt import run_prompt
+from flomation.executor.nodes.ai.tools import TOOLS_HANDLE
 from flomation.executor.registry import Input, node
 
 TYPE_CHECKING = False
@@ -38,12 +39,13 @@ def _openai_compatible(action: str) -> Callable[..., Any]:
         action,
         name=label,
         category="ai",
-        description=f"Send a prompt to {provider} (OpenAI-compatible chat completions) and return the reply.",
+        description=f"Send a prompt to {provider} (OpenAI-compatible chat completions) and return the reply; nodes wired to its tools handle are tools it may call.",
         inputs=(
             *connection_inputs("openai", base_url=base_url, key_required=key_required),
             *prompt_inputs(default_model=model, default_max_tokens=max_tokens),
         ),
         outputs=OUTPUTS,
+        handles=("", TOOLS_HANDLE),
     )(run)
 
 
@@ -55,12 +57,13 @@ for _action in OPENAI_COMPATIBLE:
     "ai/anthropic",
     name="Anthropic Prompt",
     category="ai",
-    description="Send a prompt to Anthropic's Claude (messages API) and return the reply.",
+    description="Send a prompt to Anthropic's Claude (messages API) and return the reply; nodes wired to its tools handle are tools it may call.",
     inputs=(
         *connection_inputs("anthropic", base_url="https://api.anthropic.com"),
         *prompt_inputs(default_model=ANTHROPIC_MODEL, default_max_tokens=8192),
     ),
     outputs=OUTPUTS,
+    handles=("", TOOLS_HANDLE),
 )
 def anthropic(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     fields = model_connection(ctx, inputs, "anthropic", inline={"model": ANTHROPIC_MODEL})
@@ -71,7 +74,7 @@ def anthropic(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "ai/azure_openai",
     name="Azure OpenAI Prompt",
     category="ai",
-    description="Send a prompt to an Azure OpenAI deployment and return the reply.",
+    description="Send a prompt to an Azure OpenAI deployment and return the reply; nodes wired to its tools handle are tools it may call.",
     inputs=(
         connection_inputs("openai")[0],
         Input("api_key", "secret", description="The resource's key (blank: the connection's)."),
@@ -85,6 +88,7 @@ def anthropic(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         *prompt_inputs(default_model="", default_max_tokens=2048),
     ),
     outputs=OUTPUTS,
+    handles=("", TOOLS_HANDLE),
 )
 def azure_openai(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     fields = model_connection(

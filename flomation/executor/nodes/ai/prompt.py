@@ -27,8 +27,13 @@ def run_prompt(
 
     A model API that refuses or fails gives success false and the reason in `error` (the flow decides),
     as Flomation's nodes do; bad inputs fail the node."""
+    from flomation.executor.nodes.ai.agent import run_agent
+    from flomation.executor.nodes.ai.tools import tools_of
     from flomation.lib.llm import ModelError
 
+    tools = tools_of(ctx)
+    if tools:
+        return run_agent(ctx, inputs, provider=provider, fields=fields, tools=tools)
     schema = schema_of(inputs.get("response_schema"))
     messages = [
         *history_of(inputs.get("conversation_history")),
@@ -88,4 +93,5 @@ def run_prompt(
         "success": True,
         "error": "",
         "tool_result": reply.text,
+        "tool_calls_count": 0,
     }
