@@ -92,11 +92,13 @@ def embed(
     timeout: float = 60.0,
     deadline: float | None = None,
     sleep: Callable[[float], None] | None = None,
+    on_usage: Callable[[int], None] | None = None,
 ) -> list[list[float]]:
     """One vector per text, in order, from an OpenAI-compatible `/embeddings` endpoint.
 
     `model` blank: the connection's `embedding_model`, else its `model`. Give a `session` from
-    `egress_session` (a node: the run's) or the `policy` to build one with."""
+    `egress_session` (a node: the run's) or the `policy` to build one with. `on_usage` gets the input
+    tokens the server reports."""
     if not texts:
         return []
     model = model or str(fields.get("embedding_model") or fields.get("model") or "")
@@ -107,7 +109,9 @@ def embed(
     exchange = exchange_for(
         fields, session=session, policy=policy, timeout=timeout, deadline=deadline, sleep=sleep
     )
-    return openai.embed(exchange, fields, texts=list(texts), model=model, dimensions=dimensions)
+    return openai.embed(
+        exchange, fields, texts=list(texts), model=model, dimensions=dimensions, on_usage=on_usage
+    )
 
 
 def connection_test(provider: str, fields: dict[str, Any], policy: EgressPolicy, timeout: float) -> str:

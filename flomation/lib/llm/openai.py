@@ -183,7 +183,13 @@ def _streamed(reply: Any, url: str, model: str, on_token: Callable[[str], None])
 
 
 def embed(
-    exchange: Exchange, fields: dict[str, Any], *, texts: list[str], model: str, dimensions: int | None
+    exchange: Exchange,
+    fields: dict[str, Any],
+    *,
+    texts: list[str],
+    model: str,
+    dimensions: int | None,
+    on_usage: Callable[[int], None] | None = None,
 ) -> list[list[float]]:
     url, headers = endpoint(fields, "embeddings", model)
     body: dict[str, Any] = {"model": model, "input": texts}
@@ -195,6 +201,8 @@ def embed(
         raise ModelError(
             f"the model API at {_host(url)} answered {len(items or [])} embeddings for {len(texts)} texts"
         )
+    if on_usage is not None:
+        on_usage(int((data.get("usage") or {}).get("prompt_tokens") or 0))
     ordered = sorted(items, key=lambda item: int(item.get("index") or 0))
     vectors = []
     for item in ordered:

@@ -51,6 +51,7 @@ def test_ai_openai_sends_the_prompt_with_system_history_and_limits_and_returns_t
     }
     assert request["headers"]["Authorization"] == f"Bearer {KEY}"
     assert KEY not in json.dumps(result.node_results)
+    assert result.to_state()["usage"] == {"input_tokens": 20, "output_tokens": 3}
 
 
 @pytest.mark.parametrize(("action", "path"), [("ai/ollama", "/v1/chat/completions"), ("ai/groq", "/openai/v1/chat/completions"),
@@ -173,10 +174,13 @@ def test_a_model_api_on_a_refused_address_fails_the_node_by_the_egress_policy(ap
 def test_embed_text_returns_the_vectors_with_their_dimensions(api):
     api.reply(
         "/v1/embeddings",
-        {"data": [{"index": 0, "embedding": [0.1, 0.2, 0.3]}, {"index": 1, "embedding": [0.4, 0.5, 0.6]}]},
-    )
-    out = outputs_of(run_node("ai/embed_text", {"base_url": f"{api.url}/v1", "api_key": KEY, "texts": '["a", "b"]',
-                                                "model": "text-embedding-3-small"}))  # fmt: skip
+        {"data": [{"index": 0, "embedding": [0.1, 0.2, 0.3]}, {"index": 1, "embedding": [0.4, 0.5, 0.6]}],
+         "usage": {"prompt_tokens": 4, "total_tokens": 4}},
+    )  # fmt: skip
+    result = run_node("ai/embed_text", {"base_url": f"{api.url}/v1", "api_key": KEY, "texts": '["a", "b"]',
+                                        "model": "text-embedding-3-small"})  # fmt: skip
+    assert result.usage == {"input_tokens": 4, "output_tokens": 0}
+    out = outputs_of(result)
     assert out["embeddings"] == [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]] and out["embedding"] == [0.1, 0.2, 0.3]
     assert (out["dimensions"], out["count"], out["success"]) == (3, 2, True)
     assert api.requests[0]["json"] == {"model": "text-embedding-3-small", "input": ["a", "b"]}

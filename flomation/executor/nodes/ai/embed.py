@@ -74,6 +74,7 @@ def embed_text(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
             session=session,
             timeout=timeout,
             sleep=ctx.sleep,
+            on_usage=lambda tokens: ctx.add_usage(input_tokens=tokens, output_tokens=0),
         )
 
     try:
