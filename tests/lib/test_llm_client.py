@@ -308,3 +308,30 @@ def test_a_server_that_ignores_streaming_and_answers_json_is_read_whole(api):
                   on_token=pieces.append, policy=LOOPBACK)  # fmt: skip
     assert result.text == "whole reply" and pieces == []
     assert api.requests[0]["json"]["stream"] is True
+
+
+def test_a_reply_or_a_stream_larger_than_the_limit_is_refused(api, monkeypatch):
+    from flomation.lib.llm import base
+
+    monkeypatch.setattr(base, "MAX_RESPONSE_BYTES", 1000)
+    api.reply("/v1/chat/completions", openai_completion("x" * 2000))
+    with pytest.raises(ModelError, match="answered more than"):
+        chat(
+            provider="openai",
+            fields=openai_fields(api),
+            messages=[{"role": "user", "content": "hi"}],
+            policy=LOOPBACK,
+        )
+    chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "y" * 400}}]}
+    api.reply("/v1/chat/completions", [("", chunk)] * 5)
+    with pytest.raises(ModelError, match="streamed more than"):
+        chat(provider="openai", fields=openai_fields(api), messages=[{"role": "user", "content": "hi"}],
+             on_token=lambda piece: None, policy=LOOPBACK)  # fmt: skip
+
+
+def test_an_unreachable_model_api_fails_the_connection_test_saying_so():
+    from tests.executor.integrations.servers import closed_port
+
+    fields = {"base_url": f"http://127.0.0.1:{closed_port()}/v1", "api_key": KEY}
+    with pytest.raises(ConnectionFailed, match="cannot reach the model API at 127.0.0.1"):
+        connections.get("openai").test(fields, LOOPBACK, 5)

@@ -159,7 +159,7 @@ def _streamed(reply: Any, url: str, model: str, on_token: Callable[[str], None])
     result = ChatResult(model=model)
     text: list[str] = []
     blocks: dict[int, dict[str, Any]] = {}
-    for event, data in sse_events(reply):
+    for event, data in sse_events(reply, url):
         payload = parse_json_event(data, url)
         kind = payload.get("type") or event
         if kind == "message_start":

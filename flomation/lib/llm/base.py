@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 RATE_LIMIT_RETRIES = 3
 RETRY_AFTER_CEILING = 30.0
 DEFAULT_RETRY_AFTER = 1.0
+# A reply (or a whole stream) larger than this is refused: a model API never needs more, a hostile one could.
 MAX_RESPONSE_BYTES = 16 << 20
+MAX_LINE_BYTES = 1 << 20
 
 
 class ModelError(Exception):
@@ -108,7 +110,7 @@ class Exchange:
                     headers=headers,
                     json=body,
                     timeout=self.remaining(),
-                    stream=stream,
+                    stream=True,  # read in bounded pieces (see read_capped), never all at once
                     allow_redirects=False,
                 )
             except requests.Timeout:
@@ -131,7 +133,7 @@ class Exchange:
             return reply
 
     def _failure(self, reply: Any, where: str) -> str:
-        text = reply.content[:4000].decode("utf-8", errors="replace")
+        text = read_capped(reply, 4000, where, cut=True).decode("utf-8", errors="replace")
         said = text.strip()
         try:
             parsed = json.loads(text)
@@ -150,7 +152,7 @@ class Exchange:
         return self.scrub(f"the model API at {where} answered {reply.status_code}{hint}: {said[:500]}")
 
     def json_of(self, reply: Any, where: str) -> dict[str, Any]:
-        raw = reply.content[:MAX_RESPONSE_BYTES]
+        raw = read_capped(reply, MAX_RESPONSE_BYTES, _where(where))
         try:
             parsed = json.loads(raw)
         except ValueError:
@@ -202,11 +204,48 @@ def retry_after(value: str | None) -> float:
     return min(max(0.0, seconds), RETRY_AFTER_CEILING)
 
 
-def sse_events(reply: Any) -> Iterator[tuple[str, str]]:
+def read_capped(reply: Any, limit: int, where: str, *, cut: bool = False) -> bytes:
+    """The body, read in pieces: past `limit` bytes it is cut (`cut`) or refused with a ModelError."""
+    chunks, size = [], 0
+    try:
+        for chunk in reply.iter_content(65536):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                if cut:
+                    break
+                raise ModelError(f"the model API at {where} answered more than {limit // (1 << 20)} MB")
+    finally:
+        reply.close()
+    return b"".join(chunks)[:limit]
+
+
+def _lines(reply: Any, where: str) -> Iterator[bytes]:
+    """The body's lines as they arrive, each and all of them bounded (MAX_LINE_BYTES, MAX_RESPONSE_BYTES)."""
+    buffer, total = b"", 0
+    for chunk in reply.iter_content(8192):
+        total += len(chunk)
+        if total > MAX_RESPONSE_BYTES:
+            raise ModelError(
+                f"the model API at {_where(where)} streamed more than {MAX_RESPONSE_BYTES >> 20} MB"
+            )
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            yield line.rstrip(b"\r")
+        if len(buffer) > MAX_LINE_BYTES:
+            raise ModelError(
+                f"the model API at {_where(where)} streamed a line longer than {MAX_LINE_BYTES >> 20} MB"
+            )
+    if buffer:
+        yield buffer.rstrip(b"\r")
+
+
+def sse_events(reply: Any, where: str = "") -> Iterator[tuple[str, str]]:
     """(event, data) pairs of a server-sent-events body; `event` is "" when the stream names none."""
     event, data = "", []
-    for raw in reply.iter_lines(decode_unicode=False):
-        line = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    for raw in _lines(reply, where):
+        line = raw.decode("utf-8", errors="replace")
         if not line:
             if data:
                 yield event, "\n".join(data)

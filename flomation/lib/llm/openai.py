@@ -149,7 +149,7 @@ def _streamed(reply: Any, url: str, model: str, on_token: Callable[[str], None])
     result = ChatResult(model=model)
     text: list[str] = []
     calls: dict[int, dict[str, Any]] = {}
-    for _, data in sse_events(reply):
+    for _, data in sse_events(reply, url):
         if data.strip() == "[DONE]":
             break
         chunk = parse_json_event(data, url)
