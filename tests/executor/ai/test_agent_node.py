@@ -239,3 +239,22 @@ def test_a_prompt_node_with_tools_wired_to_it_calls_them_as_flomations_do(api):
     assert (out["response"], out["tool_calls_count"], out["success"]) == ("QUIET it is.", 1, True)
     assert api.requests[0]["json"]["tools"][0]["name"] == "string_upper_case"
     assert outputs_of(result, "shout")["result"] == "QUIET"
+
+
+def test_the_memory_window_keeps_whole_exchanges_even_when_the_last_one_is_longer_than_the_window():
+    from flomation.executor.nodes.ai.memory import memory_trim
+
+    def ask(role, text, **more):
+        return {"role": role, "content": text, **more}
+
+    old = [ask("user", "one"), ask("assistant", "1")]
+    long = [ask("user", "two"), ask("assistant", "", tool_calls=[{"id": "a", "name": "t", "arguments": {}}]),
+            ask("tool", "r", tool_call_id="a"), ask("assistant", "2")]  # fmt: skip
+    never = lambda summary, older: pytest.fail("window mode does not summarise")  # noqa: E731
+    assert memory_trim({"messages": old + long, "summary": ""}, mode="window", window=3, summarise=never) == {
+        "messages": long, "summary": ""}  # fmt: skip
+    assert memory_trim({"messages": old + long, "summary": ""}, mode="window", window=4, summarise=never) == {
+        "messages": long, "summary": ""}  # fmt: skip
+    kept = memory_trim({"messages": old + long, "summary": "s0"}, mode="summary", window=2,
+                       summarise=lambda summary, older: f"{summary}+{len(older)}")  # fmt: skip
+    assert kept == {"messages": long, "summary": "s0+2"}

@@ -71,7 +71,7 @@ MAX_ITERATIONS_CEILING = 50
             options=MODES,
             description="window: the last turns; summary: the last turns and a summary of older ones.",
         ),
-        Input("memory_window", "integer", default=20, description="How many turns memory keeps in full."),
+        Input("memory_window", "integer", default=20, description="How many messages memory keeps in full."),
         Input("temperature", "number"),
         Input("max_tokens", "integer", default=4096, description="Longest reply per model call, in tokens."),
         Input("max_iterations", "integer", default=10, description="Most model calls for one task."),

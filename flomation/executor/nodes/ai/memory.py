@@ -4,7 +4,7 @@ The executor cannot reach the database: the run's provider does it (`get_memory(
 memory)`; the runner asks the API with signed calls scoped to the execution's organisation and
 environment). A memory is {"messages": [...], "summary": "..."}.
 
-`window` keeps the last N turns. `summary` keeps the last N turns too, and folds the older ones into a
+`window` keeps the last N messages (whole exchanges: it never starts inside one). `summary` keeps the last N turns too, and folds the older ones into a
 running summary written by the model, which is given to the model with the system prompt.
 """
 
@@ -56,6 +56,8 @@ def memory_trim(
     cut = len(messages) - window
     while cut < len(messages) and messages[cut].get("role") != "user":
         cut += 1
+    if cut == len(messages):  # the last exchange alone is longer than the window: keep it whole
+        cut = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=0)
     older, kept = messages[:cut], messages[cut:]
     summary = memory.get("summary", "")
     if mode == "summary" and older:
