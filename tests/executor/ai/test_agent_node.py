@@ -258,3 +258,22 @@ def test_the_memory_window_keeps_whole_exchanges_even_when_the_last_one_is_longe
     kept = memory_trim({"messages": old + long, "summary": "s0"}, mode="summary", window=2,
                        summarise=lambda summary, older: f"{summary}+{len(older)}")  # fmt: skip
     assert kept == {"messages": long, "summary": "s0+2"}
+
+
+def test_each_streamed_model_call_of_the_agent_is_shown_on_its_own(api):
+    chunk = {"object": "chat.completion.chunk", "model": "m1"}
+    call = {
+        "index": 0,
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "string_upper_case", "arguments": '{"value": "x"}'},
+    }
+    api.reply("/v1/chat/completions", [("", {**chunk, "choices": [{"index": 0, "delta": {"content": "Checking."}}]}),
+                                       ("", {**chunk, "choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}),
+                                       ("", "[DONE]")])  # fmt: skip
+    api.reply("/v1/chat/completions", [("", {**chunk, "choices": [{"index": 0, "delta": {"content": "Done."}}]}),
+                                       ("", "[DONE]")])  # fmt: skip
+    result, recorder = run(agent_flow(api, {"streaming": True}, tools=("shout",)))
+    assert outputs_of(result, "agent")["response"] == "Done."
+    shown = [e["outputs"]["response"] for e in recorder.events if e["status"] == "streaming"]
+    assert shown == ["Checking.", "Done."]

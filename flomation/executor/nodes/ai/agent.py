@@ -131,7 +131,7 @@ def run_agent(
     }
     limit = min(max(1, int(inputs.get("max_iterations") or 10)), MAX_ITERATIONS_CEILING)
     ends = time.monotonic() + float(inputs.get("max_seconds") or 300)
-    streamer = Streamer(ctx) if inputs.get("streaming") else None
+    streaming = bool(inputs.get("streaming"))
     totals = {"input_tokens": 0, "output_tokens": 0}
     trail: list[dict[str, Any]] = []
     reply: ChatResult | None = None
@@ -146,7 +146,7 @@ def run_agent(
                 }
                 break
             reply = _model_call(
-                ctx, provider, fields, {**request, "messages": [*earlier, *new]}, iteration, left, streamer
+                ctx, provider, fields, {**request, "messages": [*earlier, *new]}, iteration, left, streaming
             )
             totals["input_tokens"] += reply.input_tokens
             totals["output_tokens"] += reply.output_tokens
@@ -212,7 +212,7 @@ def _model_call(
     request: dict[str, Any],
     iteration: int,
     left: float,
-    streamer: Streamer | None,
+    streaming: bool,
 ) -> ChatResult:
     started = time.perf_counter()
     reply = call_model(
@@ -221,7 +221,7 @@ def _model_call(
         fields=fields,
         request=request,
         timeout=min(left, DEFAULT_TIMEOUT * 2),
-        on_token=streamer,
+        on_token=Streamer(ctx) if streaming else None,  # each call's reply is shown on its own
     )
     sent = {
         "iteration": iteration,

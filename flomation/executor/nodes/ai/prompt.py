@@ -48,11 +48,16 @@ def run_prompt(
         "json_schema": schema,
     }
     timeout = float(inputs.get("timeout_seconds") or DEFAULT_TIMEOUT)
-    on_token = Streamer(ctx) if inputs.get("streaming") else None
+    streaming = bool(inputs.get("streaming"))
     used = {"input_tokens": 0, "output_tokens": 0}
     try:
         reply = call_model(
-            ctx, provider=provider, fields=fields, request=request, timeout=timeout, on_token=on_token
+            ctx,
+            provider=provider,
+            fields=fields,
+            request=request,
+            timeout=timeout,
+            on_token=Streamer(ctx) if streaming else None,
         )
         used = {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens}
         parsed = None
@@ -74,7 +79,7 @@ def run_prompt(
                     fields=fields,
                     request={**request, "messages": repair},
                     timeout=timeout,
-                    on_token=on_token,
+                    on_token=Streamer(ctx) if streaming else None,  # the repair is shown afresh
                 )
                 used["input_tokens"] += reply.input_tokens
                 used["output_tokens"] += reply.output_tokens
