@@ -335,3 +335,20 @@ def test_an_unreachable_model_api_fails_the_connection_test_saying_so():
     fields = {"base_url": f"http://127.0.0.1:{closed_port()}/v1", "api_key": KEY}
     with pytest.raises(ConnectionFailed, match="cannot reach the model API at 127.0.0.1"):
         connections.get("openai").test(fields, LOOPBACK, 5)
+
+
+def test_a_streamed_piece_is_passed_on_as_soon_as_it_arrives_not_when_the_stream_ends(api):
+    import threading
+
+    gate = threading.Event()  # the server sends the first piece, then waits for the client to have seen it
+    chunk = {"object": "chat.completion.chunk", "model": "gpt-test"}
+    api.reply("/v1/chat/completions", [("", {**chunk, "choices": [{"index": 0, "delta": {"content": w}}]})
+                                       for w in ("first ", "second")] + [("", "[DONE]")], gate=gate)  # fmt: skip
+
+    def on_token(piece: str) -> None:
+        gate.set()
+
+    result = chat(provider="openai", fields=openai_fields(api), messages=[{"role": "user", "content": "hi"}],
+                  on_token=on_token, policy=LOOPBACK)  # fmt: skip
+    assert result.text == "first second"
+    assert api.gate_timed_out is False

@@ -25,6 +25,7 @@ class Reply:
     body: Any = None  # dict -> JSON; bytes -> as is; list of (event, data) -> SSE
     headers: dict[str, str] = field(default_factory=dict)
     pause: float = 0.0  # SSE only: seconds between events, sent as they come (the connection then closes)
+    gate: threading.Event | None = None  # SSE only: after the first event, wait (up to 5 s) for it to be set
 
 
 @dataclass
@@ -32,6 +33,7 @@ class ModelApi:
     url: str
     queues: dict[str, deque[Reply]]
     requests: list[dict[str, Any]]
+    gate_timed_out: bool | None = None  # a gated reply's: whether its client never saw the first event
 
     def reply(
         self,
@@ -41,8 +43,9 @@ class ModelApi:
         status: int = 200,
         headers: dict[str, str] | None = None,
         pause: float = 0.0,
+        gate: threading.Event | None = None,
     ) -> None:
-        self.queues[path].append(Reply(status, body, headers or {}, pause))
+        self.queues[path].append(Reply(status, body, headers or {}, pause, gate))
 
     def bodies(self, path: str) -> list[Any]:
         return [r["json"] for r in self.requests if r["path"].split("?")[0] == path]
@@ -114,16 +117,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         for key, value in reply.headers.items():
             self.send_header(key, value)
-        if isinstance(reply.body, list) and reply.pause:
+        if isinstance(reply.body, list) and (reply.pause or reply.gate):
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
             self.end_headers()
-            for event, payload in reply.body:
+            for number, (event, payload) in enumerate(reply.body):
                 text = payload if isinstance(payload, str) else json.dumps(payload)
                 self.wfile.write(
                     (f"event: {event}\n" if event else "").encode() + f"data: {text}\n\n".encode()
                 )
                 self.wfile.flush()
+                if reply.gate is not None and number == 0:
+                    self.server.api.gate_timed_out = not reply.gate.wait(5)
                 time.sleep(reply.pause)
             self.close_connection = True
             return

@@ -220,10 +220,25 @@ def read_capped(reply: Any, limit: int, where: str, *, cut: bool = False) -> byt
     return b"".join(chunks)[:limit]
 
 
+def _arriving(reply: Any) -> Iterator[bytes]:
+    """The body in the pieces the network delivers them, each passed on at once: a read that waited to fill
+    a buffer would hold a streamed reply back until its end."""
+    raw = getattr(reply, "raw", None)
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:
+        yield from reply.iter_content(8192)
+        return
+    while True:
+        data = read1(8192)
+        if not data:
+            return
+        yield data
+
+
 def _lines(reply: Any, where: str) -> Iterator[bytes]:
     """The body's lines as they arrive, each and all of them bounded (MAX_LINE_BYTES, MAX_RESPONSE_BYTES)."""
     buffer, total = b"", 0
-    for chunk in reply.iter_content(8192):
+    for chunk in _arriving(reply):
         total += len(chunk)
         if total > MAX_RESPONSE_BYTES:
             raise ModelError(
