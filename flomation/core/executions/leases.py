@@ -74,6 +74,18 @@ def execution_lookup_value(
     return reveal(environment_id=environment_id, name=name)
 
 
+def execution_lease_scope(*, runner: Runner, execution_id: Any, lease_token: Any) -> tuple[Any, Any] | None:
+    """(organisation id, environment id) of an execution the runner holds the lease of, else None."""
+    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
+    if not token or not execution_uuid:
+        return None
+    return (
+        Execution.objects.filter(id=execution_uuid, lease_token=token, runner_id=runner.id, state__in=LEASED)
+        .values_list("organisation_id", "environment_id")
+        .first()
+    )
+
+
 def execution_lookup_connection(
     *, runner: Runner, execution_id: Any, lease_token: Any, name: str
 ) -> dict[str, Any] | None:
@@ -81,14 +93,7 @@ def execution_lookup_connection(
     environment's own one wins over one for all environments), for the runner holding its lease."""
     from flomation.core.services.connections import connection_resolve
 
-    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
-    found = (
-        Execution.objects.filter(id=execution_uuid, lease_token=token, runner_id=runner.id, state__in=LEASED)
-        .values_list("organisation_id", "environment_id")
-        .first()
-        if token and execution_uuid
-        else None
-    )
+    found = execution_lease_scope(runner=runner, execution_id=execution_id, lease_token=lease_token)
     if found is None:
         return None
     organisation_id, environment_id = found
