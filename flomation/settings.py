@@ -15,9 +15,17 @@ from django.core.exceptions import ImproperlyConfigured
 from flomation import __version__
 from flomation.config import Env
 from flomation.lib.egress import parse_networks
+from flomation.lib.flomation_settings import flomation_settings_apply
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env(BASE_DIR)
+# A Flomation install's configuration (its guide's environment names, and FLOMATION_CONFIG naming a service's
+# config.json) becomes ours before anything is read; where ours is set too it wins, with a system check
+# warning (flomation.W002) naming both.
+try:
+    FLOMATION_COMPAT_WARNINGS = flomation_settings_apply(os.environ)
+except ValueError as _error:
+    raise ImproperlyConfigured(str(_error)) from None
 
 VAR_DIR = env.path("FLOMATION_VAR_DIR", BASE_DIR / "var")
 DEBUG = env.bool("DEBUG", False)
