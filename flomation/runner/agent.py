@@ -53,7 +53,7 @@ class Agent:
         self.stop = threading.Event()
         if stop is not None:
             threading.Thread(target=lambda: (stop.wait(), self.stop.set()), daemon=True).start()
-        self.client = ApiClient(config.api_url, pool_size=4)
+        self.client = ApiClient(config.api_url, pool_size=4, tls=config.tls)
         self.slots = config.max_concurrent_executors
         self.claim_ahead = config.claim_ahead
         self._average_seconds: float | None = None  # how long an execution takes lately
@@ -110,7 +110,9 @@ class Agent:
     def _make_executor(self) -> Executor:
         if self.config.executor_command:
             return SubprocessExecutor(self.config.executor_command, secrets_for=self._secrets_for)
-        return WarmExecutor((self.config.api_url, self.client.runner_id, str(self.config.key_path)))
+        return WarmExecutor(
+            (self.config.api_url, self.client.runner_id, str(self.config.key_path), self.config.tls)
+        )
 
     def _secrets_for(self, job: Job) -> ApiSecretProvider:
         return ApiSecretProvider(self.client, job.id, job.lease_token)
