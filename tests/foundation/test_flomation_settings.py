@@ -179,3 +179,15 @@ def test_a_clash_is_a_system_check_warning_and_an_unreadable_config_stops_start_
 def test_every_flomation_name_read_is_documented_in_the_example_environment():
     documented = (ROOT / ".env.example").read_text()
     assert [name for name in FLOMATION_NAMES if f"\n{name}=" not in documented] == []
+
+
+def test_the_migration_guides_worked_example_gives_the_settings_it_shows():
+    guide = (ROOT / "docs" / "migrating-from-flomation.md").read_text()
+    mapped = flomation_settings(environ={"DB_NAME": "flomation_platform"}, config=API_CONFIG).values
+    assert (
+        mapped["DATABASE_URL"]
+        == "postgres://flomation:pw@db.example.com:5432/flomation_platform?sslmode=require"
+    )
+    assert "@db.example.com:5432/flomation_platform?sslmode=require" in guide
+    for name in ("FLOMATION_BIND", "IDENTITY_SERVICE", "CSRF_TRUSTED_ORIGINS", "LAUNCH_URL"):
+        assert f"{name}={mapped[name]}" in guide
