@@ -142,6 +142,29 @@ def test_importing_a_bare_react_flow_file_and_a_broken_file(team, browser_for):
     assert b"The file is not valid JSON" in broken.content
 
 
+def test_a_flomation_export_and_a_yaml_flow_import_from_the_editor(team, browser_for):
+    import yaml
+
+    client = browser_for("owner")
+    flow = STARTERS["webhook-branch"]["flow"]
+    wrapper = {
+        "flomation_export": {"version": 1, "source_flow_name": "Old"},
+        "flow_data": {"name": "From Flomation", "revision": flow},
+    }
+    response = client.post(
+        "/workflows/import", {"file": SimpleUploadedFile("a.json", json.dumps(wrapper).encode())}
+    )
+    assert response.status_code == 302
+    assert m.Workflow.objects.get(name="From Flomation").revisions.get().flow == flow
+    as_yaml = yaml.safe_dump({"name": "From YAML", **flow}).encode()
+    assert (
+        client.post("/workflows/import", {"file": SimpleUploadedFile("b.yaml", as_yaml)}).status_code == 302
+    )
+    assert m.Workflow.objects.get(name="From YAML").revisions.get().flow == flow
+    broken = client.post("/workflows/import", {"file": SimpleUploadedFile("c.yml", b"nodes: [\n")})
+    assert broken.status_code == 400 and b"The file is not valid YAML" in broken.content
+
+
 def test_autosave_makes_a_revision_with_a_summary_of_the_change(team, hello, browser_for):
     client = browser_for("member")
     flow = client.get(f"/workflows/{hello.id}/flow").json()["flow"]
