@@ -29,7 +29,7 @@ from flomation.runner.jobs import Job, cancelled_result, failed_result, fence_ex
 from flomation.runner.metrics import runner_metrics_start
 from flomation.runner.reporter import Reporter
 from flomation.runner.secrets import ApiSecretProvider
-from flomation.runner.warm import WarmExecutor
+from flomation.runner.warm import WarmExecutor, warm_api
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +110,7 @@ class Agent:
     def _make_executor(self) -> Executor:
         if self.config.executor_command:
             return SubprocessExecutor(self.config.executor_command, secrets_for=self._secrets_for)
-        return WarmExecutor(
-            (self.config.api_url, self.client.runner_id, str(self.config.key_path), self.config.tls)
-        )
+        return WarmExecutor(warm_api(self.config, self.client.runner_id))
 
     def _secrets_for(self, job: Job) -> ApiSecretProvider:
         return ApiSecretProvider(self.client, job.id, job.lease_token)

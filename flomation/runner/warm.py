@@ -94,6 +94,11 @@ def _lease_fence(lease_deadline: Any) -> Callable[[], bool]:
     return fence
 
 
+def warm_api(config: Any, runner_id: str) -> tuple[Any, ...]:
+    """What a warm process needs to reach the API as this runner (picklable): URL, id, key, client TLS."""
+    return (config.api_url, runner_id, str(config.key_path), config.tls)
+
+
 def _api_client(api_url: str, runner_id: str, key_path: str, tls: Any = None) -> Any:
     from flomation.lib.signing import load_or_create_key
     from flomation.runner.client import ApiClient

@@ -209,3 +209,17 @@ def test_every_runner_variable_is_documented_in_the_example_environment():
     assert [
         name for name in (*ENVIRONMENT_VARIABLES, *DOCKER_IGNORED) if f"\n{name}=" not in documented
     ] == []
+
+
+def test_a_warm_executor_process_reaches_the_api_with_the_runners_client_certificate(pki, mtls_api, tmp_path):
+    from flomation.runner import warm
+
+    environ = {"FLOMATION_API": mtls_api, "MTLS_ENABLED": "true", "MTLS_CA_CERT": str(pki.ca),
+               "MTLS_CERT": str(pki.client_cert), "MTLS_KEY": str(pki.client_key),
+               "FLOMATION_RUNNER_STATE_DIRECTORY": str(tmp_path)}  # fmt: skip
+    config = load_config(None, environ=environ)
+    client = warm._api_client(
+        *warm.warm_api(config, "r-1")
+    )  # what the warm process builds from its arguments
+    assert client.register({"name": "warm"}) == {"runner_id": "r-1"}
+    assert _Api.seen[-1][2] == "runner-01"
