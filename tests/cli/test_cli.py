@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import zipfile
 
 import pytest
 import yaml
@@ -113,9 +114,16 @@ def test_a_workflow_goes_from_a_yaml_file_through_deploy_promote_and_rollback(pl
 
 @pytest.mark.slow  # a real platform (serve --role all) per test
 def test_executions_can_be_listed_shown_and_read_as_a_log(platform, tmp_path):
-    source = tmp_path / "divide.json"
-    source.write_text(json.dumps({"name": "Divide", **division_flow()}))
-    platform.cli("workflows", "import", str(source))
+    archive = tmp_path / "flomation_export.flomation.zip"  # Flomation's bulk export: one wrapper per flow
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("divide.json", json.dumps(flomation_export(division_flow(), "Divide")))
+        bundle.writestr("hook.json", json.dumps(flomation_export(webhook_flow(), "Hook")))
+    imported = platform.cli("workflows", "import", str(archive))
+    assert imported.code == 0, imported.err
+    assert sorted(row["name"] for row in platform.cli("workflows", "list", "--json").json()) == [
+        "Divide",
+        "Hook",
+    ]
     run = platform.cli("run", "Divide", "--input", "d=0", "--wait", "--json").json()
 
     listed = platform.cli("executions", "list", "--workflow", "Divide", "--json").json()
@@ -173,6 +181,18 @@ def test_validate_reports_each_problem_with_its_node_and_needs_no_server(cli, tm
     assert f"{bad}: [div/numerator]" in result.out
     assert f"{malformed}: line 2: not valid JSON" in result.out
     assert cli("validate", str(bad), "--json").json()["problems"][0]["node_id"] == "div"
+
+    archive = tmp_path / "flomation_export.flomation.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("good.json", good.read_text())
+        bundle.writestr("nested/bad.yaml", bad.read_text())
+        bundle.writestr("readme.txt", "not a flow")
+    zipped = cli("validate", str(archive))
+    assert zipped.code == 1
+    assert (
+        f"{archive}:good.json: valid (3 nodes)" in zipped.out
+        and f"{archive}:nested/bad.yaml: [div/numerator]" in zipped.out
+    )
 
 
 def test_without_an_address_or_a_reachable_server_it_says_so_in_one_line(cli):
