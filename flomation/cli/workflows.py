@@ -105,14 +105,22 @@ def cmd_workflows_import(args: argparse.Namespace) -> int:
 
 
 def read_document(label: str, text: str) -> Any:
-    """The parsed text, after checking it reads as a flow here (so a bad file is named with its line)."""
+    """The parsed text, after checking here that it is a valid flow (a bad file is named with its line)."""
+    from flomation.executor.validate import validate_flow
     from flomation.lib.flow_document import flow_document_parse, flow_document_read
 
     try:
         document = flow_document_parse(text=text, filename=label)
-        flow_document_read(document=document)
+        flow = flow_document_read(document=document).flow
     except FlowDocumentError as error:
         raise CliError(f"{label}: {error}") from None
+    problems = validate_flow(flow)  # the API's own check, here before anything is imported
+    if problems:
+        shown = "; ".join(str(problem) for problem in problems[:3])
+        more = (
+            f" (and {len(problems) - 3} more; `flomation validate` lists them)" if len(problems) > 3 else ""
+        )
+        raise CliError(f"{label}: the flow is not valid: {shown}{more}")
     return document
 
 

@@ -65,6 +65,18 @@ def test_a_refused_run_is_one_line_and_a_non_zero_exit(platform, tmp_path):
     assert refused.code == 1 and refused.out == ""
     assert refused.err.startswith("flomation: ") and len(refused.err.strip().splitlines()) == 1
     assert "d" in refused.err
+    broken = division_flow()
+    broken["nodes"][1]["data"]["config"]["inputs"][0]["value"] = "ten"
+    (tmp_path / "bad.json").write_text(json.dumps({"name": "Bad", **broken}))
+    (tmp_path / "good.json").write_text(json.dumps({"name": "Good", **division_flow()}))
+    refused_import = platform.cli(
+        "workflows", "import", str(tmp_path / "good.json"), str(tmp_path / "bad.json")
+    )
+    assert (
+        refused_import.code == 1
+        and "bad.json: the flow is not valid: node div numerator" in refused_import.err
+    )
+    assert [row["name"] for row in platform.cli("workflows", "list", "--json").json()] == ["Divide"]
     unknown = platform.cli("run", "No such flow")
     assert unknown.code == 1 and "no workflow named 'No such flow'" in unknown.err
 
