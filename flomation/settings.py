@@ -193,7 +193,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FLOMATION_ENCRYPTION_KEYS = env.secret_list(
     "FLOMATION_ENCRYPTION_KEY", default=[env.derived_key(SECRET_KEY)] if DEBUG else []
 )
-AUTH_SECRET = env.secret("AUTH_SECRET", default=SECRET_KEY or "")
+# A process that checks tokens at a remote identity service (ours, or a Flomation Sentinel) does not verify
+# them itself unless given AUTH_SECRET: defaulting to SECRET_KEY would make it refuse every remote token.
+_REMOTE_IDENTITY = bool(IDENTITY_SERVICE) and "identity" not in FLOMATION_ROLES
+AUTH_SECRET = env.secret("AUTH_SECRET", default="" if _REMOTE_IDENTITY else SECRET_KEY or "")
 AUTH_REALM = env.str("AUTH_REALM", "flomation")
 AUTH_TOKEN_LIFETIME = env.int("AUTH_TOKEN_LIFETIME", 86400)
 AUTH_LOGIN_REDIRECT = env.url("AUTH_LOGIN_REDIRECT", EDITOR_URL + "/")

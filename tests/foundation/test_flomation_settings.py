@@ -152,16 +152,24 @@ def test_flomations_environment_wins_over_its_config_json():
 def test_a_role_started_with_only_a_flomation_config_json_uses_it(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps(API_CONFIG))
-    shown = "print(settings.LAUNCH_URL, settings.IDENTITY_SERVICE, settings.WEB_BIND, settings.DATABASES['default']['NAME'])"
+    shown = (
+        "print(settings.LAUNCH_URL, settings.IDENTITY_SERVICE, settings.WEB_BIND, "
+        "settings.DATABASES['default']['NAME'], repr(settings.AUTH_SECRET))"
+    )
     result = manage(
         "shell", "-c", "from django.conf import settings; " + shown,
         env={"FLOMATION_CONFIG": str(config), "DATABASE_URL": "", "LAUNCH_URL": "", "IDENTITY_SERVICE": "",
-             "FLOMATION_BIND": "", "FLOMATION_IGNORE_DOTENV": "1"},
+             "FLOMATION_BIND": "", "FLOMATION_IGNORE_DOTENV": "1", "FLOMATION_ROLES": "api,editor,launch",
+             "AUTH_SECRET": ""},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "https://launch.example.com", "https://sentinel.example.com", "0.0.0.0:8888", "flomation_api"
-    ]  # fmt: skip
+        "https://launch.example.com",
+        "https://sentinel.example.com",
+        "0.0.0.0:8888",
+        "flomation_api",
+        "''",  # no AUTH_SECRET: tokens are checked at Sentinel, not with a secret of this process
+    ]
 
 
 def test_a_clash_is_a_system_check_warning_and_an_unreadable_config_stops_start_up(tmp_path):
