@@ -40,6 +40,9 @@ FLOMATION_PUBLIC_URL = env.url("FLOMATION_PUBLIC_URL", "http://127.0.0.1:8080")
 API_URL = env.url("API_URL", FLOMATION_PUBLIC_URL)
 LAUNCH_URL = env.url("LAUNCH_URL", FLOMATION_PUBLIC_URL)
 IDENTITY_URL = env.url("IDENTITY_URL", FLOMATION_PUBLIC_URL)
+# Where the editor sends people who are not logged in (`?redirect_url=` is added): our identity role's login,
+# or a Flomation Sentinel's (https://sentinel.example.com/authenticate) when people keep logging in there.
+IDENTITY_LOGIN_URL = env.url("IDENTITY_LOGIN_URL", IDENTITY_URL + "/identity/authenticate")
 # A remote identity role to introspect tokens against, for processes that do not share AUTH_SECRET.
 IDENTITY_SERVICE = env.url("IDENTITY_SERVICE", "")
 EDITOR_URL = env.url("EDITOR_URL", FLOMATION_PUBLIC_URL)

@@ -108,6 +108,8 @@ def flomation_settings(*, environ: Mapping[str, str], config: dict[str, Any] | N
     for ours, names in _ENVIRONMENT.items():
         for name in names:
             offer(ours, environ.get(name), name)
+    if environ.get("LOGIN_URL"):  # the editor's Sentinel: people log in at its /authenticate page
+        offer("IDENTITY_LOGIN_URL", environ["LOGIN_URL"].rstrip("/") + "/authenticate", "LOGIN_URL")
     for ours, paths in _CONFIG.items():
         for path in paths:
             offer(ours, _lookup(config, path), f"{path} in {CONFIG_VARIABLE}")

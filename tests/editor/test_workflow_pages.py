@@ -258,3 +258,12 @@ def test_two_tabs_on_one_coalescing_revision_cannot_overwrite_each_other(team, h
     # tab one leaves (sealing revision 2); its next visit starts revision 3
     assert put("Tab one, again", 2, 1, seal=True).json()["revision"] == 2
     assert put("Next visit", 2, 1).json()["revision"] == 3
+
+
+def test_people_not_logged_in_are_sent_to_the_configured_login_page(team, settings):
+    from django.test import Client
+
+    settings.IDENTITY_LOGIN_URL = "https://sentinel.example.com/authenticate"
+    response = Client().get("/workflows")
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://sentinel.example.com/authenticate?redirect_url=")

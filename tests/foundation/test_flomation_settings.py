@@ -83,6 +83,7 @@ def test_the_editors_environment_file_and_the_apis_names_map_to_our_urls():
         "API_URL": "https://api.example.com",
         "LAUNCH_URL": "https://launch2.example.com",
         "IDENTITY_URL": "https://sentinel.example.com",
+        "IDENTITY_LOGIN_URL": "https://sentinel.example.com/authenticate",
         "CSRF_TRUSTED_ORIGINS": "https://editor.example.com",
     }
 
