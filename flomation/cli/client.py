@@ -162,8 +162,12 @@ def error_sentence(response: requests.Response) -> str:
     for key, value in body.items():
         if key == "detail":
             continue
-        if key == "errors" and isinstance(value, list):
-            parts.extend(_flow_error(item) for item in value if isinstance(item, dict))
+        if key == "errors" and isinstance(value, list):  # each flow problem once, with its node and field
+            parts.extend(
+                _flow_error(item)
+                for item in value
+                if isinstance(item, dict) and str(item.get("message", "")) not in parts[0]
+            )
         elif key not in ("warnings",):
             text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
             if text not in parts[0]:
