@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -114,13 +115,17 @@ class Client:
 
     # -- live events ----------------------------------------------------------------------------------
 
-    def events(self, path: str, *, after: str | None = None) -> Iterator[tuple[str, str, Any]]:
-        """(event, id, data) from a server-sent event stream, until the server closes it."""
+    def events(
+        self, path: str, *, after: str | None = None, wait: float = 60
+    ) -> Iterator[tuple[str, str, Any]]:
+        """(event, id, data) from a server-sent event stream, and ("ping", "", None) for each keep-alive,
+        until the server closes it, the connection drops, or nothing arrives for `wait` seconds (the server
+        sends a keep-alive every 15 s): the caller reconnects or gives up."""
         headers = {"Accept": "text/event-stream", **({"Last-Event-ID": after} if after else {})}
-        response = self._send("GET", path, headers=headers, stream=True, timeout=(TIMEOUT, 60))
+        response = self._send("GET", path, headers=headers, stream=True, timeout=(TIMEOUT, wait))
         if response.status_code >= 400:
             raise CliError(error_sentence(response))
-        with response:
+        with response, contextlib.suppress(requests.RequestException):
             event, event_id, data = "message", "", []
             for raw in response.iter_lines(decode_unicode=True):
                 line = raw or ""
