@@ -81,11 +81,15 @@ class Client:
     def me(self) -> dict[str, Any]:
         return self.get("me")
 
-    def org(self, path: str = "") -> str:
-        """`organisations/{id}/{path}` for the chosen organisation (by id or name), or the token's only one."""
+    def organisation_id(self) -> str:
+        """The chosen organisation (by id or name), or the token's only one."""
         if self._org_id is None:
             self._org_id = self._find_organisation()
-        return f"organisations/{self._org_id}/{path}"
+        return self._org_id
+
+    def org(self, path: str = "") -> str:
+        """`organisations/{id}/{path}` in the chosen organisation."""
+        return f"organisations/{self.organisation_id()}/{path}"
 
     def _find_organisation(self) -> str:
         organisations = [m["organisation"] for m in self.me().get("memberships", [])]

@@ -36,7 +36,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         raise CliError("no token given; create one under Settings → API tokens")
     client = Client(Settings(url=url, token=token, organisation=args.org))
     me = client.me()
-    organisation = client.org().split("/")[1]
+    organisation = client.organisation_id()
     name = next(
         (
             m["organisation"]["name"]
