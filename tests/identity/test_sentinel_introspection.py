@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from flomation.identity import introspection
 from flomation.identity.authentication import verify_token
 from flomation.identity.tokens import TokenError
+from tests.support.http import QuietHandler, serving
 
 GOOD = "sentinel-jwt"
 GONE = "jwt-of-a-deleted-user"
 USER_ID = "2f6a3a4e-9a53-4c1e-8f0e-1b2c3d4e5f60"
 
 
-class _Sentinel(BaseHTTPRequestHandler):
+class _Sentinel(QuietHandler):
     """Sentinel's routes as its source declares them: GET /api/user and /api/account behind its JWT check
     (Bearer header), 401 for a bad token, 400 when the user no longer exists; no /identity/ prefix."""
 
@@ -28,40 +27,27 @@ class _Sentinel(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         _Sentinel.requests.append(("GET", self.path, auth))
         if self.path not in ("/api/user", "/api/account"):
-            self._answer(404, b"404 page not found")
+            self.reply(404, b"404 page not found", "text/plain")
         elif auth == f"Bearer {GONE}":
-            self._answer(400, b"")
+            self.reply(400, b"")
         elif auth != f"Bearer {GOOD}":
-            self._answer(401, b"")
+            self.reply(401, b"")
         elif self.path == "/api/user":
-            self._answer(200, json.dumps({"user_id": USER_ID, "display_name": "Grace"}).encode())
+            self.reply(200, json.dumps({"user_id": USER_ID, "display_name": "Grace"}).encode())
         else:
             account = {"id": USER_ID, "username": "grace@example.test", "display_name": "Grace",
                        "created_on": "2026-01-01T00:00:00Z", "locked": False, "mfa_enabled": False}  # fmt: skip
-            self._answer(200, json.dumps(account).encode())
-
-    def _answer(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json" if body.startswith(b"{") else "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+            self.reply(200, json.dumps(account).encode())
 
 
 @pytest.fixture
 def sentinel(settings) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sentinel)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     _Sentinel.requests = []
     introspection.cache_clear()
-    settings.AUTH_SECRET = ""
-    settings.IDENTITY_SERVICE = f"http://127.0.0.1:{server.server_address[1]}"
-    yield settings.IDENTITY_SERVICE
-    server.shutdown()
-    server.server_close()
+    with serving(_Sentinel) as server:
+        settings.AUTH_SECRET = ""
+        settings.IDENTITY_SERVICE = f"http://127.0.0.1:{server.server_address[1]}"
+        yield settings.IDENTITY_SERVICE
     introspection.cache_clear()
 
 

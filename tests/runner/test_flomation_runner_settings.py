@@ -7,10 +7,8 @@ import datetime
 import ipaddress
 import json
 import ssl
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from flomation.runner.client import PROTOCOL_PREFIX, ApiClient, ApiUnavailable
 from flomation.runner.config import ClientTls, ConfigError, load_config
+from tests.support.http import QuietHandler, serving
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +109,7 @@ def pki(tmp_path) -> Pki:
     return Pki(ca_path, *server, *client, *stranger)
 
 
-class _Api(BaseHTTPRequestHandler):
+class _Api(QuietHandler):
     seen: list[tuple[str, str, str, dict]] = []
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
@@ -118,15 +117,7 @@ class _Api(BaseHTTPRequestHandler):
         common_name = dict(item[0] for item in peer["subject"])["commonName"]
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _Api.seen.append(("POST", self.path, common_name, body))
-        answer = json.dumps({"runner_id": "r-1"}).encode()
-        self.send_response(201)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(201, json.dumps({"runner_id": "r-1"}).encode())
 
 
 @pytest.fixture
@@ -136,13 +127,9 @@ def mtls_api(pki) -> Iterator[str]:
     context.load_cert_chain(pki.server_cert, pki.server_key)
     context.load_verify_locations(pki.ca)
     context.verify_mode = ssl.CERT_REQUIRED
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     _Api.seen = []
-    yield f"https://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(_Api, wrap=lambda sock: context.wrap_socket(sock, server_side=True)) as server:
+        yield f"https://127.0.0.1:{server.server_address[1]}"
 
 
 def test_with_mtls_enabled_the_runner_presents_its_certificate_to_the_mtls_api_url(pki, mtls_api):
