@@ -114,7 +114,7 @@ def flomation_settings(*, environ: Mapping[str, str], config: dict[str, Any] | N
         for path in paths:
             offer(ours, _lookup(config, path), f"{path} in {CONFIG_VARIABLE}")
     _listen(environ, config, offer)
-    _database(environ, config, offer)
+    _database(environ, config, offer, mapped)
     return mapped
 
 
@@ -148,7 +148,9 @@ def _listen(environ: Mapping[str, str], config: dict[str, Any], offer: Callable[
     offer("FLOMATION_BIND", f"{host}:{port}", source)
 
 
-def _database(environ: Mapping[str, str], config: dict[str, Any], offer: Callable[..., None]) -> None:
+def _database(
+    environ: Mapping[str, str], config: dict[str, Any], offer: Callable[..., None], mapped: Mapped
+) -> None:
     parts: dict[str, str] = {}
     for part, (names, path) in _DATABASE.items():
         value = next((environ[name] for name in names if environ.get(name)), None)
@@ -157,7 +159,11 @@ def _database(environ: Mapping[str, str], config: dict[str, Any], offer: Callabl
             parts[part] = value
     if parts.get("key"):
         offer("FLOMATION_ENCRYPTION_KEY", fernet_key(parts["key"]), "DB_ENCRYPTION_KEY")
-    if not (parts.get("host") or parts.get("name")):
+    if not parts.get("name"):
+        if parts.get("host"):
+            mapped.warnings.append(
+                "DB_HOSTNAME (or DATABASE_HOSTNAME) is set without DB_NAME; set the name too."
+            )
         return
     auth = quote(parts.get("user", ""), safe="")
     if parts.get("password"):

@@ -62,6 +62,12 @@ def test_the_apis_database_spellings_are_read_as_well():
     assert mapped.values["FLOMATION_ENCRYPTION_KEY"] == fernet_key("free text key")
 
 
+def test_a_database_host_without_a_name_is_not_mapped_and_says_so():
+    mapped = flomation_settings(environ={"DB_HOSTNAME": "db.example.com"})
+    assert "DATABASE_URL" not in mapped.values
+    assert mapped.warnings == ["DB_HOSTNAME (or DATABASE_HOSTNAME) is set without DB_NAME; set the name too."]
+
+
 def test_a_fernet_key_given_as_the_database_encryption_key_is_used_as_it_is():
     key = Fernet.generate_key().decode()
     assert flomation_settings(environ={"DB_ENCRYPTION_KEY": key}).values["FLOMATION_ENCRYPTION_KEY"] == key
@@ -135,7 +141,7 @@ def test_the_session_cookie_stays_http_only_whatever_sentinels_config_says():
 
 def test_ours_win_over_flomations_with_a_warning_naming_both_and_no_value():
     environ = {"LAUNCH_URL": "https://ours.example.com", "LAUNCH_SERVICE_URL": "https://theirs.example.com",
-               "DATABASE_URL": "postgres://x@y/z", "DB_HOSTNAME": "db", "DB_PASSWORD": "hunter2"}  # fmt: skip
+               "DATABASE_URL": "postgres://x@y/z", "DB_HOSTNAME": "db", "DB_NAME": "n", "DB_PASSWORD": "hunter2"}  # fmt: skip
     mapped = flomation_settings(environ=environ)
     assert mapped.values == {}
     assert mapped.warnings == [
