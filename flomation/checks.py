@@ -55,6 +55,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="flomation.W001",
             )
         )
+    problems.extend(
+        Warning(message, hint="See docs/migrating-from-flomation.md.", id="flomation.W002")
+        for message in getattr(settings, "FLOMATION_COMPAT_WARNINGS", [])
+    )
     if "runner" in roles and not settings.RUNNER_SETTINGS_OK:
         problems.append(
             Error(

@@ -15,9 +15,17 @@ from django.core.exceptions import ImproperlyConfigured
 from flomation import __version__
 from flomation.config import Env
 from flomation.lib.egress import parse_networks
+from flomation.lib.flomation_settings import flomation_settings_apply
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env(BASE_DIR)
+# A Flomation install's configuration (its guide's environment names, and FLOMATION_CONFIG naming a service's
+# config.json) becomes ours before anything is read; where ours is set too it wins, with a system check
+# warning (flomation.W002) naming both.
+try:
+    FLOMATION_COMPAT_WARNINGS = flomation_settings_apply(os.environ)
+except ValueError as _error:
+    raise ImproperlyConfigured(str(_error)) from None
 
 VAR_DIR = env.path("FLOMATION_VAR_DIR", BASE_DIR / "var")
 DEBUG = env.bool("DEBUG", False)
@@ -32,6 +40,9 @@ FLOMATION_PUBLIC_URL = env.url("FLOMATION_PUBLIC_URL", "http://127.0.0.1:8080")
 API_URL = env.url("API_URL", FLOMATION_PUBLIC_URL)
 LAUNCH_URL = env.url("LAUNCH_URL", FLOMATION_PUBLIC_URL)
 IDENTITY_URL = env.url("IDENTITY_URL", FLOMATION_PUBLIC_URL)
+# Where the editor sends people who are not logged in (`?redirect_url=` is added): our identity role's login,
+# or a Flomation Sentinel's (https://sentinel.example.com/authenticate) when people keep logging in there.
+IDENTITY_LOGIN_URL = env.url("IDENTITY_LOGIN_URL", IDENTITY_URL + "/identity/authenticate")
 # A remote identity role to introspect tokens against, for processes that do not share AUTH_SECRET.
 IDENTITY_SERVICE = env.url("IDENTITY_SERVICE", "")
 EDITOR_URL = env.url("EDITOR_URL", FLOMATION_PUBLIC_URL)
@@ -212,7 +223,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FLOMATION_ENCRYPTION_KEYS = env.secret_list(
     "FLOMATION_ENCRYPTION_KEY", default=[env.derived_key(SECRET_KEY)] if DEBUG else []
 )
-AUTH_SECRET = env.secret("AUTH_SECRET", default=SECRET_KEY or "")
+# A process that checks tokens at a remote identity service (ours, or a Flomation Sentinel) does not verify
+# them itself unless given AUTH_SECRET: defaulting to SECRET_KEY would make it refuse every remote token.
+_REMOTE_IDENTITY = bool(IDENTITY_SERVICE) and "identity" not in FLOMATION_ROLES
+AUTH_SECRET = env.secret("AUTH_SECRET", default="" if _REMOTE_IDENTITY else SECRET_KEY or "")
 AUTH_REALM = env.str("AUTH_REALM", "flomation")
 AUTH_TOKEN_LIFETIME = env.int("AUTH_TOKEN_LIFETIME", 86400)
 AUTH_LOGIN_REDIRECT = env.url("AUTH_LOGIN_REDIRECT", EDITOR_URL + "/")

@@ -1,7 +1,7 @@
 """Token introspection against a remote identity role, for processes that do not share AUTH_SECRET.
 
-`introspect(token)` calls GET <IDENTITY_SERVICE>/identity/api/user with the token as Bearer and caches
-an accepted answer for a short time, keyed by a hash of the token (the token itself is never kept).
+`introspect(token)` calls GET <IDENTITY_SERVICE>/identity/api/user with the token as Bearer (or, when that
+is 404, a Flomation Sentinel's /api/user and /api/account) and caches an accepted answer for a short time, keyed by a hash of the token (the token itself is never kept).
 Refusals are not cached, so a newly issued token works at once; a revoked one stops within CACHE_SECONDS.
 """
 
@@ -65,9 +65,17 @@ def introspect(token: str) -> IdentityUser:
     cached = _cached(key)
     if cached is not None:
         return cached
+    response = _get(base, "/identity/api/user", token)
+    # 404: not our identity role but Flomation's Sentinel, which serves its user at the root.
+    user = _sentinel_user(base, token) if response.status_code == 404 else _identity_user(base, response)
+    _remember(key, user)
+    return user
+
+
+def _get(base: str, path: str, token: str) -> requests.Response:
     try:
-        response = requests.get(
-            base + "/identity/api/user",
+        return requests.get(
+            base + path,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             timeout=TIMEOUT_SECONDS,
             allow_redirects=False,
@@ -75,14 +83,14 @@ def introspect(token: str) -> IdentityUser:
     except requests.RequestException as exc:
         logger.warning("Identity service %s unreachable: %s", base, exc.__class__.__name__)
         raise TokenError("The identity service cannot be reached; try again shortly.") from None
-    if response.status_code in (401, 403):
-        raise TokenError("The token is not valid.")
-    if response.status_code != 200:
-        logger.warning("Identity service %s answered %s to introspection.", base, response.status_code)
-        raise TokenError("The identity service could not check the token; try again shortly.")
+
+
+def _identity_user(base: str, response: requests.Response) -> IdentityUser:
+    """Our identity role's answer: `{user_id, email, display_name}`."""
+    _refuse(base, response)
     try:
         body = response.json()
-        user = IdentityUser(
+        return IdentityUser(
             user_id=str(body["user_id"]),
             email=str(body["email"]),
             display_name=str(body.get("display_name", "")),
@@ -90,5 +98,36 @@ def introspect(token: str) -> IdentityUser:
     except (ValueError, KeyError, TypeError):
         logger.warning("Identity service %s gave an unreadable introspection answer.", base)
         raise TokenError("The identity service could not check the token; try again shortly.") from None
-    _remember(key, user)
-    return user
+
+
+def _sentinel_user(base: str, token: str) -> IdentityUser:
+    """Flomation's Sentinel, which serves `GET /api/user` (`{user_id, display_name}`) and `GET /api/account`
+    (`{id, username, ...}`, the username being the email) at its root. It answers 400 for a token whose
+    user no longer exists."""
+    response = _get(base, "/api/user", token)
+    if response.status_code == 400:
+        raise TokenError("The token is not valid.")
+    _refuse(base, response)
+    try:
+        body = response.json()
+        user_id, display_name = str(body["user_id"]), str(body.get("display_name") or "")
+    except (ValueError, KeyError, TypeError):
+        logger.warning("Sentinel %s gave an unreadable /api/user answer.", base)
+        raise TokenError("The identity service could not check the token; try again shortly.") from None
+    email = ""
+    account = _get(base, "/api/account", token)
+    if account.status_code == 200:
+        try:
+            email = str(account.json().get("username") or "")
+        except (ValueError, AttributeError):
+            email = ""
+    return IdentityUser(user_id=user_id, email=email, display_name=display_name)
+
+
+def _refuse(base: str, response: requests.Response) -> None:
+    """Raises TokenError unless the answer is 200."""
+    if response.status_code in (401, 403):
+        raise TokenError("The token is not valid.")
+    if response.status_code != 200:
+        logger.warning("Identity service %s answered %s to introspection.", base, response.status_code)
+        raise TokenError("The identity service could not check the token; try again shortly.")

@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from flomation.core.api import (
+    ai,
     audit,
     connections,
     deployments,
@@ -108,6 +109,7 @@ organisation_patterns = [
     path("connections/", include(connection_patterns)),
     path("connection-types", connections.ConnectionTypeListView.as_view(), name="connection-types"),
     path("executions/", include(execution_patterns)),
+    path("ai-usage", ai.AiUsageView.as_view(), name="ai-usage"),
     path("queues/", queues.QueueListView.as_view(), name="queue-list"),
     path("queues/<uuid:queue_id>/", queues.QueueDetailView.as_view(), name="queue-detail"),
     path(

@@ -56,15 +56,8 @@ def execution_heartbeat(
 
 def _leased(runner: Runner, execution_id: Any, lease_token: Any) -> tuple[Any, Any, Any] | None:
     """(execution id, organisation id, environment id) of an execution this runner holds the lease of."""
-    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
-    found = (
-        Execution.objects.filter(id=execution_uuid, lease_token=token, runner_id=runner.id, state__in=LEASED)
-        .values_list("organisation_id", "environment_id")
-        .first()
-        if token and execution_uuid
-        else None
-    )
-    return (execution_uuid, *found) if found else None
+    scope = execution_lease_scope(runner=runner, execution_id=execution_id, lease_token=lease_token)
+    return (as_uuid(execution_id), *scope) if scope else None
 
 
 def execution_lookup_value(
@@ -99,6 +92,18 @@ def _use_audited(
         related=[environment_id],
         summary={"name": name, "environment": str(environment_id)},
         actor=actor_for_runner(runner),
+    )
+
+
+def execution_lease_scope(*, runner: Runner, execution_id: Any, lease_token: Any) -> tuple[Any, Any] | None:
+    """(organisation id, environment id) of an execution the runner holds the lease of, else None."""
+    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
+    if not token or not execution_uuid:
+        return None
+    return (
+        Execution.objects.filter(id=execution_uuid, lease_token=token, runner_id=runner.id, state__in=LEASED)
+        .values_list("organisation_id", "environment_id")
+        .first()
     )
 
 

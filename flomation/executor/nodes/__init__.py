@@ -48,6 +48,9 @@ _MODULES = {
     ),
     "integrations.ssh": "ssh/run filetransfer/upload filetransfer/download",
     "integrations.s3": "aws/s3/get aws/s3/put aws/s3/delete aws/s3/list",
+    "ai.models": "ai/openai ai/anthropic ai/ollama ai/openrouter ai/groq ai/azure_openai",
+    "ai.embed": "ai/embed_text",
+    "ai.agent": "ai/agent",
     "integrations.chat.slack": "slack/send_message slack/rich_message slack/react slack/webhook",
     "integrations.chat.slack_read": (
         "slack/thread slack/history slack/channels slack/users slack/file_upload slack/search slack/user_profile"

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0011_flow_sources'),
+        ('core', '0012_ai_usage_memory'),
     ]
 
     operations = [
