@@ -99,7 +99,7 @@ def _token_verification_problems(roles: frozenset[str]) -> list[Error | Warning]
         return []
     if settings.TOKEN_VERIFICATION == "introspect":
         if settings.IDENTITY_SERVICE:
-            return []
+            return _introspection_limits(roles)
         return [
             Error(
                 "TOKEN_VERIFICATION=introspect but IDENTITY_SERVICE is not set, so no token can be verified.",
@@ -128,3 +128,19 @@ def _token_verification_problems(roles: frozenset[str]) -> list[Error | Warning]
             )
         )
     return problems
+
+
+def _introspection_limits(roles: frozenset[str]) -> list[Error | Warning]:
+    """Introspection covers users' tokens; personal API tokens and the operators' pages read identity's
+    users, which an introspecting process finds only with identity's database."""
+    if not roles & {"api", "editor"} or settings.IDENTITY_DATABASE_ALIAS != "default":
+        return []
+    return [
+        Warning(
+            "Tokens are introspected and identity's database is not configured here, so personal API tokens "
+            "(flo_...), /admin/ and the editor's platform-wide pages find no account and are refused.",
+            hint="Set IDENTITY_DATABASE_URL (read access suffices for API tokens) if they are used here. "
+            + _VERIFICATION_HINT,
+            id="flomation.W003",
+        )
+    ]

@@ -138,13 +138,21 @@ def test_an_api_on_its_own_database_honours_identity_tokens_and_their_revocation
         "IDENTITY_INTROSPECTION_CACHE_SECONDS": str(CACHE_SECONDS),
     }
     with (
-        serve("identity", tmp_path=tmp_path, env=_identity_only(plain_database)) as identity,
+        serve(
+            "identity", tmp_path=tmp_path, env={**_identity_only(plain_database), "METRICS_TOKEN": "m-token"}
+        ) as identity,
         serve("api", tmp_path=tmp_path, env={**introspecting, "IDENTITY_SERVICE": identity.url}) as api,
     ):
         token, session_id = _token(identity.url, email)
         assert _me(api.url, token) == 200
         other_token, _ = _token(identity.url, email)
         assert _me(api.url, "not-a-token") == 401
+        # Identity's process, whose one database holds no core table, is ready and reports its metrics.
+        assert requests.get(identity.url + "/readyz", timeout=10).json() == {"status": "ok", "database": "ok"}
+        scrape = requests.get(
+            identity.url + "/metrics", headers={"Authorization": "Bearer m-token"}, timeout=10
+        )
+        assert scrape.status_code == 200 and "flomation_queue_depth" not in scrape.text
 
         _end_session(identity.url, session_id, with_token=other_token)
         revoked_at = time.monotonic()
@@ -175,6 +183,8 @@ def test_an_api_verifying_locally_reads_sessions_from_identitys_own_database(pla
         token, session_id = _token(identity.url, email)
         other_token, _ = _token(identity.url, email)
         assert _me(api.url, token) == 200
+        # Both of the api's databases (core's, identity's) are reachable and migrated.
+        assert requests.get(api.url + "/readyz", timeout=10).json() == {"status": "ok", "database": "ok"}
         _end_session(identity.url, session_id, with_token=other_token)
         # Checked against identity's session table on every request: refused at once.
         assert _me(api.url, token) == 401

@@ -3,6 +3,9 @@ refused by a system check with a stable id; identity's tables go to their own da
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from flomation.checks import check_settings
@@ -95,3 +98,28 @@ def test_an_identity_only_database_never_takes_core_migrations(settings):
     assert alias_holds_app("default", "identity")
     assert not alias_holds_app("default", "flomation") and not alias_holds_app("default", "core")
     assert aliases_in_use() == ["default"]
+
+
+def test_an_introspecting_api_without_identitys_database_is_told_what_it_cannot_check(settings):
+    settings.TOKEN_VERIFICATION = "introspect"
+    settings.IDENTITY_SERVICE = "http://127.0.0.1:8999"
+    settings.IDENTITY_DATABASE_ALIAS = "default"
+    assert "flomation.W003" in _ids(settings, {"api"})
+    assert "flomation.W003" not in _ids(settings, {"launch"})
+    settings.IDENTITY_DATABASE_ALIAS = "identity"
+    assert "flomation.W003" not in _ids(settings, {"api"})
+
+
+def test_no_other_component_reads_identitys_tables_except_through_its_services():
+    # Identity may live on another database: a join, a foreign key or a model import would break there.
+    root = Path(__file__).resolve().parents[2] / "flomation"
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.is_relative_to(root / "identity") or "migrations" in path.parts:
+            continue
+        text = path.read_text()
+        if re.search(
+            r"flomation\.identity\.models|flomation\.identity import models|\bidentity_(user|session)", text
+        ):
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []
