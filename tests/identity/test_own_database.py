@@ -132,6 +132,10 @@ def test_an_api_on_its_own_database_honours_identity_tokens_and_their_revocation
     plain_database, tmp_path
 ):
     email = _identity_with_admin(plain_database, tmp_path)
+    # A core migration not recorded on identity's database (one added after its last migrate) changes
+    # nothing there, so identity stays ready.
+    with psycopg.connect(plain_database) as conn:
+        assert conn.execute("DELETE FROM django_migrations WHERE app = 'core'").rowcount > 0
     introspecting = {
         "TOKEN_VERIFICATION": "introspect",
         "AUTH_SECRET": "",  # this api could not verify a token itself even if it tried
