@@ -189,6 +189,13 @@ def test_an_api_verifying_locally_reads_sessions_from_identitys_own_database(pla
         assert _me(api.url, token) == 200
         # Both of the api's databases (core's, identity's) are reachable and migrated.
         assert requests.get(api.url + "/readyz", timeout=10).json() == {"status": "ok", "database": "ok"}
+        # The operators' admin finds its users, permissions and log on identity's database.
+        pages = {
+            path: requests.get(api.url + path, cookies={"flomation-token": token}, allow_redirects=False)
+            for path in ("/admin/", "/admin/identity/user/", "/admin/core/organisation/")
+        }
+        assert {path: page.status_code for path, page in pages.items()} == dict.fromkeys(pages, 200)
+        assert email in pages["/admin/identity/user/"].text
         _end_session(identity.url, session_id, with_token=other_token)
         # Checked against identity's session table on every request: refused at once.
         assert _me(api.url, token) == 401
