@@ -3,9 +3,8 @@ default one when IDENTITY_DATABASE_URL is set (flomation.db.routers)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from flomation.db.routers import identity_alias
 
@@ -15,5 +14,6 @@ def atomic() -> transaction.Atomic:
     return transaction.atomic(using=identity_alias())
 
 
-def connection() -> Any:
+def connection() -> BaseDatabaseWrapper:
+    """The connection for identity's raw SQL (advisory locks, the per-request session check)."""
     return connections[identity_alias()]
