@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class CoreConfig(AppConfig):
@@ -16,15 +17,23 @@ class CoreConfig(AppConfig):
         from flomation.core.services.tokens import api_tokens_revoke_on_credentials_revoked
         from flomation.identity.signals import credentials_revoked
 
-        # A password change or a deactivation in identity revokes the user's personal API tokens at once.
-        credentials_revoked.connect(api_tokens_revoke_on_credentials_revoked, dispatch_uid="core.api_tokens")
+        # A password change or a deactivation in identity revokes the user's personal API tokens at once. An
+        # identity-only process holds no core table: there the tokens' own check (the owner's credentials
+        # valid since, read through identity's selector on every use) refuses them instead.
+        if settings.CORE_DATABASE:
+            credentials_revoked.connect(
+                api_tokens_revoke_on_credentials_revoked, dispatch_uid="core.api_tokens"
+            )
 
-        # Identity's events and the operators' admin actions go into the audit log.
-        from django.contrib.admin.models import LogEntry
-        from django.db.models.signals import post_save
+        # Identity's events and the operators' admin actions go into the audit log, which is a core table: an
+        # identity-only process (no core database) records neither. With identity on a database of its own,
+        # the entry commits on core's database, in a transaction of its own.
+        if settings.CORE_DATABASE:
+            from django.contrib.admin.models import LogEntry
+            from django.db.models.signals import post_save
 
-        from flomation.core.services.audit.receivers import admin_log_record, identity_event_record
-        from flomation.identity.signals import audited
+            from flomation.core.services.audit.receivers import admin_log_record, identity_event_record
+            from flomation.identity.signals import audited
 
-        audited.connect(identity_event_record, dispatch_uid="core.audit.identity")
-        post_save.connect(admin_log_record, sender=LogEntry, dispatch_uid="core.audit.admin")
+            audited.connect(identity_event_record, dispatch_uid="core.audit.identity")
+            post_save.connect(admin_log_record, sender=LogEntry, dispatch_uid="core.audit.admin")

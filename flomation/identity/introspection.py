@@ -1,8 +1,9 @@
 """Token introspection against a remote identity role, for processes that do not share AUTH_SECRET.
 
 `introspect(token)` calls GET <IDENTITY_SERVICE>/identity/api/user with the token as Bearer (or, when that
-is 404, a Flomation Sentinel's /api/user and /api/account) and caches an accepted answer for a short time, keyed by a hash of the token (the token itself is never kept).
-Refusals are not cached, so a newly issued token works at once; a revoked one stops within CACHE_SECONDS.
+is 404, a Flomation Sentinel's /api/user and /api/account) and caches an accepted answer for a short time,
+keyed by a hash of the token (the token itself is never kept). Refusals are not cached, so a newly issued
+token works at once; a revoked one stops within IDENTITY_INTROSPECTION_CACHE_SECONDS (a few seconds).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from flomation.identity.tokens import IdentityUser, TokenError
 
 logger = logging.getLogger(__name__)
 
-CACHE_SECONDS = 30.0
 CACHE_MAX_ENTRIES = 10_000
 TIMEOUT_SECONDS = 5.0
 
@@ -53,14 +53,16 @@ def _remember(key: str, user: IdentityUser) -> None:
         if len(_cache) >= CACHE_MAX_ENTRIES:
             for stale in [k for k, (expiry, _) in _cache.items() if expiry < now] or list(_cache)[:1000]:
                 _cache.pop(stale, None)
-        _cache[key] = (now + CACHE_SECONDS, user)
+        _cache[key] = (now + settings.IDENTITY_INTROSPECTION_CACHE_SECONDS, user)
 
 
 def introspect(token: str) -> IdentityUser:
     """The user the remote identity role says this token stands for; raises TokenError otherwise."""
     base = (settings.IDENTITY_SERVICE or "").rstrip("/")
     if not base:
-        raise TokenError("Tokens cannot be checked: neither AUTH_SECRET nor IDENTITY_SERVICE is set.")
+        raise TokenError(
+            "Tokens cannot be checked: TOKEN_VERIFICATION=introspect but IDENTITY_SERVICE is not set."
+        )
     key = _key(token)
     cached = _cached(key)
     if cached is not None:

@@ -46,6 +46,7 @@ def sentinel(settings) -> Iterator[str]:
     introspection.cache_clear()
     with serving(_Sentinel) as server:
         settings.AUTH_SECRET = ""
+        settings.TOKEN_VERIFICATION = "introspect"
         settings.IDENTITY_SERVICE = f"http://127.0.0.1:{server.server_address[1]}"
         yield settings.IDENTITY_SERVICE
     introspection.cache_clear()

@@ -7,15 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from flomation.identity import db as identity_db
 from flomation.identity.models import Session, User
 from flomation.identity.services.audit import identity_event
 from flomation.identity.tokens import token_issue
 
 
-@transaction.atomic
+@identity_db.atomic()
 def session_create(
     *,
     user: User,
@@ -57,7 +57,7 @@ def session_create(
 
 def session_revoke(*, user_id: uuid.UUID | str, session_id: uuid.UUID | str) -> bool:
     """Revokes one of the user's sessions; returns False when it is not theirs or already ended."""
-    with transaction.atomic():
+    with identity_db.atomic():
         revoked = Session.objects.filter(id=session_id, user_id=user_id, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
