@@ -42,6 +42,7 @@ _HOMES = {
     "execution_heartbeat": "flomation.core.executions.leases",
     "execution_lookup_value": "flomation.core.executions.leases",
     "execution_lookup_connection": "flomation.core.executions.leases",
+    "execution_lookup_organisation": "flomation.core.executions.leases",
     "executions_reclaim_expired": "flomation.core.executions.leases",
     "execution_steps_record": "flomation.core.executions.results",
     "execution_finish": "flomation.core.executions.results",

@@ -21,6 +21,11 @@ urlpatterns = [
         name="connection",
     ),
     path(
+        "<uuid:runner_id>/executions/<uuid:execution_id>/vectors/<str:operation>",
+        views.vectors,
+        name="vectors",
+    ),
+    path(
         "<uuid:runner_id>/executions/<uuid:execution_id>/variables/<str:name>",
         views.variable,
         name="variable",

@@ -48,6 +48,11 @@ _MODULES = {
     ),
     "integrations.ssh": "ssh/run filetransfer/upload filetransfer/download",
     "integrations.s3": "aws/s3/get aws/s3/put aws/s3/delete aws/s3/list",
+    "vectors": (
+        "vectordatabase/pgvector/create_collection vectordatabase/pgvector/list_collections "
+        "vectordatabase/pgvector/upsert vectordatabase/pgvector/query vectordatabase/pgvector/hybrid_search "
+        "vectordatabase/pgvector/delete"
+    ),
     "integrations.git": "git/clone git/checkout git/add git/commit git/push git/pull git/branch git/tag git/status",
 }
 
