@@ -16,6 +16,7 @@ from flomation.core.api import (
     organisations,
     queues,
     schema,  # noqa: F401  (registers the OpenAPI extensions)
+    vectors,
     workflows,
 )
 
@@ -104,6 +105,12 @@ organisation_patterns = [
     path("environments/", include(environment_patterns)),
     path("connections/", include(connection_patterns)),
     path("connection-types", connections.ConnectionTypeListView.as_view(), name="connection-types"),
+    path("vector-collections/", vectors.VectorCollectionListView.as_view(), name="vector-collection-list"),
+    path(
+        "vector-collections/<uuid:collection_id>",
+        vectors.VectorCollectionDetailView.as_view(),
+        name="vector-collection-detail",
+    ),
     path("executions/", include(execution_patterns)),
     path("queues/", queues.QueueListView.as_view(), name="queue-list"),
     path("queues/<uuid:queue_id>/", queues.QueueDetailView.as_view(), name="queue-detail"),
