@@ -11,6 +11,7 @@ from flomation.editor.views import (
     settings,
     system,
     test_events,
+    vectors,
     workflows,
 )
 
@@ -88,6 +89,12 @@ urlpatterns = [
         "settings/connections/<str:connection_id>/test",
         connections.connection_test,
         name="editor-connection-test",
+    ),
+    path("settings/vectors", vectors.collection_list, name="editor-vectors"),
+    path(
+        "settings/vectors/<str:collection_id>/delete",
+        vectors.collection_delete,
+        name="editor-vector-delete",
     ),
     path("settings/queues", settings.queues, name="editor-queues"),
     path("settings/queues/new", settings.queue_create, name="editor-queue-create"),
