@@ -19,6 +19,7 @@ from flomation.core.api import (
     vectors,
     workflows,
 )
+from flomation.core.mcp import views as mcp_views
 
 
 def api_root(request: HttpRequest) -> JsonResponse:
@@ -130,4 +131,5 @@ urlpatterns = [
     path("invitations/accept", o.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("organisations/", o.OrganisationListView.as_view(), name="organisation-list"),
     path("organisations/<uuid:org_id>/", include(organisation_patterns)),
+    path("mcp/<uuid:environment_id>", mcp_views.endpoint, name="mcp"),
 ]

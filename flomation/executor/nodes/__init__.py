@@ -7,7 +7,7 @@ _MODULES = {
     "triggers": (
         "trigger/manual trigger/webhook trigger/web trigger/schedule trigger/form trigger/qr trigger/image "
         "trigger/email trigger/git_poll trigger/database_row trigger/queue "
-        "trigger/mqtt trigger/s3"
+        "trigger/mqtt trigger/s3 trigger/mcp"
     ),
     "control": (
         "conditional/if conditional/switch conditional/for conditional/while conditional/for_each "
