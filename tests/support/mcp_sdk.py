@@ -12,14 +12,24 @@ from typing import Any
 
 
 @contextlib.contextmanager
-def sdk_server(server: Any, *, path: str = "/mcp", **app_options: Any) -> Iterator[str]:
-    """Serves the SDK's `MCPServer` on 127.0.0.1 (a free port); yields the endpoint's URL."""
+def sdk_server(
+    server: Any, *, path: str = "/mcp", seen: list[dict[str, Any]] | None = None, **app_options: Any
+) -> Iterator[str]:
+    """Serves the SDK's `MCPServer` on 127.0.0.1 (a free port); yields the endpoint's URL. Each request's
+    method, path and headers are appended to `seen` when given."""
     import uvicorn
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = server.streamable_http_app(streamable_http_path=path, **app_options)
+    inner = server.streamable_http_app(streamable_http_path=path, **app_options)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and seen is not None:
+            headers = {key.decode().lower(): value.decode() for key, value in scope["headers"]}
+            seen.append({"method": scope["method"], "path": scope["path"], "headers": headers})
+        await inner(scope, receive, send)
+
     runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()

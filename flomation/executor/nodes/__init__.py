@@ -48,6 +48,7 @@ _MODULES = {
     ),
     "integrations.ssh": "ssh/run filetransfer/upload filetransfer/download",
     "integrations.s3": "aws/s3/get aws/s3/put aws/s3/delete aws/s3/list",
+    "mcp_client": "ai/mcp_client",
     "vectors": (
         "vectordatabase/pgvector/create_collection vectordatabase/pgvector/list_collections "
         "vectordatabase/pgvector/upsert vectordatabase/pgvector/query vectordatabase/pgvector/hybrid_search "
