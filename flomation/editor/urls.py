@@ -20,6 +20,7 @@ urlpatterns = [
     path("welcome", workflows.welcome, name="editor-welcome"),
     path("organisations/switch", workflows.organisation_switch, name="editor-org-switch"),
     path("manifest.json", canvas.manifest, name="editor-manifest"),
+    path("palette/search", canvas.palette_search, name="editor-palette-search"),
     # Workflows.
     path("workflows", workflows.workflow_list, name="editor-workflows"),
     path("workflows/new", workflows.workflow_create, name="editor-workflow-create"),

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 OPENAI_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "text-embedding-3-small"
-MAX_TEXTS = 256
 TIMEOUT_SECONDS = 60.0
 
 
@@ -82,45 +81,26 @@ def embed_texts(ctx: NodeContext, inputs: dict[str, Any], texts: list[str]) -> l
     """One vector per text, in order. Fails the node with a sentence naming what went wrong (never the key)."""
     from flomation.executor.nodes.web import _session
     from flomation.lib.egress import EgressDenied
+    from flomation.lib.vectors.embeddings import EmbeddingError, embed_openai
 
     if not texts:
         return []
-    if len(texts) > MAX_TEXTS:
-        raise NodeError(f"at most {MAX_TEXTS} texts are embedded in one step; split the documents")
     base, key, model = _endpoint(ctx, inputs)
-    body: dict[str, Any] = {"model": model, "input": texts}
-    if inputs.get("dimensions"):
-        body["dimensions"] = int(inputs["dimensions"])
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    dimensions = int(inputs["dimensions"]) if inputs.get("dimensions") else None
     try:
-        response = ctx.call_blocking(
-            lambda: _session(ctx).post(
-                f"{base}/embeddings", json=body, headers=headers, timeout=TIMEOUT_SECONDS
-            )
+        return ctx.call_blocking(
+            lambda: embed_openai(
+                _session(ctx),
+                base_url=base,
+                api_key=key,
+                model=model,
+                texts=texts,
+                timeout=TIMEOUT_SECONDS,
+                dimensions=dimensions,
+            )  # fmt: skip
         )
     except EgressDenied as error:
         ctx.egress_refused(error)
         raise NodeError(str(error)) from None
-    except OSError as error:
-        raise NodeError(
-            f"the embedding service at {base} could not be reached: {type(error).__name__}"
-        ) from None
-    if response.status_code != 200:
-        raise NodeError(f"the embedding service answered {response.status_code}: {_reason(response)}")
-    try:
-        data = sorted(response.json()["data"], key=lambda item: item.get("index", 0))
-        vectors = [[float(number) for number in item["embedding"]] for item in data]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise NodeError("the embedding service's answer has no embeddings in it") from None
-    if len(vectors) != len(texts):
-        raise NodeError(f"the embedding service returned {len(vectors)} vectors for {len(texts)} texts")
-    return vectors
-
-
-def _reason(response: Any) -> str:
-    try:
-        error = response.json().get("error")
-        message = error.get("message") if isinstance(error, dict) else error
-    except (ValueError, AttributeError):
-        message = None
-    return str(message or response.reason or "no reason given")[:300]
+    except EmbeddingError as error:
+        raise NodeError(str(error)) from None
