@@ -17,6 +17,7 @@ from flomation.lib.vectors.embeddings import MAX_TEXTS, EmbeddingError
 from flomation.lib.vectors.schema import vector_literal
 
 TABLE = "flomation_node_embedding"
+KEEP_SHARE_OF_BEST = 0.3
 logger = logging.getLogger(__name__)
 Embed = Callable[[list[str]], list[list[float]]]
 
@@ -86,11 +87,13 @@ def _by_keywords(
     connection: Any, nodes: list[dict[str, Any]], query: str, limit: int
 ) -> list[dict[str, Any]]:
     """Full-text ranking, name above description above category and id; each word also matches as a prefix
-    ("sche" finds "schedule"), and any word may match (more matching words rank higher)."""
+    ("sche" finds "schedule"), and any word may match (more matching words rank higher); results far below
+    the best are left out."""
     words = re.findall(r"\w+", query.lower())[:12]
     if not words:
         return []
-    tsquery = " | ".join(f"{word}:*" for word in words)
+    # A prefix of three letters or more ("sche" finds "schedule"); shorter words only as themselves.
+    tsquery = " | ".join(f"{word}:*" if len(word) >= 3 else word for word in words)
     columns = [
         [str(node.get(key) or "") for node in nodes] for key in ("action", "name", "description", "category")
     ]
@@ -105,4 +108,7 @@ def _by_keywords(
             " ORDER BY rank DESC, action LIMIT %s",
             [*columns, tsquery, tsquery, limit],
         )
-        return [{"action": action, "score": float(rank)} for action, rank in cursor.fetchall()]
+        ranked = [{"action": action, "score": float(rank)} for action, rank in cursor.fetchall()]
+    # Nodes that share only a stray word with the query would trail long after the real answers.
+    best = ranked[0]["score"] if ranked else 0.0
+    return [hit for hit in ranked if hit["score"] >= best * KEEP_SHARE_OF_BEST]

@@ -516,6 +516,7 @@
     function showGroups(q) {
       // Immediate feedback while the server ranks: a plain match on names, ids and descriptions.
       ranked.hidden = true;
+      ranked.innerHTML = "";
       list.querySelectorAll("details.palette-group").forEach(function (group) {
         var any = false;
         group.querySelectorAll(".palette-item").forEach(function (item) {
@@ -533,9 +534,12 @@
       (answer.results || []).forEach(function (hit) {
         if (specs[hit.action]) ul.appendChild(paletteItem(hit.action, categoryOf[hit.action] || ""));
       });
-      if (!ul.children.length) ranked.innerHTML = '<p class="muted small">No node matches.</p>';
-      else ranked.appendChild(ul);
-      list.querySelectorAll("details.palette-group").forEach(function (group) { group.hidden = true; });
+      // Added above the plain matches, never instead of them: a node the author is about to click stays put.
+      var title = document.createElement("p");
+      title.className = "palette-ranked-title";
+      title.textContent = ul.children.length ? "Best matches" : "No node matches";
+      ranked.appendChild(title);
+      if (ul.children.length) ranked.appendChild(ul);
       ranked.hidden = false;
       modeLine.textContent = answer.label || "";
       modeLine.setAttribute("data-mode", answer.mode || "");
