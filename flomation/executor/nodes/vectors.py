@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from flomation.executor.engine.context import NodeContext
 
 TIMEOUT_SECONDS = 60.0
+# Below Django's default request body limit (2.5 MB) with room for the envelope.
+MAX_REQUEST_BYTES = 2_000_000
 CATEGORY = "vectordatabase"
 
 
@@ -72,9 +74,32 @@ def store_run(
                 "the organisation's vector store is reached through a runner; outside one, pick a "
                 "postgresql connection to a server with pgvector"
             )
+        if operation == "upsert":
+            ids: list[str] = []
+            for part in _parts(payload["documents"]):
+                ids += ctx.call_blocking(lambda part=part: call(operation, {**payload, "documents": part}))[
+                    "ids"
+                ]
+            return {"ids": ids}
         return ctx.call_blocking(lambda: call(operation, payload))
     except VectorError as error:
         raise NodeError(str(error)) from None
+
+
+def _parts(documents: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Documents in batches whose JSON stays under the API's request size (each batch is written whole)."""
+    import json
+
+    parts: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for document in documents:
+        length = len(json.dumps(document, default=str))
+        if parts[-1] and size + length > MAX_REQUEST_BYTES:
+            parts.append([])
+            size = 0
+        parts[-1].append(document)
+        size += length
+    return parts
 
 
 def _external(
