@@ -153,3 +153,12 @@ def test_a_failing_embedding_service_is_named_without_the_key(server, http_serve
                    "embedding_source": "inline", "base_url": f"{http_server.url}/v1", "api_key": "sk-secret-xyz",
                    "provider": "openai_compatible"})  # fmt: skip
     assert "answered 401: Incorrect API key provided" in error and "sk-secret-xyz" not in error
+
+
+def test_a_large_upsert_to_the_platform_store_is_split_into_requests_the_api_accepts():
+    from flomation.executor.nodes.vectors import MAX_REQUEST_BYTES, _parts
+
+    documents = [{"id": str(n), "embedding": [0.123456789] * 1536} for n in range(300)]
+    parts = _parts(documents)
+    assert len(parts) > 1 and [d for part in parts for d in part] == documents
+    assert all(len(json.dumps(part)) <= MAX_REQUEST_BYTES for part in parts)
