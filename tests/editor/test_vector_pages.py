@@ -51,3 +51,10 @@ def test_another_organisations_collection_cannot_be_deleted_from_here(team, brow
     response = browser_for("owner").post(f"/settings/vectors/{collection['id']}/delete")
     assert response.status_code == 404
     assert vector_collections_list(organisation_id=theirs)[0]["documents"] == 4
+
+
+def test_each_environment_shows_the_url_of_its_mcp_server(team, browser_for, settings):
+    settings.API_URL = "https://flows.example.com/"
+    page = browser_for("viewer").get("/settings/environments").content.decode()
+    for environment in team.organisation.environments.all():
+        assert f"<code data-mcp-url>https://flows.example.com/api/v1/mcp/{environment.id}</code>" in page
