@@ -75,4 +75,3 @@ def test_each_organisations_flow_sees_only_its_own_collection_and_rows(start_run
     assert [(item["id"], item["content"]) for item in found] == [("doc", "beta's note")]
     assert [c["documents"] for c in vector_collections_list(organisation_id=alpha.id)] == [1]
     assert [c["documents"] for c in vector_collections_list(organisation_id=beta.id)] == [1]
-
