@@ -4,6 +4,7 @@ execution's, chosen by the API, so one organisation's flow never sees another's 
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -16,6 +17,8 @@ from tests.runner.conftest import wait_until
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 VECTORS = "vectordatabase/pgvector/"
+# A fresh executor process per execution: it reaches the store through the runner's socket.
+SUBPROCESS = {"FLOMATION_RUNNER_EXECUTABLE_NAME": f"{sys.executable} -m flomation.executor"}
 
 
 def value(name, data):
@@ -46,9 +49,10 @@ def finished(execution) -> Execution:
     return Execution.objects.get(id=execution.id)
 
 
-def test_each_organisations_flow_sees_only_its_own_collection_and_rows(start_runner):
+@pytest.mark.parametrize("isolated", [False, True], ids=["warm", "subprocess"])
+def test_each_organisations_flow_sees_only_its_own_collection_and_rows(start_runner, isolated):
     alpha, beta = f.make_organisation(), f.make_organisation()
-    start_runner(queue_registration_code(queue=queue_shared()))
+    start_runner(queue_registration_code(queue=queue_shared()), **(SUBPROCESS if isolated else {}))
     first = finished(f.run(f.make_workflow(alpha, store_flow("alpha's private note"))))
     assert first.state == "succeeded", first.error
     (row,) = (

@@ -70,10 +70,9 @@ def store_run(
             return _external(ctx, inputs, operation, payload)
         call = getattr(ctx.secrets, "vector_store", None)
         if call is None:
-            raise NodeError(
-                "the organisation's vector store is reached through a runner; outside one, pick a "
-                "postgresql connection to a server with pgvector"
-            )
+            from flomation.lib.vectors.schema import OUTSIDE_A_RUNNER
+
+            raise NodeError(OUTSIDE_A_RUNNER)
         if operation == "upsert":
             ids: list[str] = []
             for part in _parts(payload["documents"]):

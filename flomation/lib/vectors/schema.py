@@ -20,6 +20,12 @@ _METRIC_ALIASES = {"euclidean": "l2", "ip": "inner_product", "dot": "inner_produ
 LANGUAGES = ("english", "simple")
 
 
+OUTSIDE_A_RUNNER = (
+    "the organisation's vector store is reached through a runner; outside one, pick a postgresql connection "
+    "to a server with pgvector"
+)
+
+
 class VectorError(Exception):
     """A mistake the author can fix (unknown collection, wrong dimension, bad filter); the message says how."""
 
