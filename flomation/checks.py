@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import glob
+import os
 from typing import Any
 
 from django.conf import settings
@@ -66,4 +68,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
         problems.append(
             Error("AUTH_COOKIE_SAMESITE=None requires AUTH_COOKIE_SECURE=true.", id="flomation.E006")
         )
+    if settings.FLOWS_PATH and "api" in roles and not _flows_path_exists(settings.FLOWS_PATH):
+        problems.append(
+            Warning(
+                f"FLOWS_PATH {settings.FLOWS_PATH} is neither a folder nor a glob that matches a file: "
+                "no flow will be loaded from it.",
+                hint="Point FLOWS_PATH at the folder of flow files (or a glob like /srv/flows/*.yaml).",
+                id="flomation.W020",
+            )
+        )
     return problems
+
+
+def _flows_path_exists(pattern: str) -> bool:
+    return os.path.isdir(pattern) or bool(glob.glob(pattern, recursive=True))

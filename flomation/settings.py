@@ -84,6 +84,11 @@ RUNNER_REGISTRATION_CODE = env.secret("FLOMATION_REGISTRATION_CODE", default="")
 RUNNER_LEASE_SECONDS = env.int("RUNNER_LEASE_SECONDS", 30)
 if not 2 <= RUNNER_LEASE_SECONDS <= 3600:
     raise ImproperlyConfigured("RUNNER_LEASE_SECONDS must be between 2 and 3600 seconds.")
+# How long a launch process holds the timed triggers (schedules, pollers) it took; it renews them every
+# second or so, and another launch process takes over those of one that stopped renewing once they expire.
+LAUNCH_LEASE_SECONDS = env.int("LAUNCH_LEASE_SECONDS", 120)
+if not 3 <= LAUNCH_LEASE_SECONDS <= 3600:
+    raise ImproperlyConfigured("LAUNCH_LEASE_SECONDS must be between 3 and 3600 seconds.")
 RUNNER_REGISTRATION_FAILURE_LIMIT = env.int("RUNNER_REGISTRATION_FAILURE_LIMIT", 10)
 RUNNER_REGISTRATION_FAILURE_WINDOW = env.int("RUNNER_REGISTRATION_FAILURE_WINDOW", 900)
 RUNNER_SETTINGS_OK = bool(
@@ -94,6 +99,26 @@ RUNNER_SETTINGS_OK = bool(
 # An unnamed save by the same author within this many seconds of a revision's start updates that revision
 # in place instead of making a new one (0: every save makes a revision). Named saves always make one.
 REVISION_COALESCE_SECONDS = env.int("FLOMATION_REVISION_COALESCE_SECONDS", 600)
+
+# --- flows as code ----------------------------------------------------------------------------------
+# A folder (or glob) of flow files the api role loads at start and on change into FLOWS_ORGANISATION (its
+# slug or id); each file is one workflow, deployed to its `environment` (default FLOWS_ENVIRONMENT).
+FLOWS_PATH = env.str("FLOWS_PATH", "")
+FLOWS_ORGANISATION = env.str("FLOWS_ORGANISATION", "")
+FLOWS_ENVIRONMENT = env.str("FLOWS_ENVIRONMENT", "production")
+FLOWS_POLL_SECONDS = env.int("FLOWS_POLL_SECONDS", 5)
+if FLOWS_PATH and not FLOWS_ORGANISATION:
+    raise ImproperlyConfigured(
+        "FLOWS_PATH is set but FLOWS_ORGANISATION is not: name the organisation's slug"
+    )
+if FLOWS_POLL_SECONDS < 1:
+    raise ImproperlyConfigured("FLOWS_POLL_SECONDS must be at least 1 (seconds)")
+# Git sync: the shortest fetch interval an organisation may choose, and how long one sync may hold its lease.
+GIT_SYNC_MIN_INTERVAL_SECONDS = env.int("GIT_SYNC_MIN_INTERVAL_SECONDS", 60)
+GIT_SYNC_LEASE_SECONDS = env.int("GIT_SYNC_LEASE_SECONDS", 600)
+# Limits of one sync: files read (the rest is an error, nothing deployed) and bytes per file.
+FLOWS_MAX_FILES = env.int("FLOWS_MAX_FILES", 500)
+FLOWS_MAX_FILE_BYTES = env.int("FLOWS_MAX_FILE_BYTES", 2 * 1024 * 1024)
 
 # --- script nodes ----------------------------------------------------------------------------------
 # Packages every script sandbox may import (read-only), installed by `manage.py install_script_packages`.

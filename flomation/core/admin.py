@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from flomation.core import models as m
+from flomation.core.services.flow_sources.apply import flow_source_delete
 from flomation.core.services.secrets import secret_set
 
 
@@ -165,6 +166,24 @@ class FlowSecretAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).defer("ciphertext").select_related("workflow")
+
+
+@admin.register(m.FlowSource)
+class FlowSourceAdmin(ReadOnlyAdmin):
+    """Flows-as-code sources (the FLOWS_PATH folder, organisations' Git repositories) and their last sync.
+    Deleting one hands its workflows back to the editor; the webhook secret is never shown."""
+
+    list_display = ["organisation", "kind", "repository_url", "branch", "status", "commit_sha", "checked_at"]
+    search_fields = ["organisation__name", "repository_url"]
+    list_filter = ["kind", "status"]
+    exclude = ["webhook_secret"]
+
+    def delete_model(self, request: HttpRequest, obj: m.FlowSource) -> None:
+        flow_source_delete(source=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for source in queryset:
+            flow_source_delete(source=source)
 
 
 @admin.register(m.Queue)

@@ -29,3 +29,31 @@ class RetentionLoop(PollingLoop):
 
 resume_due = ResumeDueLoop()
 retention = RetentionLoop()
+
+
+class FlowsFolderLoop(PollingLoop):
+    """Loads FLOWS_PATH at start and whenever its files change (see core.services.flow_sources.folder)."""
+
+    name = "flows-folder"
+    idle_seconds = 1.0
+
+    def handle_one(self) -> bool:
+        from flomation.core.services.flow_sources.folder import flows_folder_sync_one
+
+        return flows_folder_sync_one() is not None
+
+
+class GitSyncLoop(PollingLoop):
+    """Fetches organisations' flow repositories when due (their interval, or a push webhook made them due)."""
+
+    name = "git-sync"
+    idle_seconds = 2.0
+
+    def handle_one(self) -> bool:
+        from flomation.core.services.flow_sources.git import git_sync_one
+
+        return git_sync_one() is not None
+
+
+flows_folder = FlowsFolderLoop()
+git_sync = GitSyncLoop()

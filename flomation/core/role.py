@@ -9,5 +9,7 @@ ROLE = Role(
         "flomation.core.loops.resume_due",
         "flomation.core.loops.retention",
         "flomation.core.protocol.loops.reclaim_expired_leases",
+        "flomation.core.loops.flows_folder",
+        "flomation.core.loops.git_sync",
     ),
 )

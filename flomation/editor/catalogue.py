@@ -15,12 +15,22 @@ log = logging.getLogger(__name__)
 CLASS_NAMES = {1: "trigger", 2: "action", 3: "output", 4: "conditional", 5: "loop", 6: "switch", 7: "await"}
 # Handles of the routing classes when a manifest entry does not list its own.
 DEFAULT_HANDLES = {4: ["true-branch", "false-branch"], 5: ["loop", "output"], 6: ["default"]}
+# The palette's icon of a category: our own neutral glyphs (no vendor logos, so no brand terms to carry).
+CATEGORY_ICONS = {
+    "slack": "editor/icons/slack.svg",
+    "microsoft teams": "editor/icons/teams.svg",
+    "telegram": "editor/icons/telegram.svg",
+    "discord": "editor/icons/discord.svg",
+    "twilio": "editor/icons/twilio.svg",
+}
 
 
 @functools.cache
 def manifest() -> dict[str, Any]:
-    """{"version", "nodes": [...], "categories": {category: [action ids]}, "scripts": {isolation,
-    python_packages}}; empty nodes if unavailable."""
+    """{"version", "nodes": [...], "categories": {category: [action ids]}, "icons": {category: URL},
+    "scripts": {isolation, python_packages}}; empty nodes if unavailable."""
+    from django.templatetags.static import static
+
     try:
         from flomation.executor import manifest as executor_manifest
 
@@ -41,6 +51,9 @@ def manifest() -> dict[str, Any]:
         "version": data.get("version", ""),
         "nodes": nodes,
         "categories": categories,
+        "icons": {
+            category: static(path) for category, path in CATEGORY_ICONS.items() if category in categories
+        },
         "scripts": data.get("scripts", {}),
     }
 

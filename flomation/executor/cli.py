@@ -33,12 +33,15 @@ USAGE = """\
 usage: flomation-executor run --flow FILE [--trigger-data FILE] [--context FILE] [--entry NODE]
                               [--checkpoint FILE] [--state FILE] [--secrets FILE]
                               [--timeout SECONDS] [--no-shell] [--allow-egress RANGES]
+                              [--numeric-status]
        flomation-executor validate --flow FILE
        flomation-executor manifest
-       flomation-executor --version
+       flomation-executor --version     (the bare version)
+       flomation-executor --path FILE [--entry NODE] [--output json] ...  (as Flomation's runner calls it)
 
 run       run the flow: one __NODE__:{json} event per line on stdout, logs on stderr,
-          the result in --state (default ./state.json)
+          the result in --state (default ./state.json); --numeric-status writes Flomation's
+          status numbers there (0 succeeded, 1 failed, 2 cancelled, 3 suspended)
 validate  check the flow; print {"valid": ..., "errors": [...]} and exit 0 or 64
 manifest  print the node catalogue as JSON
 
@@ -62,6 +65,7 @@ _OPTIONS = {
         "--no-shell": False,
         "--allow-shell": False,  # kept for existing scripts: bash is allowed unless --no-shell
         "--allow-egress": True,
+        "--numeric-status": False,
     },
     "validate": {"--flow": True},
     "manifest": {},
@@ -106,7 +110,9 @@ def parse_args(argv: list[str]) -> tuple[str, dict[str, Any]]:
     if argv[0] in ("-h", "--help", "help"):
         raise HelpRequested()
     command = argv[0]
-    if command in ("--version", "version"):
+    if command == "--version":
+        return "bare-version", {}
+    if command == "version":
         return "version", {}
     if command not in _OPTIONS:
         raise UsageError(f"unknown command '{command}'")
@@ -155,6 +161,13 @@ def _read_json(path: str, what: str, *, want_object: bool = True) -> Any:
     return value
 
 
+def _read_json_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def _stderr_log(level: str, message: str, fields: dict[str, Any]) -> None:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     extra = "".join(f" {k}={_field(v)}" for k, v in fields.items())
@@ -192,9 +205,7 @@ def command_run(options: dict[str, Any]) -> int:
     from flomation import __version__
 
     flow = _read_json(options["--flow"], "flow")
-    trigger_data = (
-        _read_json(options["--trigger-data"], "trigger data") if "--trigger-data" in options else None
-    )
+    trigger_data = _read_trigger_data(options["--trigger-data"]) if "--trigger-data" in options else None
     context = _read_json(options["--context"], "context") if "--context" in options else None
     checkpoint = _read_json(options["--checkpoint"], "checkpoint") if "--checkpoint" in options else None
     if checkpoint is not None and isinstance(checkpoint.get("checkpoint"), dict):
@@ -216,12 +227,13 @@ def command_run(options: dict[str, Any]) -> int:
     secrets = EnvironSecrets(fallback=fallback)
     state_path = options.get("--state", "state.json")
 
+    log = options.get("_log", _stderr_log)
     flag = CancelFlag()
     _install_signal_handlers(flag)
-    _stderr_log("info", "Starting Flomation Executor", {"version": __version__, "pid": os.getpid()})
+    log("info", "Starting Flomation Executor", {"version": __version__, "pid": os.getpid()})
 
     from flomation.executor.engine import run_flow
-    from flomation.executor.events import event_line
+    from flomation.executor.events import PROGRESS_PREFIX, PROGRESS_VARIABLE, event_line
     from flomation.executor.lease import LEASE_FILE_VARIABLE, lease_file_fence
     from flomation.executor.settings import ExecutorSettings
 
@@ -231,11 +243,18 @@ def command_run(options: dict[str, Any]) -> int:
         out.write(event_line(event, None) + "\n")  # the engine has cut long strings already
         out.flush()
 
+    on_progress = None
+    if os.environ.get(PROGRESS_VARIABLE):
+
+        def on_progress(checkpoint: dict[str, Any]) -> None:
+            out.write(PROGRESS_PREFIX + json.dumps(checkpoint, separators=(",", ":")) + "\n")
+            out.flush()
+
     settings = ExecutorSettings(
         egress=_egress_policy(options),
         allow_shell=not options.get("--no-shell"),
         flow_timeout_seconds=timeout,
-        log=_stderr_log,
+        log=log,
         python_prestart=False,  # one run per process: a spare sandbox would only be thrown away
     )
     result = run_flow(
@@ -246,21 +265,37 @@ def command_run(options: dict[str, Any]) -> int:
         checkpoint=checkpoint,
         secrets=secrets,
         on_event=on_event,
+        on_progress=on_progress,
         cancel=flag,  # type: ignore[arg-type]
         settings=settings,
         fence=lease_file_fence(os.environ[LEASE_FILE_VARIABLE])
         if os.environ.get(LEASE_FILE_VARIABLE)
         else None,
     )
+    state = result.to_state()
+    if options.get("--numeric-status"):
+        from flomation.executor.flomation_invocation import flomation_state
+
+        state = flomation_state(state, execution_id=options.get("_id", ""), flow_id=options.get("_flow", ""))
+    _write_state(state_path, state)
     if result.validation_errors:
         for error in result.validation_errors:
-            _stderr_log("error", "invalid flow", error.to_dict())
-        _write_state(state_path, result.to_state())
+            log("error", "invalid flow", error.to_dict())
         return EXIT_USAGE
-    _write_state(state_path, result.to_state())
     if result.error:
-        _stderr_log("error", "the run did not succeed", {"status": result.status, "error": result.error})
+        log("error", "the run did not succeed", {"status": result.status, "error": result.error})
     return EXIT_CODES.get(result.status, EXIT_FAILED)
+
+
+def _read_trigger_data(path: str) -> Any:
+    """The trigger data object; JSON text holding an object (Flomation's API stores it double-encoded
+    at times, and its executor unwraps it) is unwrapped."""
+    value = _read_json(path, "trigger data", want_object=False)
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        value = _read_json_text(value)
+    if not isinstance(value, dict):
+        raise UsageError(f"the trigger data file {path!r} must hold a JSON object")
+    return value
 
 
 def _egress_policy(options: dict[str, Any]) -> Any:
@@ -296,8 +331,20 @@ def command_manifest(options: dict[str, Any]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    from flomation.executor.flomation_invocation import is_flomation_invocation
+
+    if is_flomation_invocation(arguments) and arguments[0] != "--version":
+        from flomation.executor.flomation_invocation import flomation_main
+
+        return flomation_main(arguments)
     try:
-        command, options = parse_args(sys.argv[1:] if argv is None else argv)
+        command, options = parse_args(arguments)
+        if command == "bare-version":
+            from flomation import __version__
+
+            sys.stdout.write(__version__)  # bare, no newline: what Flomation's runner records
+            return EXIT_SUCCEEDED
         if command == "version":
             from flomation import __version__
 

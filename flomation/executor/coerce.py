@@ -22,9 +22,9 @@ def is_blank(value: Any) -> bool:
     return value is None or value == ""
 
 
-def dumps(value: Any) -> str:
+def dumps(value: Any, *, sort_keys: bool = False) -> str:
     """Compact JSON, non-ASCII kept, anything unknown rendered with ``str``."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str, sort_keys=sort_keys)
 
 
 def to_str(value: Any) -> str:

@@ -9,6 +9,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 PREFIX = "__NODE__:"
+# With PROGRESS_VARIABLE set (by a runner), `run` also writes the run's checkpoint after each finished node
+# as one `__PROGRESS__:{json}` line; an executor that does not know it simply writes none.
+PROGRESS_PREFIX = "__PROGRESS__:"
+PROGRESS_VARIABLE = "FLOMATION_PROGRESS_EVENTS"
 DEFAULT_MAX_BYTES = 4096
 
 

@@ -84,6 +84,12 @@ def _node(entry: dict[str, Any]) -> list[str]:
         lines.append("")
     if entry["dynamic_outputs"]:
         lines += ["Its outputs are named by the flow (dynamic).", ""]
+    if not entry.get("idempotent", True):
+        lines += [
+            "Not idempotent: its effect would happen again if it ran again. It gets an idempotency key per "
+            "execution and node, the same on every retry (see Reliability in docs/operations.md).",
+            "",
+        ]
     lines += ["```json", _example(entry), "```", ""]
     return lines
 

@@ -112,6 +112,7 @@ class NodeSpec:
         "run",
         "dynamic_outputs",
         "input_map",
+        "idempotent",
     )
 
     def __init__(
@@ -127,6 +128,7 @@ class NodeSpec:
         outputs: Iterable[Output | str] = (),
         handles: Iterable[str] = (),
         dynamic_outputs: bool = False,
+        idempotent: bool = True,
     ) -> None:
         self.action = action
         self.run = run
@@ -138,6 +140,9 @@ class NodeSpec:
         self.outputs = tuple(_output(o) for o in outputs)
         self.handles = tuple(handles)
         self.dynamic_outputs = dynamic_outputs
+        # False for a node whose effect outside would happen twice if it ran twice (a sent email, a POST):
+        # it gets an idempotency key (`NodeContext.idempotency_key`) to hand to services that honour one.
+        self.idempotent = idempotent
         self.input_map = {i.name: i for i in self.inputs}
 
     def output_names(self) -> frozenset[str]:
@@ -154,6 +159,7 @@ class NodeSpec:
             "outputs": [o.to_dict() for o in self.outputs],
             "handles": list(self.handles),
             "dynamic_outputs": self.dynamic_outputs,
+            "idempotent": self.idempotent,
         }
 
 
@@ -175,6 +181,7 @@ def node(
     outputs: Iterable[Output | str] = (),
     handles: Iterable[str] = (),
     dynamic_outputs: bool = False,
+    idempotent: bool = True,
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """Declare and register a node. Outputs may be written ``"name:type"``."""
 
@@ -190,6 +197,7 @@ def node(
             outputs=outputs,
             handles=handles,
             dynamic_outputs=dynamic_outputs,
+            idempotent=idempotent,
         )
         register(spec)
         fn.__flomation_node__ = spec  # type: ignore[attr-defined]

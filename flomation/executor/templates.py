@@ -7,7 +7,8 @@ Namespaces (first segment of the expression):
 is a node id) or ``key[.path]`` (a key of the merged parent outputs).
 
 A reference that resolves to nothing (a *miss*) renders as the empty string everywhere, whatever
-its namespace, and a whole-value reference that misses gives ``""`` as well. The engine logs a
+its namespace, and a whole-value reference that misses (or finds null) gives ``""`` as well, with any
+spaces around the token kept. The engine logs a
 warning naming the token; ``ExecutorSettings(strict_templates=True)`` turns misses into node
 failures instead.
 """
@@ -182,7 +183,9 @@ def to_text(value: Any) -> str:
         return str(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
-    return dumps(value)
+    # Objects written into text are JSON with sorted keys, as Go's encoding/json writes maps, so a flow
+    # comparing or hashing such text gets the same string from Flomation's executor and from this one.
+    return dumps(value, sort_keys=True)
 
 
 def render(
@@ -192,20 +195,21 @@ def render(
     json_escape: bool = False,
     on_miss: Callable[[Ref], None] | None = None,
 ) -> Any:
-    """Substitute every token. A whole-value reference keeps the referenced value's type."""
+    """Substitute every token. A whole-value reference (one token, maybe with spaces around it) to an
+    array, object, number or boolean keeps that value's type, as Flomation does; a string, a null and a
+    miss are written into the text instead, so spaces around the token are kept and the result is a
+    string ("" for a null or a miss, never null: scripts and nodes expecting text get text)."""
+    whole_value: Any = MISSING
     if template.whole is not None and not json_escape:
-        value = resolve(template.whole)
-        if value is MISSING:
-            if on_miss is not None:
-                on_miss(template.whole)
-            return ""
-        return value
+        whole_value = resolve(template.whole)
+        if whole_value is not MISSING and whole_value is not None and not isinstance(whole_value, str):
+            return whole_value
     out: list[str] = []
     for part in template.parts:
         if isinstance(part, str):
             out.append(part)
             continue
-        value = resolve(part)
+        value = whole_value if part is template.whole and not json_escape else resolve(part)
         if value is MISSING:
             if on_miss is not None:
                 on_miss(part)

@@ -180,6 +180,8 @@ class ExecutionReport:
     events: tuple[dict[str, Any], ...] = ()
     result: dict[str, Any] | None = None
     release: bool = False
+    # The run's last checkpoint (after its last finished node), so a new attempt can go on from there.
+    progress: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> ExecutionReport:
@@ -187,17 +189,22 @@ class ExecutionReport:
         events = data.get("events") or []
         if not isinstance(events, list):
             raise PayloadError("'events' must be a list.")
-        result = data.get("result")
+        result, progress = data.get("result"), data.get("progress")
+        if progress is not None and not isinstance(progress, dict):
+            raise PayloadError("'progress' must be a checkpoint object.")
         return cls(
             id=str(data.get("id")),
             lease_token=str(data.get("lease_token")),
             events=tuple(events),
             result=result if isinstance(result, dict) else None,
             release=data.get("release") is True,
+            progress=progress,
         )
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "lease_token": self.lease_token, "events": list(self.events)}
+        if self.progress is not None and self.result is None and not self.release:
+            data["progress"] = self.progress
         if self.release:
             data["release"] = True
         elif self.result is not None:

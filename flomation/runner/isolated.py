@@ -28,10 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flomation.executor.events import PROGRESS_PREFIX, PROGRESS_VARIABLE
 from flomation.executor.lease import LEASE_FILE_VARIABLE
 from flomation.lib.vectors.relay import SOCKET_VARIABLE, VectorRelay
 from flomation.runner.jobs import (
     EXIT_STATUSES,
+    PROGRESS,
     Job,
     cancelled_result,
     failed_result,
@@ -127,6 +129,7 @@ class SubprocessExecutor:
         lease_path = workspace / "lease"
         self._write_lease(lease_path, job.lease_deadline)
         environ[LEASE_FILE_VARIABLE] = str(lease_path)
+        environ[PROGRESS_VARIABLE] = "1"
         relay = self._vector_relay(job)
         if relay is not None:
             environ[SOCKET_VARIABLE] = relay.path
@@ -221,12 +224,13 @@ class SubprocessExecutor:
         assert process.stdout is not None
         for raw in process.stdout:
             line = raw.decode(errors="replace").strip()
-            if not line.startswith(EVENT_PREFIX):
+            progress = line.startswith(PROGRESS_PREFIX)
+            if not progress and not line.startswith(EVENT_PREFIX):
                 continue
             try:
-                event = json.loads(line[len(EVENT_PREFIX) :])
+                event = json.loads(line[len(PROGRESS_PREFIX if progress else EVENT_PREFIX) :])
             except ValueError:
                 logger.warning("an executor event was not valid JSON: %.200s", line)
                 continue
             if isinstance(event, dict):
-                emit(event)
+                emit({PROGRESS: event} if progress else event)

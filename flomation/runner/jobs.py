@@ -14,6 +14,8 @@ from flomation.lib.protocol import ClaimedJob
 logger = logging.getLogger(__name__)
 
 EXIT_STATUSES = {0: "succeeded", 1: "failed", 2: "cancelled", 3: "suspended"}
+# An executor event holding only this key carries the run's latest checkpoint, not a step.
+PROGRESS = "__progress__"
 
 
 def lease_margin(lease_seconds: float) -> float:

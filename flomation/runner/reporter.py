@@ -19,7 +19,7 @@ from typing import Any
 
 from flomation.lib.protocol import ExecutionReport
 from flomation.runner.client import ApiClient, ApiRefused, ApiUnavailable
-from flomation.runner.jobs import Job
+from flomation.runner.jobs import PROGRESS, Job
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class _Item:
     event: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
     on_done: Callable[[Job, str], None] | None = None
+    progress: dict[str, Any] | None = None
 
 
 @dataclass
@@ -42,6 +43,7 @@ class _Entry:
     events: list[dict[str, Any]] = field(default_factory=list)
     result: dict[str, Any] | None = None
     on_done: Callable[[Job, str], None] | None = None
+    progress: dict[str, Any] | None = None
 
 
 class Reporter:
@@ -57,7 +59,12 @@ class Reporter:
         self._thread.start()
 
     def event(self, job: Job, event: dict[str, Any]) -> None:
+        """Queues a step event, or (an event holding only PROGRESS) the run's latest checkpoint: only the
+        last checkpoint of a batch is sent."""
         if job.lost:
+            return
+        if PROGRESS in event:
+            self._queue.put(_Item(job, progress=event[PROGRESS]))
             return
         self._queue.put(_Item(job, event={**event, "sequence": job.next_sequence()}))
 
@@ -143,6 +150,8 @@ class Reporter:
             entry = entries.setdefault(item.job.id, _Entry(item.job))
             if item.event is not None:
                 entry.events.append(item.event)
+            if item.progress is not None:
+                entry.progress = item.progress
             if item.result is not None:
                 entry.result, entry.on_done = item.result, item.on_done
         return list(entries.values())
@@ -150,7 +159,7 @@ class Reporter:
     @staticmethod
     def _payload(entry: _Entry) -> dict[str, Any]:
         return ExecutionReport(
-            entry.job.id, entry.job.lease_token, tuple(entry.events), entry.result
+            entry.job.id, entry.job.lease_token, tuple(entry.events), entry.result, progress=entry.progress
         ).to_dict()
 
     def _apply(self, entry: _Entry, outcome: dict[str, Any]) -> None:

@@ -19,7 +19,14 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from flomation.runner.jobs import Job, cancelled_result, failed_result, fence_expired, normalise_result
+from flomation.runner.jobs import (
+    PROGRESS,
+    Job,
+    cancelled_result,
+    failed_result,
+    fence_expired,
+    normalise_result,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +67,9 @@ def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str], lease_
         def on_event(event: dict[str, Any]) -> None:
             conn.send(("event", event))
 
+        def on_progress(checkpoint: dict[str, Any]) -> None:
+            conn.send(("event", {PROGRESS: checkpoint}))
+
         try:
             os.chdir(job["workspace"])
             result = run_flow(
@@ -70,6 +80,7 @@ def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str], lease_
                 checkpoint=job["checkpoint"],
                 secrets=ApiSecretProvider(client, job["id"], job["lease_token"]),
                 on_event=on_event,
+                on_progress=on_progress,
                 cancel=cancel,
                 fence=None if lease_deadline is None else _lease_fence(lease_deadline),
                 settings=ExecutorSettings(egress=EgressPolicy.from_dict(job.get("egress"))),

@@ -29,7 +29,18 @@ def _after_side_effect(execution, hits) -> bool:
 
 def _mid_sleep(execution, hits) -> bool:
     firsts = [at for at, path in hits if "/before" in path]
-    return bool(firsts) and time.monotonic() - firsts[0] > 1.0
+    sleeping = ExecutionStep.objects.filter(execution=execution, node_id="s1", status="running").exists()
+    return bool(firsts) and time.monotonic() - firsts[0] > 1.0 and sleeping
+
+
+def went_on_from_progress(execution) -> tuple[set[str], set[str]]:
+    """(the nodes the last attempt ran again, the nodes it ran again without marking the step a retry)."""
+    steps = list(ExecutionStep.objects.filter(execution=execution).values_list("attempt", "node_id", "retry"))
+    last = max(attempt for attempt, _, _ in steps)
+    earlier = {node for attempt, node, _ in steps if attempt < last}
+    again = {node for attempt, node, _ in steps if attempt == last and node in earlier}
+    unmarked = {node for attempt, node, retry in steps if attempt == last and node in earlier and not retry}
+    return again, unmarked
 
 
 @pytest.mark.parametrize(
@@ -70,10 +81,12 @@ def test_a_killed_runners_execution_is_finished_once_by_another(
     survivor_hits = sorted(
         path.split("?")[0] for _, path in outside_world.hits if f"runner={survivor_id}" in path
     )
+    again, unmarked = went_on_from_progress(execution)
     print(
         f"\n[chaos] runner killed ({moment.__name__.strip('_')}): finished {done.state} on attempt {done.attempt} "
         f"in {recovered_in:.1f} s, completions {completions}, lost {int(done.state != 'succeeded')}, "
-        f"side effects of the dead runner after it died {len(dead_after_kill)}"
+        f"side effects of the dead runner after it died {len(dead_after_kill)}, "
+        f"nodes run again {sorted(again)} (marked retry: {not unmarked})"
     )
     assert (done.state, done.outputs, str(done.runner_id)) == ("succeeded", {"done": "yes"}, survivor_id)
     assert done.attempt in (
@@ -82,4 +95,13 @@ def test_a_killed_runners_execution_is_finished_once_by_another(
     )  # a dead runner's open long poll may take it once more (see test_end_to_end)
     assert completions == 1
     assert dead_after_kill == []
-    assert survivor_hits == ["/after", "/before"]
+    assert unmarked == set()  # a node that runs again is marked a retry
+    if moment is _mid_sleep:
+        # "before" had finished and its checkpoint was stored (the sleep's step came after it): the new
+        # attempt goes on from there, running only the sleep that was in flight again.
+        assert survivor_hits == ["/after"]
+        assert again == {"s1"}
+    else:
+        # Killed around "before": it ran again only if its checkpoint had not reached the API.
+        assert survivor_hits in (["/after", "/before"], ["/after"])
+        assert again <= {"t1", "before", "s1"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from flomation.core import models as m
@@ -119,6 +121,22 @@ def test_a_bare_flow_from_the_editor_imports_as_it_is(cast, as_):
     response = as_("member").post(cast.url("workflows/import"), {"document": document}, format="json")
     assert response.status_code == 201
     assert m.Revision.objects.get(workflow_id=response.json()["id"]).flow == f.flow()
+
+
+def test_a_flomation_export_wrapper_imports_with_its_flow_name(cast, as_):
+    document = {
+        "flomation_export": {"version": 1, "source_flow_name": "Old name", "hash": "00"},
+        "flow_data": {"name": "From Flomation", "scale": 1.0, "x": 0, "y": 0, "revision": f.flow()},
+    }
+    response = as_("member").post(cast.url("workflows/import"), {"document": document}, format="json")
+    assert response.status_code == 201
+    imported = m.Workflow.objects.get(id=response.json()["id"])
+    assert imported.name == "From Flomation" and imported.revisions.get().flow == f.flow()
+
+
+def test_an_import_that_is_no_flow_says_which_shapes_are_accepted(cast, as_):
+    response = as_("member").post(cast.url("workflows/import"), {"document": {"x": 1}}, format="json")
+    assert response.status_code == 400 and "flomation_export" in json.dumps(response.json())
 
 
 def test_archiving_keeps_the_workflow_but_refuses_saves(cast, as_):

@@ -219,7 +219,7 @@ def test_the_run_dialog_asks_for_declared_inputs_and_shows_a_refusal_beside_its_
 
 
 PAGES = ["/workflows", "/executions", "/settings/environments", "/settings/connections", "/settings/queues",
-         "/settings/runners", "/settings/members", "/settings/tokens", "/settings/account"]  # fmt: skip
+         "/settings/runners", "/settings/members", "/settings/tokens", "/settings/account", "/settings/git"]  # fmt: skip
 
 
 @pytest.mark.parametrize("width", [1280, 390])

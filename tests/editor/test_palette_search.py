@@ -17,6 +17,7 @@ CONCEPTS = (
     ("mail", "email", "letter", "smtp"),
     ("vector", "embedding", "similar"),
     ("schedule", "cron", "every"),
+    ("slack", "teams", "telegram", "discord", "chat", "profile", "people"),
 )
 
 

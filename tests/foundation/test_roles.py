@@ -20,7 +20,13 @@ PROBES = {
 }
 LOOPS = {
     "identity": set(),
-    "api": {"api:resume_due", "api:retention", "api:reclaim_expired_leases"},
+    "api": {
+        "api:resume_due",
+        "api:retention",
+        "api:reclaim_expired_leases",
+        "api:flows_folder",
+        "api:git_sync",
+    },
     "launch": {"launch:run"},
     "editor": set(),
     "runner": {"runner:run_runner"},

@@ -11,8 +11,8 @@ from django.db import connection
 from flomation.launch.loops import LaunchLoop
 from flomation.launch.models import ScheduleFire, Trigger, TriggerLease
 from flomation.launch.services.leases import (
-    LEASE_TTL,
     due_trigger,
+    lease_ttl,
     leases_acquire,
     leases_release,
 )
@@ -20,6 +20,7 @@ from flomation.launch.services.timed import schedule_fire_due
 from tests.launch.conftest import trigger_node
 
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
+LEASE_TTL = lease_ttl()  # LAUNCH_LEASE_SECONDS: two minutes by default
 
 
 class Clock:

@@ -12,6 +12,7 @@ from flomation.core.api import (
     environments,
     events,
     executions,
+    git_sync,
     ingress,
     organisations,
     queues,
@@ -118,6 +119,9 @@ organisation_patterns = [
     path(
         "queues/<uuid:queue_id>/registration-code", queues.RegistrationCodeView.as_view(), name="queue-code"
     ),
+    path("git-sync", git_sync.GitSourceView.as_view(), name="git-sync"),
+    path("git-sync/sync", git_sync.GitSyncNowView.as_view(), name="git-sync-now"),
+    path("git-sync/webhook-secret", git_sync.GitWebhookSecretView.as_view(), name="git-sync-secret"),
     path("runners/", queues.RunnerListView.as_view(), name="runner-list"),
     path("runners/<uuid:runner_id>", queues.RunnerDetailView.as_view(), name="runner-detail"),
 ]
@@ -128,6 +132,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("me", o.MeView.as_view(), name="me"),
     path("deploy", deployments.CiDeployView.as_view(), name="ci-deploy"),
+    path("git-sync/<uuid:source_id>/webhook", git_sync.git_push_webhook, name="git-sync-webhook"),
     path("invitations/accept", o.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("organisations/", o.OrganisationListView.as_view(), name="organisation-list"),
     path("organisations/<uuid:org_id>/", include(organisation_patterns)),

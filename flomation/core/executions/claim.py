@@ -79,7 +79,7 @@ bookkeeping AS (
      WHERE id = %(runner)s
 )
 SELECT c.id, c.lease_token, c.attempt, c.claimed_at, c.trigger_type, c.trigger_data::text, c.entry_node,
-       c.checkpoint::text, c.resume_data::text, c.workflow_id, c.organisation_id, c.environment_id,
+       COALESCE(c.progress, c.checkpoint)::text, c.resume_data::text, c.workflow_id, c.organisation_id, c.environment_id,
        rv.number, rv.flow::text, w.name, author.id, author.email, triggerer.email, env.name,
        {notify_claimed},
        org.egress_allow,

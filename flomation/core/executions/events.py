@@ -59,6 +59,7 @@ def step_payload(step: ExecutionStep) -> dict[str, Any]:
         "error": step.error,
         "duration_ms": step.duration_ms,
         "iteration": step.iteration,
+        "retry": step.retry,
         "created_at": _iso(step.created_at),
     }
 

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from flomation.core.executions.channels import notify_execution_sql, notify_queue_sql
 from flomation.core.executions.common import ProtocolError, as_uuid
-from flomation.core.executions.steps import steps_json
+from flomation.core.executions.steps import progress_json, steps_json
 from flomation.core.models import Execution, ExecutionState, ExecutionStep, Runner, Workflow
 from flomation.core.services.notifications import execution_notify, notification_due
 from flomation.metrics import observe
@@ -51,9 +51,14 @@ leased AS (
 ),
 steps AS (
     INSERT INTO {step} (execution_id, attempt, sequence, node_id, action, label, status, inputs, outputs,
-                        error, duration_ms, iteration, created_at)
+                        error, duration_ms, iteration, retry, created_at)
     SELECT leased.id, leased.attempt, s.sequence, s.node_id, s.action, s.label, s.status, s.inputs, s.outputs,
-           s.error, s.duration_ms, s.iteration, clock_timestamp()
+           s.error, s.duration_ms, s.iteration,
+           -- the node had started in an attempt whose runner was lost: this is it running again
+           leased.attempt > 1 AND EXISTS (
+               SELECT 1 FROM {step} p WHERE p.execution_id = leased.id AND p.attempt < leased.attempt
+                  AND p.node_id = s.node_id AND p.iteration IS NOT DISTINCT FROM s.iteration),
+           clock_timestamp()
       FROM leased, jsonb_to_recordset(%(steps)s::jsonb) AS s(
            sequence int, node_id text, action text, label text, status text, inputs jsonb, outputs jsonb,
            error text, duration_ms int, iteration int)
@@ -66,8 +71,11 @@ _STEPS_SQL = (
     + _LEASED
     + """,
 running AS (
-    UPDATE {execution} e SET state = 'running', started_at = now()
-      FROM leased WHERE e.id = leased.id AND leased.state = 'claimed'
+    UPDATE {execution} e
+       SET state = 'running', started_at = CASE WHEN leased.state = 'claimed' THEN now() ELSE e.started_at END,
+           progress = COALESCE(%(progress)s::jsonb, e.progress)
+      FROM leased
+     WHERE e.id = leased.id AND (leased.state = 'claimed' OR (leased.live AND %(progress)s::jsonb IS NOT NULL))
 )
 SELECT live, CASE WHEN state = 'claimed' THEN 'running' ELSE state END, cancel_requested,
        CASE WHEN live THEN {notify_leased} END,
@@ -85,6 +93,7 @@ finished AS (
            error = %(error)s, lease_expires_at = NULL, started_at = COALESCE(e.started_at, now()),
            finished_at = CASE WHEN %(suspended)s THEN e.finished_at ELSE now() END,
            checkpoint = CASE WHEN %(suspended)s THEN %(checkpoint)s::jsonb ELSE e.checkpoint END,
+           progress = NULL,
            resume_at = CASE WHEN %(suspended)s THEN %(resume_at)s::timestamptz ELSE e.resume_at END
       FROM leased WHERE e.id = leased.id AND leased.live
     RETURNING e.id
@@ -120,12 +129,21 @@ def _lease_params(runner: Runner, execution_id: Any, lease_token: Any, events: A
 
 
 def execution_steps_record(
-    *, runner: Runner, execution_id: Any, lease_token: Any, events: list[dict[str, Any]]
+    *,
+    runner: Runner,
+    execution_id: Any,
+    lease_token: Any,
+    events: list[dict[str, Any]],
+    progress: dict[str, Any] | None = None,
 ) -> Report:
-    """Stores a batch of step events (idempotent by sequence) and marks the execution running."""
+    """Stores a batch of step events (idempotent by sequence) and marks the execution running.
+
+    `progress` is the run's last checkpoint (after its last finished node): kept so that a new attempt
+    after a lost runner goes on from it (see `claim`)."""
     params = _lease_params(runner, execution_id, lease_token, events)
     if params is None:
         return Report("lost")
+    params["progress"] = progress_json(progress)
     with connection.cursor() as cursor:
         cursor.execute(_STEPS_SQL.format(**_TABLES), params)
         row = cursor.fetchone()

@@ -48,3 +48,14 @@ def steps_json(events: Any) -> str:
     if not isinstance(events, list) or len(events) > MAX_EVENTS_PER_BATCH:
         raise ProtocolError(400, "bad_events", f"'events' must be a list of at most {MAX_EVENTS_PER_BATCH}.")
     return json.dumps([step_row(event) for event in events])
+
+
+def progress_json(progress: Any) -> str | None:
+    """A reported checkpoint as JSON for the execution's `progress`, or None when none came with the batch."""
+    if progress is None:
+        return None
+    if not isinstance(progress, dict) or not isinstance(progress.get("node_results"), dict):
+        raise ProtocolError(
+            400, "bad_progress", "'progress' must be a checkpoint object with 'node_results'."
+        )
+    return json.dumps(progress)

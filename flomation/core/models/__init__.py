@@ -3,6 +3,7 @@
 from flomation.core.models.connections import Connection
 from flomation.core.models.environments import Environment, Secret, Variable
 from flomation.core.models.executions import Execution, ExecutionState, ExecutionStep
+from flomation.core.models.flow_sources import FlowSource
 from flomation.core.models.nonces import RunnerNonce
 from flomation.core.models.organisations import (
     Account,
@@ -33,6 +34,7 @@ __all__ = [
     "ExecutionState",
     "ExecutionStep",
     "FlowSecret",
+    "FlowSource",
     "Group",
     "Invitation",
     "MemberRole",

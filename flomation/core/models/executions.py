@@ -65,6 +65,9 @@ class Execution(models.Model):
     checkpoint = models.JSONField(null=True, blank=True)
     resume_at = models.DateTimeField(null=True, blank=True)
     resume_data = models.JSONField(null=True, blank=True)
+    # The last checkpoint the runner reported while running (after each finished node): a new attempt
+    # after a lost runner goes on from it instead of starting again. Cleared when the attempt ends.
+    progress = models.JSONField(null=True, blank=True)
     # Outcome.
     outputs = models.JSONField(default=dict, blank=True)
     node_results = models.JSONField(default=dict, blank=True)
@@ -124,6 +127,9 @@ class ExecutionStep(models.Model):
     error = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     iteration = models.PositiveIntegerField(null=True, blank=True)
+    # The node had started in an earlier attempt that never finished it (its runner was lost): this is
+    # it running again, after the nodes that had finished were restored rather than re-run.
+    retry = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -37,6 +37,13 @@ class Workflow(models.Model):
     created_by = models.ForeignKey(Account, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Managed in files (a folder or a Git repository): saves are refused; the file at `source_path` is the
+    # truth, `source_hash` the digest of its last applied content.
+    source = models.ForeignKey(
+        "core.FlowSource", null=True, blank=True, on_delete=models.SET_NULL, related_name="workflows"
+    )
+    source_path = models.CharField(max_length=500, blank=True)
+    source_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["organisation", "state", "-updated_at"])]
@@ -60,6 +67,7 @@ class Revision(models.Model):
     message = models.CharField(max_length=500, blank=True)
     author = models.ForeignKey(Account, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    commit_sha = models.CharField(max_length=64, blank=True, help_text="the Git commit it came from")
     # Coalescing: how often the revision was updated in place, when last, and whether it is closed to that.
     edits = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(null=True, blank=True)

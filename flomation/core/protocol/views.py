@@ -268,7 +268,11 @@ def _report_one(runner: Runner, item: protocol.ExecutionReport) -> executions.Re
             events=events,
         )
     return executions.execution_steps_record(
-        runner=runner, execution_id=item.id, lease_token=item.lease_token, events=events
+        runner=runner,
+        execution_id=item.id,
+        lease_token=item.lease_token,
+        events=events,
+        progress=item.progress,
     )
 
 

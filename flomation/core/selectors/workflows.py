@@ -140,3 +140,16 @@ def deployment_get(*, workflow: Workflow, environment_id: Any, deployment_id: An
     return get_or_404(
         deployment_list(workflow=workflow, environment_id=environment_id), "deployment", id=deployment_id
     )
+
+
+def workflow_managed_in_files(*, workflow: Workflow) -> dict[str, str] | None:
+    """{kind, path, commit} when the workflow is managed in files (a folder or Git), else None."""
+    if workflow.source_id is None:
+        return None
+    commit = (
+        workflow.revisions.exclude(commit_sha="")
+        .order_by("-number")
+        .values_list("commit_sha", flat=True)
+        .first()
+    )
+    return {"kind": workflow.source.kind, "path": workflow.source_path, "commit": commit or ""}

@@ -15,6 +15,10 @@ class Conflict(Exception):
     """The request is valid but the object's state does not allow it (HTTP 409)."""
 
 
+class ManagedInFiles(Conflict):
+    """The workflow is managed in files (a flows folder or a Git repository): change the file instead."""
+
+
 class FlowInvalid(ValidationError):
     """The flow JSON does not validate; `flow_errors` are dicts with node_id, field and message."""
 

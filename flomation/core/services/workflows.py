@@ -20,13 +20,13 @@ from flomation.core.models import (
     WorkflowFavourite,
     WorkflowState,
 )
-from flomation.core.services.errors import Conflict, FlowInvalid
+from flomation.core.services.errors import Conflict, FlowInvalid, ManagedInFiles
 from flomation.core.services.flow_secrets import flow_secrets_copy, flow_secrets_store
 from flomation.core.signals import workflow_state_changed
 from flomation.executor.secret_inputs import flow_without_secrets
+from flomation.lib.flow_document import EXPORT_FORMAT, FlowDocumentError, flow_document_read
 from flomation.lib.flow_layout import layout_only_change
 
-EXPORT_FORMAT = "flomation-workflow"
 EXPORT_VERSION = 1
 MAX_NAME_LENGTH = 200
 
@@ -98,6 +98,7 @@ def workflow_save(
     base_revision: int | None = None,
     base_edits: int | None = None,
     seal: bool = False,
+    source_id: Any = None,
 ) -> Revision:
     """Validates the flow and stores it, coalescing autosaves so revisions mark real steps.
 
@@ -111,7 +112,11 @@ def workflow_save(
     based on anything older than the latest is refused with Conflict. The returned revision carries
     `created` (False when an existing revision was updated). Trigger secrets in the flow are stored
     encrypted apart from it; the revision keeps references only (see flow_secrets).
+
+    A workflow managed in files is saved only by its own source's sync (`source_id`); any other save is
+    refused with ManagedInFiles (409).
     """
+    workflow_check_editable(workflow=workflow, source_id=source_id)
     if workflow.state == WorkflowState.ARCHIVED:
         raise Conflict("The workflow is archived; restore it before saving changes.")
     flow_validate(flow=flow)
@@ -152,6 +157,17 @@ def workflow_save(
     )
     revision.created = True
     return revision
+
+
+def workflow_check_editable(*, workflow: Workflow, source_id: Any = None) -> None:
+    """Raises ManagedInFiles unless the workflow is edited here, or `source_id` is the source managing it."""
+    if workflow.source_id is None or str(workflow.source_id) == str(source_id or ""):
+        return
+    where = "the organisation's Git repository" if workflow.source.kind == "git" else "the flows folder"
+    raise ManagedInFiles(
+        f"This workflow is managed in files ({workflow.source_path} in {where}): change that file instead; "
+        "saves here are refused. Export it to a file to start from this version."
+    )
 
 
 def _check_base(latest: Revision | None, base_revision: int | None, base_edits: int | None) -> None:
@@ -317,7 +333,7 @@ def workflow_export(*, workflow: Workflow, revision_number: int | None = None) -
     if revision_number and revision is None:
         raise ValidationError({"revision": f"The workflow has no revision {revision_number}."})
     flow, unset = flow_without_secrets(revision.flow) if revision else ({"nodes": [], "edges": []}, [])
-    return {
+    document = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "name": workflow.name,
@@ -326,37 +342,34 @@ def workflow_export(*, workflow: Workflow, revision_number: int | None = None) -
         "flow": flow,
         "secrets_to_set": unset,
     }
+    # Where it runs, so the export is a flow file (docs/flows-as-code.md) that deploys to the same place.
+    current = workflow.deployments.filter(is_current=True).select_related("environment")
+    environment = (
+        current.order_by("-environment__position").values_list("environment__name", flat=True).first()
+    )
+    if environment:
+        document["environment"] = environment
+    return document
 
 
 def workflow_import(
     *, organisation: Organisation, document: Any, created_by: Account | None, name: str | None = None
 ) -> Workflow:
-    """Creates a workflow from an export: this API's document, or a bare flow as Flomation's editor saves it.
+    """Creates a workflow from an export: this API's document, Flomation's export wrapper
+    (`flomation_export` + `flow_data`), or a bare flow as Flomation's editor saves it.
 
     A bare flow is `{"nodes": [...], "edges": [...]}`, optionally with `name`/`description` beside them;
     the flow is stored unchanged.
     """
-    if not isinstance(document, dict):
-        raise ValidationError(
-            "An import is a JSON object: an exported workflow or a flow with nodes and edges."
-        )
-    if "flow" in document:
-        flow = document["flow"]
-        if document.get("format") not in (None, EXPORT_FORMAT):
-            raise ValidationError({"format": f"Unknown export format {document.get('format')!r}."})
-    elif "nodes" in document:
-        flow = {key: value for key, value in document.items() if key not in ("name", "description")}
-    else:
-        raise ValidationError("The document has neither a flow nor nodes; is it a Flomation export?")
-    workflow_name = name or document.get("name") or "Imported workflow"
-    description = document.get("description") or ""
-    if not isinstance(workflow_name, str) or not isinstance(description, str):
-        raise ValidationError("The name and description of an import must be strings.")
+    try:
+        read = flow_document_read(document=document)
+    except FlowDocumentError as error:
+        raise ValidationError(str(error)) from None
     return workflow_create(
         organisation=organisation,
-        name=workflow_name,
-        description=description,
-        flow=flow,
+        name=name or read.name or "Imported workflow",
+        description=read.description,
+        flow=read.flow,
         message="Imported",
         created_by=created_by,
     )

@@ -113,6 +113,11 @@ def workflow_export(*, workflow: core.Workflow) -> dict[str, Any]:
     return wf_services.workflow_export(workflow=workflow)
 
 
+def workflow_managed(*, workflow: core.Workflow) -> dict[str, str] | None:
+    """{kind, path, commit} when the workflow is managed in files (read only here), else None."""
+    return wf_selectors.workflow_managed_in_files(workflow=workflow)
+
+
 def workflow_import(
     *, organisation: core.Organisation, content: bytes, author: core.Account, name: str = ""
 ) -> core.Workflow:

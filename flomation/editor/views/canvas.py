@@ -36,8 +36,14 @@ def canvas(request: HttpRequest, workflow_id: str) -> HttpResponse:
     workflow = wf.workflow_get(organisation=request.editor.organisation, workflow_id=workflow_id)
     latest = wf.revision_latest(workflow=workflow)
     organisation = request.editor.organisation
+    managed = wf.workflow_managed(workflow=workflow)
     boot = {
-        "workflow": {"id": str(workflow.id), "name": workflow.name, "archived": workflow.state == "archived"},
+        "workflow": {
+            "id": str(workflow.id),
+            "name": workflow.name,
+            "archived": workflow.state == "archived",
+            "managed": managed,
+        },
         "revision": latest.number if latest else 0,
         "edits": latest.edits if latest else 0,
         "flow": flow_redact(latest.flow) if latest else {"nodes": [], "edges": []},
@@ -64,7 +70,7 @@ def canvas(request: HttpRequest, workflow_id: str) -> HttpResponse:
         },
         "triggerUrls": triggers.production_urls(workflow=workflow),
     }
-    return page(request, "editor/canvas.html", {"workflow": workflow, "boot": boot})
+    return page(request, "editor/canvas.html", {"workflow": workflow, "boot": boot, "managed": managed})
 
 
 @require_GET

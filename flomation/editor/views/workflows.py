@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -113,9 +114,19 @@ def workflow_import(request: HttpRequest) -> HttpResponse:
 @editor_view()
 def workflow_export(request: HttpRequest, workflow_id: str) -> HttpResponse:
     workflow = wf.workflow_get(organisation=request.editor.organisation, workflow_id=workflow_id)
-    body = json.dumps(wf.workflow_export(workflow=workflow), indent=2)
-    response = HttpResponse(body, content_type="application/json")
+    document = wf.workflow_export(workflow=workflow)
+    managed = wf.workflow_managed(workflow=workflow) if request.GET.get("file") else None
     filename = (slugify(workflow.name) or "workflow") + ".json"
+    if managed is not None:  # back to its own file: same name, same language (flows-as-code.md)
+        filename = slugify(posixpath.splitext(posixpath.basename(managed["path"]))[0]) or "workflow"
+        filename += posixpath.splitext(managed["path"])[1].lower()
+    if filename.endswith((".yaml", ".yml")):
+        import yaml
+
+        body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        response = HttpResponse(body, content_type="application/yaml")
+    else:
+        response = HttpResponse(json.dumps(document, indent=2), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -31,6 +31,7 @@ def run_flow(
     cancel: threading.Event | None = None,
     settings: ExecutorSettings | None = None,
     fence: Callable[[], bool] | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> RunResult:
     """Run ``flow`` once and return its result. Re-entrant and thread-safe: every piece of run
     state lives in this call; nothing global is touched (signal handling is the CLI's job).
@@ -40,6 +41,9 @@ def run_flow(
     ``fence`` is polled wherever cancellation is (before every node, and by waiting nodes): once it
     returns False no further node starts and the run ends ``cancelled`` (a runner passes one that holds
     while its lease on the execution may still be valid: past it, another runner may own the execution).
+
+    ``on_progress`` receives a checkpoint after each node of the main pass finishes; a run given the
+    last one as ``checkpoint`` goes on after that node (see ``checkpoints``).
     """
     settings = settings or ExecutorSettings()
     graph = Graph(flow, lookup)
@@ -60,6 +64,7 @@ def run_flow(
         on_event=on_event,
         cancel=cancel,
         settings=settings,
+        on_progress=on_progress,
     )
     return execution.run()
 

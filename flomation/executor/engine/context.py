@@ -64,6 +64,18 @@ class NodeContext:
         return self._execution.settings
 
     @property
+    def idempotency_key(self) -> str:
+        """The same key for this node of this execution (and loop iteration) on every try and every attempt
+        after a lost runner: a service that honours it does the node's effect once."""
+        import hashlib
+
+        execution_id = str(self.context.get("execution_id") or "")
+        if not execution_id:  # a run outside the platform: one key per run
+            execution_id = self._execution.run_id
+        seed = f"{execution_id}\x00{self.node.id}\x00{self.iteration}"
+        return "flo-" + hashlib.sha256(seed.encode()).hexdigest()[:40]
+
+    @property
     def context(self) -> dict[str, Any]:
         """The execution context (``${flow.*}``): flow_id, execution_id, api_url, ..."""
         return self._execution.context

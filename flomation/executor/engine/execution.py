@@ -11,9 +11,10 @@ pruned without a node ever waiting on a branch that will not come.
 from __future__ import annotations
 
 import time
+import uuid
 from collections import deque
 
-from flomation.executor.engine import control, noderun
+from flomation.executor.engine import checkpoints, control, noderun
 from flomation.executor.engine.errors import Cancelled, FlowTimeout, NodeFailure
 from flomation.executor.engine.plan import Plan
 from flomation.executor.engine.result import CANCELLED, FAILED, SUCCEEDED, SUSPENDED, RunResult
@@ -46,6 +47,7 @@ class Execution:
         on_event: Callable[[dict[str, Any]], None] | None,
         cancel: threading.Event | None,
         settings: ExecutorSettings,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.graph = graph
         self.settings = settings
@@ -53,6 +55,9 @@ class Execution:
         self.trigger_data = dict(trigger_data or {})
         self.secrets = secrets
         self.on_event = on_event
+        self.on_progress = on_progress
+        self.restored: frozenset[str] = frozenset()  # nodes whose results came from a checkpoint
+        self.run_id = uuid.uuid4().hex
         self.cancel = cancel
         self.entry = entry
         self.checkpoint = checkpoint
@@ -99,7 +104,7 @@ class Execution:
             status,
             outputs=mask(self.outputs),
             node_results=mask(self.records),
-            checkpoint=self._checkpoint() if status == SUSPENDED else None,
+            checkpoint=checkpoints.snapshot(self) if status == SUSPENDED else None,
             error=self.masker.text(self.error) if self.error else None,
             error_node_id=self.error_node_id,
             started_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
@@ -110,7 +115,7 @@ class Execution:
         entry = self.entry
         if self.checkpoint:
             entry = entry or self.checkpoint.get("entry_node_id")
-            self._restore(self.checkpoint)
+            checkpoints.restore(self, self.checkpoint)
         if entry and entry not in self.graph.nodes:
             self.log("warning", "entry node not found; starting from the trigger that fired", entry=entry)
             entry = None
@@ -223,6 +228,8 @@ class Execution:
             node_id = ready.popleft()
             outcome = self.execute(graph.nodes[node_id], kind)
             if outcome is DONE:
+                if kind == "main":
+                    checkpoints.progressed(self, node_id)
                 settle(node_id, True)
             elif outcome is not PENDING:  # suspended with a delivery hand-off: only those children go on
                 settle(node_id, True, outcome)
@@ -349,52 +356,3 @@ class Execution:
                 except Exception as exc:  # closing must never hide the run's own outcome
                     self.log("warning", "could not close a run resource", error=str(exc))
         self._resources.clear()
-
-    # -- checkpoints --------------------------------------------------------------------------------
-    def _checkpoint(self) -> dict[str, Any]:
-        results = {k: v for k, v in self.results.items() if k not in self.suspended_nodes}
-        routes = {
-            k: (sorted(v) if v is not None else None)
-            for k, v in self.routes.items()
-            if k in results and v is not None
-        }
-        mask = self.masker.data
-        return {
-            "version": 1,
-            "node_results": mask(results),
-            "routes": routes,
-            "variables": mask(self.variables),
-            "outputs": mask(self.outputs),
-            "node_execution_results": mask(self.records),
-            "entry_node_id": self.start_id,
-            "reachable_nodes": sorted(self.main_scope),
-            "in_error_chain": self.in_error_chain,
-            "had_error": self.had_error,
-            "error": self.masker.text(self.error) if self.error else None,
-            "error_node_id": self.error_node_id,
-            "suspend_info": self.suspend_info,
-            "resume_data": None,
-        }
-
-    def _restore(self, checkpoint: dict[str, Any]) -> None:
-        self.results = {
-            k: dict(v) for k, v in (checkpoint.get("node_results") or {}).items() if isinstance(v, dict)
-        }
-        self.routes = {
-            k: frozenset(v) for k, v in (checkpoint.get("routes") or {}).items() if isinstance(v, list)
-        }
-        self.variables = dict(checkpoint.get("variables") or {})
-        self.outputs = dict(checkpoint.get("outputs") or {})
-        self.records = dict(checkpoint.get("node_execution_results") or {})
-        self.in_error_chain = bool(checkpoint.get("in_error_chain"))
-        self.had_error = bool(checkpoint.get("had_error"))
-        self.error = checkpoint.get("error")
-        self.error_node_id = checkpoint.get("error_node_id")
-        info = checkpoint.get("suspend_info")
-        self.resume_info = info if isinstance(info, dict) else None
-        self.resume_data = checkpoint.get("resume_data")
-        if self.resume_info:
-            self.results.pop(self.resume_info.get("suspend_node_id"), None)
-        for node_id in list(self.results):  # the flow may have changed since: drop unknown nodes
-            if node_id not in self.graph.nodes:
-                self.results.pop(node_id)

@@ -54,6 +54,24 @@ _MODULES = {
         "vectordatabase/pgvector/upsert vectordatabase/pgvector/query vectordatabase/pgvector/hybrid_search "
         "vectordatabase/pgvector/delete"
     ),
+    "integrations.chat.slack": "slack/send_message slack/rich_message slack/react slack/webhook",
+    "integrations.chat.slack_read": (
+        "slack/thread slack/history slack/channels slack/users slack/file_upload slack/search slack/user_profile"
+    ),
+    "integrations.chat.teams": (
+        "microsoft/teams/send_channel_message microsoft/teams/send_chat_message microsoft/teams/reply "
+        "microsoft/teams/webhook"
+    ),
+    "integrations.chat.teams_manage": (
+        "microsoft/teams/list_teams microsoft/teams/list_channels microsoft/teams/list_channel_messages "
+        "microsoft/teams/create_channel"
+    ),
+    "integrations.chat.telegram": (
+        "messaging/telegram/send_message messaging/telegram/send_photo messaging/telegram/send_document "
+        "messaging/telegram/send_audio messaging/telegram/send_video"
+    ),
+    "integrations.chat.discord": "messaging/discord/webhook",
+    "integrations.chat.twilio": "twilio/send_sms twilio/make_call",
     "integrations.git": "git/clone git/checkout git/add git/commit git/push git/pull git/branch git/tag git/status",
 }
 

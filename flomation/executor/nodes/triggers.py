@@ -23,8 +23,21 @@ if TYPE_CHECKING:
 QUOTE = "Automation is good, so long as you know exactly where to put the machine."
 
 
+_RFC1123_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_RFC1123_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def rfc1123(moment: time.struct_time) -> str:
+    """`Mon, 02 Jan 2006 15:04:05 UTC`: Go's time.RFC1123 of a UTC time, as Flomation's manual trigger
+    writes `start` (Go names the zone UTC where HTTP dates say GMT). English names whatever the locale."""
+    return (
+        f"{_RFC1123_DAYS[moment.tm_wday]}, {moment.tm_mday:02d} {_RFC1123_MONTHS[moment.tm_mon - 1]} {moment.tm_year} "
+        f"{moment.tm_hour:02d}:{moment.tm_min:02d}:{moment.tm_sec:02d} UTC"
+    )
+
+
 def _now_rfc1123() -> str:
-    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
+    return rfc1123(time.gmtime())
 
 
 def _now_iso() -> str:

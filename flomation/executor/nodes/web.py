@@ -74,7 +74,16 @@ def _session(ctx: NodeContext) -> Any:
         Input("retry_backoff_seconds", "number", default=1),
         Input("follow_redirects", "boolean", default=True),
         Input("verify_tls", "boolean", default=True),
+        Input(
+            "idempotency_key",
+            "boolean",
+            default=True,
+            description="On POST and PATCH, send an Idempotency-Key header (unless the headers set one): the "
+            "same key on every retry and when the run goes on after a lost runner, so a server that honours "
+            "it acts once.",
+        ),
     ),
+    idempotent=False,
     outputs=(
         "tool_result:string",
         "status_code:integer",
@@ -113,6 +122,12 @@ def _request(ctx: NodeContext, inputs: dict[str, Any], url: str) -> dict[str, An
     with contextlib.suppress(OSError):
         ctx.egress.check_url(url, schemes=HTTP_SCHEMES)
     headers = _headers(inputs.get("headers"))
+    if (
+        inputs.get("idempotency_key", True)
+        and str(inputs["method"]).upper() in ("POST", "PATCH")
+        and not any(key.lower() == "idempotency-key" for key in headers)
+    ):
+        headers["Idempotency-Key"] = ctx.idempotency_key
     params = [(k, to_str(v)) for k, v in (inputs.get("query") or [])]
     kwargs: dict[str, Any] = {}
     if inputs.get("json") is not None:

@@ -1,15 +1,20 @@
-"""Lease-based ownership of timed triggers: each launch process claims triggers for two minutes, renews
-its leases on every tick, and takes over any lease whose holder stopped renewing it."""
+"""Lease-based ownership of timed triggers: each launch process claims triggers for LAUNCH_LEASE_SECONDS
+(two minutes by default), renews its leases on every tick, and takes over any lease whose holder stopped
+renewing it."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 
 from flomation.launch.models import Trigger, TriggerKind, TriggerLease
 
-LEASE_TTL = timedelta(minutes=2)
+
+def lease_ttl() -> timedelta:
+    return timedelta(seconds=settings.LAUNCH_LEASE_SECONDS)
+
 
 _ACQUIRE = """
 INSERT INTO launch_triggerlease (trigger_id, owner, acquired_at, expires_at)
@@ -28,7 +33,7 @@ RETURNING trigger_id
 
 def leases_renew(*, owner: str, now: datetime) -> int:
     """Extends this owner's unexpired leases to now + TTL; returns how many it holds."""
-    return TriggerLease.objects.filter(owner=owner, expires_at__gt=now).update(expires_at=now + LEASE_TTL)
+    return TriggerLease.objects.filter(owner=owner, expires_at__gt=now).update(expires_at=now + lease_ttl())
 
 
 def leases_acquire(*, owner: str, now: datetime, limit: int = 100) -> int:
@@ -43,7 +48,7 @@ def leases_acquire(*, owner: str, now: datetime, limit: int = 100) -> int:
             {
                 "owner": owner,
                 "now": now,
-                "expires": now + LEASE_TTL,
+                "expires": now + lease_ttl(),
                 "kinds": sorted(TriggerKind.timed()),
                 "limit": limit,
             },

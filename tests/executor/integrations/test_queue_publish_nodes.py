@@ -237,7 +237,9 @@ def test_nats_publish_delivers_the_message_and_a_later_node_reads_the_result():
     assert result.status == "succeeded", result.error
     assert result.outputs == {"subject": subject}
     assert [m.data for m in messages] == [b'{"ok":true}']
-    assert messages[0].headers == {"Trace": "t-1"}
+    # The node's idempotency key rides along as JetStream's de-duplication id.
+    assert messages[0].headers == {"Trace": "t-1", "Nats-Msg-Id": messages[0].headers["Nats-Msg-Id"]}
+    assert messages[0].headers["Nats-Msg-Id"].startswith("flo-")
 
 
 def test_nats_publish_with_a_token_from_a_stored_connection_and_with_a_wrong_token():

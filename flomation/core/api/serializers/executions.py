@@ -45,7 +45,7 @@ class StepSerializer(serializers.ModelSerializer):
         model = ExecutionStep
         fields = [
             "id", "sequence", "attempt", "node_id", "action", "label", "status", "inputs", "outputs", "error",
-            "duration_ms", "iteration", "created_at",
+            "duration_ms", "iteration", "retry", "created_at",
         ]  # fmt: skip
 
 

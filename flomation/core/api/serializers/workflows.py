@@ -10,11 +10,23 @@ from flomation.core.api.schema import NamedEnumField
 from flomation.core.api.serializers.fields import column_integer
 from flomation.core.api.serializers.organisations import AccountSerializer
 from flomation.core.models import Deployment, Revision, Workflow, WorkflowState
+from flomation.core.selectors.workflows import workflow_managed_in_files
 from flomation.executor.secret_inputs import flow_redact
+
+
+class ManagedInFilesSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="folder (FLOWS_PATH) or git")
+    path = serializers.CharField(
+        help_text="the flow file, relative to the folder or the repository's sub-path"
+    )
+    commit = serializers.CharField(help_text="the Git commit of the deployed revision; empty for a folder")
 
 
 class WorkflowSerializer(serializers.ModelSerializer):
     is_favourite = serializers.SerializerMethodField()
+    managed_in_files = serializers.SerializerMethodField(
+        help_text="Set when the workflow is managed in files: saves are refused (409); change the file."
+    )
     queue = serializers.UUIDField(source="queue_id", allow_null=True, read_only=True)
     state = NamedEnumField(component="WorkflowState", choices=WorkflowState.choices, read_only=True)
 
@@ -23,10 +35,15 @@ class WorkflowSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "description", "state", "queue", "latest_revision", "is_favourite",
             "notify_on_failure", "notify_on_success", "notify_recipients", "created_at", "updated_at",
+            "managed_in_files",
         ]  # fmt: skip
 
     def get_is_favourite(self, workflow: Workflow) -> bool:
         return bool(getattr(workflow, "is_favourite", False))
+
+    @extend_schema_field(ManagedInFilesSerializer(allow_null=True))
+    def get_managed_in_files(self, workflow: Workflow) -> dict[str, str] | None:
+        return workflow_managed_in_files(workflow=workflow)
 
 
 class WorkflowCreateSerializer(serializers.Serializer):
@@ -52,7 +69,7 @@ class RevisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Revision
-        fields = ["number", "message", "author", "created_at", "updated_at", "edits", "sealed"]
+        fields = ["number", "message", "author", "created_at", "updated_at", "edits", "sealed", "commit_sha"]
         extra_kwargs = {
             "edits": {
                 "help_text": "How often autosaves updated this revision in place; send it back as "
@@ -117,6 +134,9 @@ class ExportSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     revision = serializers.IntegerField(allow_null=True)
+    environment = serializers.CharField(
+        required=False, help_text="where it is deployed (a flow file's `environment`); absent if nowhere"
+    )
     flow = serializers.JSONField(help_text="the stored flow; trigger secrets are left out (unset)")
     secrets_to_set = serializers.ListField(
         child=serializers.DictField(child=serializers.CharField()),

@@ -4,8 +4,9 @@
   "use strict";
 
   var boot = JSON.parse(document.getElementById("canvas-boot").textContent);
-  var readOnly = !boot.canEdit || boot.workflow.archived;
+  var readOnly = !boot.canEdit || boot.workflow.archived || !!boot.workflow.managed;
   var specs = {};
+  var icons = {};  // category -> icon URL (manifest.icons)
   var editor, state;
   var loading = false;
   var revision = boot.revision;
@@ -43,7 +44,9 @@
   function renderNode(node, spec) {
     var cfg = (node.data && node.data.config) || {};
     var title = cfg.name || (spec && spec.name) || FloAdapter.actionOf(node);
-    return '<div class="flo-title">' + escapeHtml(title) + "</div>" +
+    var icon = spec && icons[spec.category];
+    return '<div class="flo-title">' + (icon ? '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">' : "") +
+      escapeHtml(title) + "</div>" +
       '<div class="flo-action">' + escapeHtml(FloAdapter.actionOf(node)) + "</div>" + nodeUrls(node) +
       '<div class="flo-badge" hidden></div>';
   }
@@ -487,7 +490,9 @@
       item.setAttribute("data-action", action);
       item.setAttribute("data-search", (spec.name + " " + action + " " + (spec.description || "") + " " + category).toLowerCase());
       item.title = spec.description || action;
-      item.innerHTML = "<span>" + escapeHtml(spec.name) + "</span><small>" + escapeHtml(action) + "</small>";
+      var icon = (manifest.icons || {})[category];
+      item.innerHTML = "<span>" + (icon ? '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">' : "") +
+        escapeHtml(spec.name) + "</span><small>" + escapeHtml(action) + "</small>";
       item.addEventListener("dragstart", function (ev) { ev.dataTransfer.setData("text/x-flo-action", action); ev.dataTransfer.effectAllowed = "copy"; });
       item.addEventListener("click", function () { addNode(action); });
       li.appendChild(item);
@@ -498,7 +503,9 @@
       group.open = true;
       group.className = "palette-group";
       var summary = document.createElement("summary");
+      var icon = (manifest.icons || {})[category];
       summary.textContent = category;
+      if (icon) summary.insertAdjacentHTML("afterbegin", '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">');
       group.appendChild(summary);
       var ul = document.createElement("ul");
       manifest.categories[category].forEach(function (action) { ul.appendChild(paletteItem(action, category)); });
@@ -674,6 +681,7 @@
 
   function start(manifest) {
     manifest.nodes.forEach(function (n) { specs[n.action] = n; });
+    icons = manifest.icons || {};
     editor = new Drawflow(host);
     editor.reroute = false;
     editor.curvature = 0.4;
@@ -718,7 +726,7 @@
     document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden" && dirty) flush(); });
     setupVersionForm();
     updateUndoButtons();
-    if (readOnly) setStatus(boot.workflow.archived ? "Archived: read only" : "Read only");
+    if (readOnly) setStatus(boot.workflow.archived ? "Archived: read only" : boot.workflow.managed ? "Managed in files: read only" : "Read only");
     Flo.api(boot.urls.flow).then(function (body) { errors = body.errors || []; applyErrors(); }, function () {});
     // After the nodes are drawn and the layout has settled, so their sizes are known.
     requestAnimationFrame(function () { requestAnimationFrame(fit); });

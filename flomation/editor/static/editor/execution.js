@@ -6,6 +6,7 @@
   var boot = JSON.parse(document.getElementById("run-boot").textContent);
   var host = document.getElementById("drawflow");
   var specs = {};
+  var icons = {};  // category -> icon URL (manifest.icons)
   var editor, state;
   var steps = [];
   var shown = 0; // how many steps are applied to the canvas (all of them in live mode)
@@ -37,7 +38,9 @@
   }
 
   function renderNode(node, spec) {
-    return '<div class="flo-title">' + escapeHtml(labelOf(node, spec)) + "</div>" +
+    var icon = spec && icons[spec.category];
+    return '<div class="flo-title">' + (icon ? '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">' : "") +
+      escapeHtml(labelOf(node, spec)) + "</div>" +
       '<div class="flo-action">' + escapeHtml(FloAdapter.actionOf(node)) + '</div><div class="flo-badge" style="visibility: hidden">&nbsp;</div>';
   }
 
@@ -72,6 +75,7 @@
     return time + "  " + nodeLabel(step.node_id) + " [" + step.node_id + "]  " + step.status +
       (step.duration_ms ? "  " + duration(step.duration_ms) : "") +
       (step.attempt > 1 ? "  attempt " + step.attempt : "") +
+      (step.retry ? "  (retry: runs again after its runner was lost)" : "") +
       (step.iteration !== null && step.iteration !== undefined ? "  iteration " + step.iteration : "") +
       (step.error ? "\n    error: " + step.error : "");
   }
@@ -104,7 +108,7 @@
       b.type = "button";
       b.innerHTML = '<span class="dot st-' + escapeHtml(step.status) + '"></span><strong>' + escapeHtml(nodeLabel(nodeId)) + "</strong>" +
         ' <span class="muted small">' + escapeHtml(step.status) + (step.duration_ms !== null && step.duration_ms !== undefined ? " · " + escapeHtml(duration(step.duration_ms)) : "") +
-        (step.attempt > 1 ? " · attempt " + escapeHtml(step.attempt) : "") + "</span>";
+        (step.attempt > 1 ? " · attempt " + escapeHtml(step.attempt) : "") + (step.retry ? " · retry" : "") + "</span>";
       b.addEventListener("click", function () { inspect(nodeId); });
       li.appendChild(b);
       list.appendChild(li);
@@ -230,7 +234,7 @@
       var article = document.createElement("article");
       article.className = "step-record" + (m.index === highlight ? " current" : "");
       article.innerHTML = "<p><span class='badge state-" + escapeHtml(s.status) + "'>" + escapeHtml(s.status) + "</span> " +
-        "attempt " + escapeHtml(s.attempt) + (s.iteration !== null && s.iteration !== undefined ? " · iteration " + escapeHtml(s.iteration) : "") +
+        "attempt " + escapeHtml(s.attempt) + (s.retry ? " · <span class='badge'>retry</span> it runs again: its runner was lost while it ran" : "") + (s.iteration !== null && s.iteration !== undefined ? " · iteration " + escapeHtml(s.iteration) : "") +
         (s.duration_ms !== null && s.duration_ms !== undefined ? " · " + escapeHtml(duration(s.duration_ms)) : "") + "</p>";
       if (s.error) {
         var error = document.createElement("pre");
@@ -330,6 +334,7 @@
 
   function start(manifest) {
     (manifest.nodes || []).forEach(function (n) { specs[n.action] = n; });
+    icons = manifest.icons || {};
     editor = new Drawflow(host);
     editor.editor_mode = "view";
     editor.zoom_min = 0.3;

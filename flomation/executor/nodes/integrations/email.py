@@ -77,6 +77,7 @@ OUTPUTS = (
         *MESSAGE_INPUTS,
     ),
     outputs=OUTPUTS,
+    idempotent=False,
 )
 def email_send(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     security = inputs.get("security") or ("tls" if inputs.get("use_tls") else None)
@@ -114,6 +115,7 @@ def email_send(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         *MESSAGE_INPUTS,
     ),
     outputs=OUTPUTS,
+    idempotent=False,
 )
 def smtp_send(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     names = ("host", "port", "username", "password", "security")

@@ -7,8 +7,9 @@ import binascii
 import json
 import mimetypes
 import os
+import re
 from email.message import EmailMessage
-from email.utils import formatdate, getaddresses, make_msgid
+from email.utils import formatdate, getaddresses
 from typing import Any
 
 from flomation.executor.engine.context import NodeContext
@@ -50,7 +51,11 @@ def build_message(
     message["Subject"] = str(inputs.get("subject") or "")
     message["Date"] = formatdate(localtime=False)
     domain = sender.rpartition("@")[2].strip("> ") or None
-    message["Message-ID"] = make_msgid(domain=domain)
+    # The same Message-ID whenever this node of this execution sends (a retry, or a run that goes on after
+    # its runner was lost): receiving servers and clients recognise the repeat as one message.
+    if not domain or not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", domain):
+        domain = "flomation.invalid"
+    message["Message-ID"] = f"<{ctx.idempotency_key}@{domain}>"
     body = str(inputs.get("body") or "")
     html = str(inputs.get("html") or "")
     if inputs.get("content_type") == "text/html":

@@ -179,6 +179,7 @@ def _nothing_staged(session: GitSession, path: str) -> bool:
         *CREDENTIALS,
     ),
     outputs=("branch:string", "commit:string", "pushed:boolean"),
+    idempotent=False,
 )
 def git_push(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     def work(session: GitSession, path: str) -> dict[str, Any]:

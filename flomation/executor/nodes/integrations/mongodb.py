@@ -79,6 +79,7 @@ OPERATIONS = ("find", "insert", "update", "delete", "aggregate")
         "upserted_id:string",
         "success:boolean",
     ),
+    idempotent=False,
 )
 def mongodb(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     from flomation.lib.connections import mongodb as kind

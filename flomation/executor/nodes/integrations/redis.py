@@ -75,6 +75,7 @@ _NEEDS_VALUE = {"set", "hset", "lpush", "rpush", "publish"}
         ),
     ),
     outputs=("result:any", "found:boolean", "success:boolean"),
+    idempotent=False,
 )
 def redis_command(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     from flomation.lib.connections import redis as kind

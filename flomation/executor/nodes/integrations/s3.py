@@ -164,6 +164,7 @@ def s3_get(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         Input("metadata", "key_value_array", description="User metadata stored with the object."),
     ),
     outputs=("key:string", "size:integer", "etag:string", "version_id:string"),
+    idempotent=False,
 )
 def s3_put(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     import json
@@ -216,6 +217,7 @@ def s3_put(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     description="Delete an object.",
     inputs=(*CONNECTION_INPUTS, _KEY),
     outputs=("key:string", "deleted:boolean"),
+    idempotent=False,
 )
 def s3_delete(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     key = inputs["key"]

@@ -100,6 +100,7 @@ _OUTPUTS = (
         *_query_inputs(),
     ),
     outputs=_OUTPUTS,
+    idempotent=False,
 )
 def postgresql(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     from flomation.lib.connections import postgresql as pg
@@ -125,6 +126,7 @@ def postgresql(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         *_query_inputs(),
     ),
     outputs=_OUTPUTS,
+    idempotent=False,
 )
 def mysql(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     from flomation.lib.connections import mysql as my

@@ -114,6 +114,7 @@ def with_transport(
         "truncated:boolean",
         "host_key_fingerprint:string",
     ),
+    idempotent=False,
 )
 def ssh_run(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     command = inputs["command"]
@@ -200,6 +201,7 @@ _PROTOCOL = Input(
         Input("remote_path", "string", required=True, description="Where to write it on the server."),
     ),
     outputs=("remote_path:string", "size:integer", "success:boolean", "host_key_fingerprint:string"),
+    idempotent=False,
 )
 def sftp_upload(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     import os

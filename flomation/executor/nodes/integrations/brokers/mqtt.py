@@ -141,6 +141,7 @@ def _record(message: Any) -> dict[str, Any]:
     ),
     outputs=("success:boolean", "topic:string", "message_id:integer", "qos:integer", "retained:boolean",
              "payload_bytes:integer"),
+    idempotent=False,
 )  # fmt: skip
 def publish(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     from flomation.lib.connections.mqtt import encode_payload

@@ -83,11 +83,12 @@ def _headers(value: Any) -> dict[str, str]:
         Input("payload", "any", description="The message: text as it is, an object or list as JSON."),
         Input("content_type", "string", description="Overrides the content type (text/plain or application/json by default)."),
         Input("headers", "key_value_array", description="Message headers."),
-        Input("message_id", "string", description="The message id (the queue trigger starts one run per id)."),
+        Input("message_id", "string", description="The message id (the queue trigger starts one run per id). Blank: the node's idempotency key, the same when a run goes on after a lost runner."),
         Input("persistent", "boolean", default=True, description="Kept on disk by the broker (survives a restart)."),
     ),
     outputs=("success:boolean", "exchange:string", "routing_key:string", "message_id:string",
              "payload_bytes:integer"),
+    idempotent=False,
 )  # fmt: skip
 def amqp_publish(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     from flomation.lib.connections.amqp import open_connection
@@ -105,7 +106,7 @@ def amqp_publish(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
         inline=("url", "host", "port", "username", "password", "virtual_host", "tls"),
         secret=("url", "password"),
     )
-    message_id = str(inputs.get("message_id") or "")
+    message_id = str(inputs.get("message_id") or "") or ctx.idempotency_key
 
     def publish() -> None:
         from kombu import Exchange, Producer, Queue
@@ -234,6 +235,7 @@ def _redis_reason(error: Exception, fields: dict[str, Any], where: str) -> str:
         Input("max_length", "integer", description="Trim the stream to about this many entries (blank: no trim)."),
     ),
     outputs=("success:boolean", "id:string", "stream:string", "length:integer"),
+    idempotent=False,
 )  # fmt: skip
 def redis_stream_add(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     from flomation.lib.connections import ConnectionFailed
@@ -296,6 +298,7 @@ def redis_stream_add(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]
         Input("reply_to", "string", description="A subject the receiver may answer on."),
     ),
     outputs=("success:boolean", "subject:string", "payload_bytes:integer"),
+    idempotent=False,
 )  # fmt: skip
 def nats_publish(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     from flomation.lib.connections.nats import drive, open_client
@@ -304,7 +307,10 @@ def nats_publish(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     if not subject or any(c in subject for c in " \t\r\n*>"):
         raise NodeError("input 'subject' must be one subject (no spaces, no wildcards * or >)")
     body, _ = _body(inputs.get("payload"))
-    headers = _headers(inputs.get("headers")) or None
+    headers = _headers(inputs.get("headers"))
+    # JetStream drops a second message with the same Nats-Msg-Id (within its window): a repeat of this
+    # node (a retry, a run going on after a lost runner) is stored once.
+    headers.setdefault("Nats-Msg-Id", ctx.idempotency_key)
     fields = connection_fields(ctx, inputs, "nats", inline=("servers", "username", "password", "token"),
                                secret=("password", "token"))  # fmt: skip
     timeout = ctx.remaining(CONNECT_SECONDS) or 0.5

@@ -19,5 +19,5 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0009_connections")]
+    dependencies = [("core", "0011_flow_sources")]
     operations = [migrations.RunPython(create, drop)]

@@ -1,0 +1,3 @@
+from flomation.cli.main import entry
+
+entry()
