@@ -71,6 +71,8 @@ def test_without_an_embedding_service_the_search_ranks_by_full_text(team, browse
     found = search(client, "send email")
     assert found["mode"] == "keywords" and found["label"] == "Ranked by keywords (PostgreSQL full-text)"
     assert found["results"][0]["action"] in ("messaging/email/send", "common/smtp")
+    # Nodes with every word of the query come first; those that only send something else trail off the list.
+    assert not [hit for hit in found["results"] if hit["action"].startswith("messaging/telegram/")]
     prefixed = [hit["action"] for hit in search(client, "sched")["results"]]
     assert "trigger/schedule" in prefixed[:3]
     assert search(client, "   ")["results"] == []

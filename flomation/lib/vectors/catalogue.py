@@ -88,12 +88,14 @@ def _by_keywords(
 ) -> list[dict[str, Any]]:
     """Full-text ranking, name above description above category and id; each word also matches as a prefix
     ("sche" finds "schedule"), and any word may match (more matching words rank higher); results far below
-    the best are left out."""
+    the best are left out. A node that has every word of the query (stop words aside) ranks above those that
+    have only some."""
     words = re.findall(r"\w+", query.lower())[:12]
     if not words:
         return []
     # A prefix of three letters or more ("sche" finds "schedule"); shorter words only as themselves.
-    tsquery = " | ".join(f"{word}:*" if len(word) >= 3 else word for word in words)
+    terms = [f"{word}:*" if len(word) >= 3 else word for word in words]
+    tsquery, every_word = " | ".join(terms), " & ".join(terms)
     columns = [
         [str(node.get(key) or "") for node in nodes] for key in ("action", "name", "description", "category")
     ]
@@ -103,10 +105,11 @@ def _by_keywords(
             "   || setweight(to_tsvector('english', description), 'B')"
             "   || setweight(to_tsvector('simple', category || ' ' || replace(action, '/', ' ')), 'C') AS doc"
             "  FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) AS t(action, name, description, category)),"
-            " q AS (SELECT to_tsquery('english', %s) || to_tsquery('simple', %s) AS query)"
-            " SELECT action, ts_rank(doc, query) AS rank FROM n, q WHERE doc @@ query"
-            " ORDER BY rank DESC, action LIMIT %s",
-            [*columns, tsquery, tsquery, limit],
+            " q AS (SELECT to_tsquery('english', %s) || to_tsquery('simple', %s) AS query,"
+            "  to_tsquery('english', %s) AS every_word)"
+            " SELECT action, ts_rank(doc, query) + CASE WHEN doc @@ every_word THEN 1 ELSE 0 END AS rank"
+            " FROM n, q WHERE doc @@ query ORDER BY rank DESC, action LIMIT %s",
+            [*columns, tsquery, tsquery, every_word, limit],
         )
         ranked = [{"action": action, "score": float(rank)} for action, rank in cursor.fetchall()]
     # Nodes that share only a stray word with the query would trail long after the real answers.
