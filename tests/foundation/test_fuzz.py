@@ -84,6 +84,11 @@ def world() -> tuple[str, dict[str, str]]:
     connection = connection_create(
         organisation=organisation, name="mail", type="smtp", fields={"host": "mail.example.test", "port": 587}
     )
+    from flomation.core.services.vectors import vector_operation_run
+
+    collection = vector_operation_run(
+        organisation_id=organisation.id, operation="create_collection", payload={"name": "kb", "dimension": 3}
+    )["collection"]
     token = identity_token(owner)
     # A second session of the owner's, so revoking "a session" does not end the one the requests use.
     other_session = session_create(user=User.objects.get(id=owner.id))[0]
@@ -111,6 +116,7 @@ def world() -> tuple[str, dict[str, str]]:
         "session_id": str(other_session.id),
         "public_id": trigger.public_id,
         "connection_id": str(connection.id),
+        "collection_id": collection["id"],
     }
 
 
