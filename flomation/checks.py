@@ -22,14 +22,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="flomation.E001",
             )
         )
-    if roles & {"api", "launch", "editor"} and not (settings.AUTH_SECRET or settings.IDENTITY_SERVICE):
-        problems.append(
-            Error(
-                "A role that authenticates users is enabled but neither AUTH_SECRET nor IDENTITY_SERVICE is set.",
-                hint="Share the identity role's AUTH_SECRET, or point IDENTITY_SERVICE at the identity role.",
-                id="flomation.E002",
-            )
-        )
+    problems.extend(_token_verification_problems(roles))
     if "identity" in roles and not settings.AUTH_SECRET:
         problems.append(
             Error("The identity role is enabled but AUTH_SECRET is not set.", id="flomation.E003")
@@ -55,6 +48,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="flomation.W001",
             )
         )
+    problems.extend(
+        Warning(message, hint="See docs/migrating-from-flomation.md.", id="flomation.W002")
+        for message in getattr(settings, "FLOMATION_COMPAT_WARNINGS", [])
+    )
     if "runner" in roles and not settings.RUNNER_SETTINGS_OK:
         problems.append(
             Error(
@@ -82,3 +79,72 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
 
 def _flows_path_exists(pattern: str) -> bool:
     return os.path.isdir(pattern) or bool(glob.glob(pattern, recursive=True))
+
+
+_VERIFICATION_HINT = (
+    "TOKEN_VERIFICATION=local (the default) needs the identity role's AUTH_SECRET and identity's database "
+    "(the same database, or IDENTITY_DATABASE_URL); TOKEN_VERIFICATION=introspect needs only IDENTITY_SERVICE, "
+    "the identity role's URL, and is for roles that do not run beside identity."
+)
+
+
+def _token_verification_problems(roles: frozenset[str]) -> list[Error | Warning]:
+    """How the roles that authenticate users verify tokens: one explicit way, and everything it needs."""
+    if "identity" in roles and settings.TOKEN_VERIFICATION == "introspect":
+        return [
+            Error(
+                "TOKEN_VERIFICATION=introspect cannot be used in a process that runs the identity role: it "
+                "holds the sessions and verifies tokens itself.",
+                hint=_VERIFICATION_HINT,
+                id="flomation.E008",
+            )
+        ]
+    if "identity" in roles or not roles & {"api", "launch", "editor"}:
+        return []
+    if settings.TOKEN_VERIFICATION == "introspect":
+        if settings.IDENTITY_SERVICE:
+            return _introspection_limits(roles)
+        return [
+            Error(
+                "TOKEN_VERIFICATION=introspect but IDENTITY_SERVICE is not set, so no token can be verified.",
+                hint=_VERIFICATION_HINT,
+                id="flomation.E007",
+            )
+        ]
+    problems: list[Error | Warning] = []
+    if not settings.AUTH_SECRET:
+        problems.append(
+            Error(
+                "A role that authenticates users verifies tokens locally (TOKEN_VERIFICATION=local) but "
+                "AUTH_SECRET is not set.",
+                hint=_VERIFICATION_HINT,
+                id="flomation.E002",
+            )
+        )
+    if settings.IDENTITY_SERVICE:
+        problems.append(
+            Warning(
+                "IDENTITY_SERVICE is set but tokens are verified locally (TOKEN_VERIFICATION=local), so it is "
+                "not used.",
+                hint="Set TOKEN_VERIFICATION=introspect to verify tokens through the identity role. "
+                + _VERIFICATION_HINT,
+                id="flomation.W004",
+            )
+        )
+    return problems
+
+
+def _introspection_limits(roles: frozenset[str]) -> list[Error | Warning]:
+    """Introspection covers users' tokens; personal API tokens and the operators' pages read identity's
+    users, which an introspecting process finds only with identity's database."""
+    if not roles & {"api", "editor"} or settings.IDENTITY_DATABASE_ALIAS != "default":
+        return []
+    return [
+        Warning(
+            "Tokens are introspected and identity's database is not configured here, so personal API tokens "
+            "(flo_...), /admin/ and the editor's platform-wide pages find no account and are refused.",
+            hint="Set IDENTITY_DATABASE_URL (read access suffices for API tokens) if they are used here. "
+            + _VERIFICATION_HINT,
+            id="flomation.W005",
+        )
+    ]

@@ -136,7 +136,7 @@ class Env:
         digest = hashlib.sha256(("flomation-encryption:" + (secret_key or "")).encode()).digest()
         return base64.urlsafe_b64encode(digest).decode()
 
-    def database(self, url: str, var_dir: Path) -> dict[str, Any]:
+    def database(self, url: str, var_dir: Path, name: str = "DATABASE_URL") -> dict[str, Any]:
         if not url:
             return {
                 "ENGINE": "flomation.db",
@@ -148,13 +148,9 @@ class Env:
         try:
             config = environ.Env.db_url_config(url)
         except Exception:
-            raise self._fail(
-                "DATABASE_URL", "<hidden>", "a postgres://user:pass@host:port/name URL"
-            ) from None
+            raise self._fail(name, "<hidden>", "a postgres://user:pass@host:port/name URL") from None
         if config.get("ENGINE") != "django.db.backends.postgresql":
-            raise ImproperlyConfigured(
-                "DATABASE_URL must point at PostgreSQL (postgres:// or postgresql://)."
-            )
+            raise ImproperlyConfigured(f"{name} must point at PostgreSQL (postgres:// or postgresql://).")
         config["CONN_MAX_AGE"] = self.int("DATABASE_CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
         return config

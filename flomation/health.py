@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
+from flomation.db.routers import alias_holds_app, aliases_in_use
 from flomation.unavailable import RETRY_AFTER_SECONDS, reason_of
 
 
@@ -20,10 +21,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """The database answers and every migration is applied; 503 otherwise."""
+    """Every database of this process (core's, identity's when apart) answers and has every migration
+    applied; 503 otherwise."""
     try:
-        executor = MigrationExecutor(connection)
-        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        pending, commands = [], []
+        for alias in aliases_in_use():
+            executor = MigrationExecutor(connections[alias])
+            plan = [
+                step
+                for step in executor.migration_plan(executor.loader.graph.leaf_nodes())
+                # Another database's app: its migration changes nothing here (flomation.db.routers).
+                if alias_holds_app(alias, step[0].app_label)
+            ]
+            pending += plan
+            if plan:
+                option = "" if alias == "default" else f" --database {alias}"
+                commands.append(f"`manage.py migrate{option}`")
     except DatabaseError as error:
         response = JsonResponse(
             {
@@ -41,7 +54,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
                 "status": "unavailable",
                 "database": "ok",
                 "pending_migrations": len(pending),
-                "reason": f"{len(pending)} migration(s) not applied yet: run `manage.py migrate`",
+                "reason": f"{len(pending)} migration(s) not applied yet: run {' and '.join(commands)}",
             },
             status=503,
         )

@@ -140,7 +140,8 @@ def exposition() -> bytes:
         metrics()  # registered in the default registry of this one process
         for collector in list(REGISTRY._collector_to_names):  # noqa: SLF001 (no public iterator)
             registry.register(collector)
-    if settings.METRICS_DATABASE:
+    # An identity-only process holds no queue table: the figures come from the processes that do.
+    if settings.METRICS_DATABASE and settings.CORE_DATABASE:
         registry.register(DatabaseCollector())
     return generate_latest(registry)
 

@@ -15,9 +15,17 @@ from django.core.exceptions import ImproperlyConfigured
 from flomation import __version__
 from flomation.config import Env
 from flomation.lib.egress import parse_networks
+from flomation.lib.flomation_settings import flomation_settings_apply
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env(BASE_DIR)
+# A Flomation install's configuration (its guide's environment names, and FLOMATION_CONFIG naming a service's
+# config.json) becomes ours before anything is read; where ours is set too it wins, with a system check
+# warning (flomation.W002) naming both.
+try:
+    FLOMATION_COMPAT_WARNINGS = flomation_settings_apply(os.environ)
+except ValueError as _error:
+    raise ImproperlyConfigured(str(_error)) from None
 
 VAR_DIR = env.path("FLOMATION_VAR_DIR", BASE_DIR / "var")
 DEBUG = env.bool("DEBUG", False)
@@ -32,7 +40,10 @@ FLOMATION_PUBLIC_URL = env.url("FLOMATION_PUBLIC_URL", "http://127.0.0.1:8080")
 API_URL = env.url("API_URL", FLOMATION_PUBLIC_URL)
 LAUNCH_URL = env.url("LAUNCH_URL", FLOMATION_PUBLIC_URL)
 IDENTITY_URL = env.url("IDENTITY_URL", FLOMATION_PUBLIC_URL)
-# A remote identity role to introspect tokens against, for processes that do not share AUTH_SECRET.
+# Where the editor sends people who are not logged in (`?redirect_url=` is added): our identity role's login,
+# or a Flomation Sentinel's (https://sentinel.example.com/authenticate) when people keep logging in there.
+IDENTITY_LOGIN_URL = env.url("IDENTITY_LOGIN_URL", IDENTITY_URL + "/identity/authenticate")
+# The identity role other roles introspect tokens against when TOKEN_VERIFICATION=introspect.
 IDENTITY_SERVICE = env.url("IDENTITY_SERVICE", "")
 EDITOR_URL = env.url("EDITOR_URL", FLOMATION_PUBLIC_URL)
 
@@ -205,8 +216,26 @@ TEMPLATES = [
 # --- database --------------------------------------------------------------------------------------
 # With no DATABASE_URL the embedded PostgreSQL (with pgvector) under VAR_DIR is started on first use.
 DATABASE_URL = env.secret("DATABASE_URL", default="")
+_TEST_SUFFIX = env.str("FLOMATION_TEST_DB_SUFFIX", "")
 DATABASES = {"default": env.database(DATABASE_URL, VAR_DIR)}
-DATABASES["default"]["TEST"] = {"NAME": "test_flomation" + env.str("FLOMATION_TEST_DB_SUFFIX", "")}
+DATABASES["default"]["TEST"] = {"NAME": "test_flomation" + _TEST_SUFFIX}
+# Identity's tables (and Django's auth, admin, contenttypes and sessions, which hang off its users) on their
+# own database, a plain PostgreSQL (no pgvector needed): flomation.db.routers sends them there.
+IDENTITY_DATABASE_URL = env.secret("IDENTITY_DATABASE_URL", default="")
+# The alias holding identity's tables, and whether this process's default database holds core's tables.
+IDENTITY_DATABASE_ALIAS = "default"
+CORE_DATABASE = True
+if IDENTITY_DATABASE_URL and not DATABASE_URL and "identity" in FLOMATION_ROLES and len(FLOMATION_ROLES) == 1:
+    # An identity-only process holds no core table: its one database is identity's, and nothing it does
+    # starts the embedded server.
+    DATABASES = {"default": env.database(IDENTITY_DATABASE_URL, VAR_DIR, name="IDENTITY_DATABASE_URL")}
+    DATABASES["default"]["TEST"] = {"NAME": "test_flomation_identity" + _TEST_SUFFIX}
+    CORE_DATABASE = False
+elif IDENTITY_DATABASE_URL:
+    DATABASES["identity"] = env.database(IDENTITY_DATABASE_URL, VAR_DIR, name="IDENTITY_DATABASE_URL")
+    DATABASES["identity"]["TEST"] = {"NAME": "test_flomation_identity" + _TEST_SUFFIX}
+    IDENTITY_DATABASE_ALIAS = "identity"
+DATABASE_ROUTERS = ["flomation.db.routers.ComponentRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- security --------------------------------------------------------------------------------------
@@ -214,7 +243,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FLOMATION_ENCRYPTION_KEYS = env.secret_list(
     "FLOMATION_ENCRYPTION_KEY", default=[env.derived_key(SECRET_KEY)] if DEBUG else []
 )
-AUTH_SECRET = env.secret("AUTH_SECRET", default=SECRET_KEY or "")
+# How roles other than identity verify a token: "local" (checked with AUTH_SECRET against identity's session
+# table, which needs identity's database) or "introspect" (asked of IDENTITY_SERVICE, cached briefly).
+TOKEN_VERIFICATION = env.choice("TOKEN_VERIFICATION", "local", ["local", "introspect"])
+# Seconds an accepted introspection answer is reused: a revoked session or token stops working within it.
+IDENTITY_INTROSPECTION_CACHE_SECONDS = env.int("IDENTITY_INTROSPECTION_CACHE_SECONDS", 5)
+if not 0 <= IDENTITY_INTROSPECTION_CACHE_SECONDS <= 300:
+    raise ImproperlyConfigured("IDENTITY_INTROSPECTION_CACHE_SECONDS must be between 0 and 300 seconds.")
+# Signs and verifies identity's tokens. A one-box install may leave it empty and sign with SECRET_KEY; a
+# process that introspects never needs it (and no fallback is made there, so nothing verifies locally).
+AUTH_SECRET = env.secret("AUTH_SECRET", default=(SECRET_KEY or "") if TOKEN_VERIFICATION == "local" else "")
 AUTH_REALM = env.str("AUTH_REALM", "flomation")
 AUTH_TOKEN_LIFETIME = env.int("AUTH_TOKEN_LIFETIME", 86400)
 AUTH_LOGIN_REDIRECT = env.url("AUTH_LOGIN_REDIRECT", EDITOR_URL + "/")

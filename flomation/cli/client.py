@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -80,11 +81,15 @@ class Client:
     def me(self) -> dict[str, Any]:
         return self.get("me")
 
-    def org(self, path: str = "") -> str:
-        """`organisations/{id}/{path}` for the chosen organisation (by id or name), or the token's only one."""
+    def organisation_id(self) -> str:
+        """The chosen organisation (by id or name), or the token's only one."""
         if self._org_id is None:
             self._org_id = self._find_organisation()
-        return f"organisations/{self._org_id}/{path}"
+        return self._org_id
+
+    def org(self, path: str = "") -> str:
+        """`organisations/{id}/{path}` in the chosen organisation."""
+        return f"organisations/{self.organisation_id()}/{path}"
 
     def _find_organisation(self) -> str:
         organisations = [m["organisation"] for m in self.me().get("memberships", [])]
@@ -114,13 +119,17 @@ class Client:
 
     # -- live events ----------------------------------------------------------------------------------
 
-    def events(self, path: str, *, after: str | None = None) -> Iterator[tuple[str, str, Any]]:
-        """(event, id, data) from a server-sent event stream, until the server closes it."""
+    def events(
+        self, path: str, *, after: str | None = None, wait: float = 60
+    ) -> Iterator[tuple[str, str, Any]]:
+        """(event, id, data) from a server-sent event stream, and ("ping", "", None) for each keep-alive,
+        until the server closes it, the connection drops, or nothing arrives for `wait` seconds (the server
+        sends a keep-alive every 15 s): the caller reconnects or gives up."""
         headers = {"Accept": "text/event-stream", **({"Last-Event-ID": after} if after else {})}
-        response = self._send("GET", path, headers=headers, stream=True, timeout=(TIMEOUT, 60))
+        response = self._send("GET", path, headers=headers, stream=True, timeout=(TIMEOUT, wait))
         if response.status_code >= 400:
             raise CliError(error_sentence(response))
-        with response:
+        with response, contextlib.suppress(requests.RequestException):
             event, event_id, data = "message", "", []
             for raw in response.iter_lines(decode_unicode=True):
                 line = raw or ""
@@ -162,8 +171,12 @@ def error_sentence(response: requests.Response) -> str:
     for key, value in body.items():
         if key == "detail":
             continue
-        if key == "errors" and isinstance(value, list):
-            parts.extend(_flow_error(item) for item in value if isinstance(item, dict))
+        if key == "errors" and isinstance(value, list):  # each flow problem once, with its node and field
+            parts.extend(
+                _flow_error(item)
+                for item in value
+                if isinstance(item, dict) and str(item.get("message", "")) not in parts[0]
+            )
         elif key not in ("warnings",):
             text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
             if text not in parts[0]:

@@ -65,7 +65,8 @@ def follow(client: Client, execution_id: str, *, quiet: bool, timeout: float | N
     path = client.org(f"executions/{execution_id}/")
     last_step: str | None = None
     while True:
-        for event, event_id, data in client.events(path + "events", after=last_step):
+        wait = 60.0 if deadline is None else max(0.5, min(60.0, deadline - time.monotonic()))
+        for event, event_id, data in client.events(path + "events", after=last_step, wait=wait):
             if event == "step" and isinstance(data, dict):
                 last_step = event_id or str(data.get("id", "")) or last_step
                 if not quiet and data.get("status") != "running":  # its end follows as another step

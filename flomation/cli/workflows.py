@@ -12,7 +12,7 @@ from typing import Any
 
 from flomation.cli.client import Client
 from flomation.cli.config import Settings, config_read, config_write, settings_load
-from flomation.cli.errors import CliError
+from flomation.cli.errors import EXIT_USAGE, CliError
 from flomation.cli.output import emit_json, table
 from flomation.lib.flow_document import YAML_SUFFIXES, FlowDocumentError, flow_document_load
 
@@ -36,7 +36,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         raise CliError("no token given; create one under Settings → API tokens")
     client = Client(Settings(url=url, token=token, organisation=args.org))
     me = client.me()
-    organisation = client.org().split("/")[1]
+    organisation = client.organisation_id()
     name = next(
         (
             m["organisation"]["name"]
@@ -85,35 +85,87 @@ def cmd_workflows_export(args: argparse.Namespace) -> int:
 
 
 def cmd_workflows_import(args: argparse.Namespace) -> int:
+    """Reads and checks every file first, so one bad file imports nothing."""
+    sources = [(label, read_document(label, text)) for label, text in read_sources(args.files)]
+    if args.name and len(sources) > 1:
+        raise CliError("--name names one workflow; import the files one at a time", code=EXIT_USAGE)
     client = connect(args)
     created = []
-    for filename in args.files:
-        document = read_document(filename)
+    for label, document in sources:
         body = {"document": document, **({"name": args.name} if args.name else {})}
         answer = client.post(client.org("workflows/import"), body)
         created.append(answer)
         for warning in answer.get("warnings", []):
-            print(f"warning: {filename}: {warning}", file=sys.stderr)
+            print(f"warning: {label}: {warning}", file=sys.stderr)
         if not args.json:
-            print(
-                f"Imported {filename} as {answer['name']} ({answer['id']}), revision {answer.get('latest_revision')}"
-            )
+            print(f"Imported {label} as {answer['name']} ({answer['id']})")
     if args.json:
         emit_json(created if len(created) != 1 else created[0])
     return 0
 
 
-def read_document(filename: str) -> Any:
-    """The parsed file, after checking it reads as a flow here (so a bad file is named with its line)."""
+def read_document(label: str, text: str) -> Any:
+    """The parsed text, after checking here that it is a valid flow (a bad file is named with its line)."""
+    from flomation.executor.validate import validate_flow
     from flomation.lib.flow_document import flow_document_parse, flow_document_read
 
-    text = _read_text(filename)
     try:
-        document = flow_document_parse(text=text, filename=filename)
-        flow_document_read(document=document)
+        document = flow_document_parse(text=text, filename=label)
+        flow = flow_document_read(document=document).flow
     except FlowDocumentError as error:
-        raise CliError(f"{filename}: {error}") from None
+        raise CliError(f"{label}: {error}") from None
+    problems = validate_flow(flow)  # the API's own check, here before anything is imported
+    if problems:
+        shown = "; ".join(str(problem) for problem in problems[:3])
+        more = (
+            f" (and {len(problems) - 3} more; `flomation validate` lists them)" if len(problems) > 3 else ""
+        )
+        raise CliError(f"{label}: the flow is not valid: {shown}{more}")
     return document
+
+
+ARCHIVE_MEMBER_BYTES = 10 * 1024 * 1024
+ARCHIVE_MEMBERS = 1000
+
+
+def read_sources(filenames: list[str]) -> list[tuple[str, str]]:
+    """(label, text) for each file; a .zip (Flomation's bulk export, `.flomation.zip`) gives each .json/.yaml
+    inside it, labelled `archive.zip:member`, each at most 10 MB uncompressed."""
+    sources: list[tuple[str, str]] = []
+    for filename in filenames:
+        if filename.lower().endswith(".zip"):
+            sources.extend(_archive_members(filename))
+        else:
+            sources.append((filename, _read_text(filename)))
+    return sources
+
+
+def _archive_members(filename: str) -> list[tuple[str, str]]:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(filename) as archive:
+            members = [
+                info
+                for info in archive.infolist()
+                if not info.is_dir()
+                and info.filename.lower().endswith((".json", *YAML_SUFFIXES))
+                and not info.filename.startswith("__MACOSX/")
+            ]
+            if len(members) > ARCHIVE_MEMBERS:
+                raise CliError(f"{filename} holds more than {ARCHIVE_MEMBERS} flow files")
+            found = []
+            for info in members:
+                with archive.open(info) as handle:  # read with a cap: the header's size may lie
+                    data = handle.read(ARCHIVE_MEMBER_BYTES + 1)
+                if len(data) > ARCHIVE_MEMBER_BYTES:
+                    raise CliError(f"{filename}:{info.filename} is larger than 10 MB")
+                found.append((f"{filename}:{info.filename}", data.decode("utf-8-sig", errors="strict")))
+    except (OSError, zipfile.BadZipFile, UnicodeDecodeError) as error:
+        raise CliError(f"cannot read {filename}: {error}") from None
+    if not found:
+        raise CliError(f"{filename} holds no .json or .yaml flow files")
+    return found
 
 
 def _read_text(filename: str) -> str:
@@ -192,9 +244,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     failed = False
     results = []
-    for filename in args.files:
+    for filename, text in read_sources(args.files):
         try:
-            read = flow_document_load(text=_read_text(filename), filename=filename)
+            read = flow_document_load(text=text, filename=filename)
             problems = [error.to_dict() for error in validate_flow(read.flow)]
         except FlowDocumentError as error:
             problems = [{"node_id": None, "field": None, "message": str(error)}]

@@ -343,3 +343,20 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).defer("ciphertext").select_related("organisation", "environment")
+
+
+@admin.register(m.AgentMemory)
+class AgentMemoryAdmin(ReadOnlyAdmin):
+    """Agents' conversations, written by executions: operators find and delete one (a person's request to
+    forget), never edit it."""
+
+    list_display = ["key", "organisation", "environment", "updated_at"]
+    search_fields = ["key", "organisation__name"]
+    list_filter = ["updated_at"]
+
+
+@admin.register(m.AiUsageDay)
+class AiUsageDayAdmin(ReadOnlyAdmin):
+    list_display = ["day", "organisation", "input_tokens", "output_tokens", "executions"]
+    search_fields = ["organisation__name"]
+    list_filter = ["day"]

@@ -1,6 +1,7 @@
 """The PostgreSQL extensions the platform needs, checked before any migration changes anything.
 
-`vector` (pgvector) is required. `pgcrypto` and `uuid-ossp` are created wherever the server ships them
+`vector` (pgvector) is required on the database that holds core's tables; identity's own database
+(IDENTITY_DATABASE_URL) holds no vector column and is never checked (flomation.db.routers). `pgcrypto` and `uuid-ossp` are created wherever the server ships them
 (every packaged PostgreSQL with its contrib modules does). Nothing in the schema depends on them, since
 gen_random_uuid() is built into PostgreSQL 13+, so a server without them (the embedded one) still works.
 """

@@ -49,7 +49,7 @@ class Editor:
 
 def login_url(request: HttpRequest) -> str:
     query = urlencode({"redirect_url": request.build_absolute_uri()})
-    return f"{settings.IDENTITY_URL.rstrip('/')}/identity/authenticate?{query}"
+    return f"{settings.IDENTITY_LOGIN_URL}?{query}"
 
 
 def _wants_json(request: HttpRequest, json_view: bool) -> bool:

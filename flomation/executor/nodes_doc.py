@@ -20,7 +20,7 @@ inputs (type, whether required, default) and outputs, and an example of the node
 JSON. This page is generated from the nodes' declarations (`python -m flomation.executor.nodes_doc`); a test
 keeps it in step. Inputs accept templates such as `${trigger.body.id}` or `${secrets.NAME}`; an input of
 type `connection` picks one of the organisation's stored connections of the named type (docs/connections.md).
-How the integration nodes behave beyond their inputs: docs/integrations.md.
+How the integration nodes behave beyond their inputs: docs/integrations.md; the AI nodes: docs/ai.md.
 """
 
 

@@ -32,6 +32,7 @@ class StaticSecrets:
         self._secrets = dict(secrets or {})
         self._variables = dict(variables or {})
         self._connections = dict(connections or {})
+        self._memories: dict[str, dict] = {}
 
     def get_secret(self, name: str) -> str | None:
         return self._secrets.get(name)
@@ -42,6 +43,17 @@ class StaticSecrets:
     def get_connection(self, name: str) -> dict | None:
         """A stored connection as ``{"type": ..., "fields": {...}}`` (see executor/connections.py)."""
         return self._connections.get(name)
+
+    def get_memory(self, key: str) -> dict | None:
+        """An agent's conversation memory under `key` (kept in this object: one process, no platform)."""
+        import copy
+
+        return copy.deepcopy(self._memories.get(key))
+
+    def save_memory(self, key: str, memory: dict) -> None:
+        import copy
+
+        self._memories[key] = copy.deepcopy(memory)
 
 
 class EnvironSecrets:

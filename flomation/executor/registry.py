@@ -30,7 +30,9 @@ _state = {"entry_points": False, "all_builtins": False}
 class Input:
     """One declared input: what the editor shows and how the engine coerces the value."""
 
-    __slots__ = ("name", "type", "required", "default", "options", "description", "accepts", "connection")
+    __slots__ = (
+        "name", "type", "required", "default", "options", "description", "accepts", "connection", "shown_when",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -43,8 +45,11 @@ class Input:
         description: str = "",
         accepts: Iterable[Any] = (),
         connection: str | None = None,
+        shown_when: dict[str, tuple[Any, ...]] | None = None,
     ) -> None:
         self.name = name
+        # The editor shows the field only while another input has one of these values ({"preset": (...)}).
+        self.shown_when = shown_when
         self.connection = connection  # for type "connection": the connection type the picker offers
         self.type = type
         self.accepts = tuple(accepts)  # older spellings still read (not offered as choices)
@@ -82,6 +87,7 @@ class Input:
             "description": self.description,
             "accepts": list(self.accepts),
             **({"connection": self.connection} if self.connection else {}),
+            **({"shown_when": {k: list(v) for k, v in self.shown_when.items()}} if self.shown_when else {}),
         }
 
 

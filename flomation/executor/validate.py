@@ -75,7 +75,11 @@ def _check_inputs(graph: Graph, node: FlowNode) -> list[Problem]:
     spec = node.spec
     assert spec is not None
     injected = (
-        node.class_type == TRIGGER or node.action.startswith("trigger/") or node.action == SUBFLOW_BEGIN
+        node.class_type == TRIGGER
+        or node.action.startswith("trigger/")
+        or node.action == SUBFLOW_BEGIN
+        # An agent's tool: the model gives the inputs the author left blank.
+        or any(edge.handle == "tools" for edge in graph.in_edges[node.id])
     )
     for declared in spec.inputs:
         value = node.inputs.get(declared.name)

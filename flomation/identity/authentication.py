@@ -1,8 +1,10 @@
 """The one authentication used by every role, for DRF views and plain Django views alike.
 
-A token comes from `Authorization: Bearer <token>` or the `flomation-token` cookie. With AUTH_SECRET set
-the token is verified here and checked against identity's session records (revocation); with only
-IDENTITY_SERVICE set it is introspected at `<identity>/identity/api/user`, cached briefly. A request
+A token comes from `Authorization: Bearer <token>` or the `flomation-token` cookie. TOKEN_VERIFICATION says
+how it is verified: `local` checks its signature with AUTH_SECRET and its session in identity's tables
+(revocation; identity's database must be reachable), `introspect` asks IDENTITY_SERVICE at
+`<identity>/identity/api/user` and reuses an accepted answer for IDENTITY_INTROSPECTION_CACHE_SECONDS.
+A process running the identity role verifies locally (flomation.E008 refuses introspection there). A request
 authenticated by the cookie must pass CSRF protection for unsafe methods; a Bearer one needs none.
 """
 
@@ -36,7 +38,7 @@ session_is_active: Callable[[dict[str, Any]], bool] = lambda claims: True  # noq
 
 def verify_token(token: str) -> IdentityUser:
     """Returns the user a token stands for, or raises TokenError."""
-    if settings.AUTH_SECRET:
+    if settings.TOKEN_VERIFICATION == "local":
         claims = token_decode(token)
         if not session_is_active(claims):
             raise TokenError("The session has ended; log in again.")

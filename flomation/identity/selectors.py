@@ -6,10 +6,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from flomation.identity import db as identity_db
 from flomation.identity.models import Session, User
 
 # last_seen_at is written at most this often per session, so a busy client does not write on every call.
@@ -38,7 +38,7 @@ def session_is_live(claims: dict[str, Any]) -> bool:
         return False
     now = timezone.now()
     # Every authenticated request asks this: plain SQL, since building the ORM query cost more than running it.
-    with connection.cursor() as cursor:
+    with identity_db.connection().cursor() as cursor:
         cursor.execute(_LIVE_SESSION_SQL, [session_id, user_id, now])
         seen = cursor.fetchone()
     if seen is None:

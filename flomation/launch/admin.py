@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from flomation.launch.models import Invocation, ScheduleFire, TestListen, Trigger, TriggerLease
+from flomation.launch.models import (
+    ApprovalPrompt,
+    Invocation,
+    ScheduleFire,
+    TestListen,
+    Trigger,
+    TriggerLease,
+)
 
 _HIDDEN = ("secrets_ciphertext", "run_token_hash", "run_token_ciphertext")
 
@@ -70,3 +77,16 @@ class TestListenAdmin(admin.ModelAdmin):
     list_select_related = ("workflow",)
     exclude = ("captured",)
     readonly_fields = ("organisation", "workflow", "node_id", "account_id", "expires_at", "captured_at")
+
+
+@admin.register(ApprovalPrompt)
+class ApprovalPromptAdmin(admin.ModelAdmin):
+    """Approval questions asked in chat: where, whether they went out (and why not) and who answered."""
+
+    list_display = ("execution_id", "channel", "target", "sent_at", "attempts", "answered_at", "answered_by")
+    list_filter = ("channel",)
+    search_fields = ("execution_id", "token", "target", "answered_by", "trigger__public_id")
+    list_select_related = ("trigger",)
+    readonly_fields = ("token", "trigger", "execution_id", "node_id", "channel", "target", "thread", "message",
+                       "options", "sent_at", "send_error", "answered_at", "answered_by", "answered_option",
+                       "message_ref")  # fmt: skip

@@ -19,6 +19,12 @@ class LaunchConfig(AppConfig):
         # Every deploy, rollback or promotion turns the deployed revision's trigger nodes into triggers.
         deployment_activated.connect(on_deployment_activated, dispatch_uid="launch.trigger_sync")
 
+        from flomation.core.signals import execution_suspended
+        from flomation.launch.chat.approvals import on_execution_suspended
+
+        # An approval in a run a chat started is asked in that chat (Slack, Telegram).
+        execution_suspended.connect(on_execution_suspended, dispatch_uid="launch.approval_prompt")
+
         from django.db.models.signals import post_save
 
         from flomation.launch.ingress import forget_trigger

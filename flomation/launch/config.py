@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flomation.executor.secret_inputs import is_blank, is_secret_input
+from flomation.launch.signatures import ALGORITHMS, PRESETS, PresetSettings
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -98,6 +99,7 @@ class WebhookSettings:
     max_body_bytes: int
     rate_per_second: float  # 0 means no limit
     burst: int
+    preset: PresetSettings | None = None  # an app-event preset: its scheme replaces `auth`
 
 
 AUTH_MODES = {"none": "none", "": "none", "api_key": "api_key", "apikey": "api_key", "header": "api_key",
@@ -120,9 +122,11 @@ def webhook_settings(config: dict[str, Any], *, kind: str) -> WebhookSettings:
     default_mode = "lastNode" if kind == "web" else "immediate"
     mode = str(first(config, "responseMode", "response_mode", default=default_mode))
     per_minute = as_int(first(config, "rate_limit", "rate_limit_per_minute"), 6000, minimum=0)
+    preset = preset_settings(config)
     return WebhookSettings(
+        preset=preset,
         methods=frozenset(methods & set(HTTP_METHODS)) or frozenset({"POST"}),
-        auth=auth,
+        auth="preset" if preset else auth,
         api_key_header=str(first(config, "api_key_header", "header", default=header)),
         response_mode="lastNode" if mode.lower() in {"lastnode", "last_node", "sync"} else "immediate",
         timeout_seconds=as_int(first(config, "timeout"), 30000, minimum=1000, maximum=300000) / 1000,
@@ -132,6 +136,33 @@ def webhook_settings(config: dict[str, Any], *, kind: str) -> WebhookSettings:
         ),
         rate_per_second=per_minute / 60,
         burst=as_int(first(config, "rate_limit_burst", "burst"), max(1, per_minute // 6), minimum=1),
+    )
+
+
+def preset_settings(config: dict[str, Any]) -> PresetSettings | None:
+    """The webhook's app-event preset (GitHub, Stripe, ...), or None for the plain authentication modes."""
+    name = str(first(config, "preset", default="none")).strip().lower().replace("-", "_")
+    if name in {"", "none", "custom"}:
+        return None
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; use one of {', '.join(PRESETS)}")
+    algorithm = str(first(config, "signature_algorithm", default="sha256")).lower().replace("-", "")
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"unknown signature_algorithm {algorithm!r}; use {', '.join(ALGORITHMS)}")
+    encoding = str(first(config, "signature_encoding", default="hex")).lower()
+    if encoding not in {"hex", "base64"}:
+        raise ValueError(f"unknown signature_encoding {encoding!r}; use hex or base64")
+    return PresetSettings(
+        name=name,
+        tolerance_seconds=as_int(first(config, "signature_tolerance"), 300, minimum=1, maximum=86400),
+        header=str(first(config, "signature_header", default="X-Signature")),
+        algorithm=algorithm,
+        encoding=encoding,
+        prefix=str(first(config, "signature_prefix", default="")),
+        timestamp_header=str(first(config, "timestamp_header", default="")),
+        delivery_header=str(first(config, "delivery_header", default="")),
+        event_header=str(first(config, "event_header", default="")),
+        signature_url=str(first(config, "signature_url", default="")),
     )
 
 

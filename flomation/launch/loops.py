@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from flomation.launch.chat.approvals import approval_deliver_one
 from flomation.launch.services.gateway import RemoteGateway, execution_gateway
 from flomation.launch.services.leases import due_trigger, leases_acquire, leases_release, leases_renew
 from flomation.launch.services.timed import timed_trigger_run
@@ -40,6 +41,8 @@ class LaunchLoop(PollingLoop):
         leases_acquire(owner=self.owner, now=now)
         trigger = due_trigger(owner=self.owner, now=now)
         if trigger is None:
+            if approval_deliver_one(now=now):
+                return True
             gateway = execution_gateway()
             return isinstance(gateway, RemoteGateway) and gateway.submit_pending() > 0
         timed_trigger_run(trigger=trigger, owner=self.owner, now=now)

@@ -34,6 +34,9 @@ class TriggerKind(models.TextChoices):
     QUEUE = "queue"
     MQTT = "mqtt"
     S3 = "s3"
+    SLACK = "slack"
+    TELEGRAM = "telegram"
+    TEAMS = "teams"
     OTHER = "other"
 
     @classmethod
@@ -194,3 +197,51 @@ class TestListen(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["workflow", "node_id"]), models.Index(fields=["expires_at"])]
+
+
+class ApprovalPrompt(models.Model):
+    """A human-approval question (humanintheloop/await) asked in the chat the execution came from.
+
+    Created when an execution started by a Slack or Telegram trigger suspends on an approval; the launch
+    loop posts it with one button per option; the button's answer (Slack interactivity, Telegram callback
+    query) resumes the execution once. `token` names the prompt in the buttons (Telegram allows 64 bytes).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    token = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="approval_prompts")
+    execution_id = models.UUIDField()
+    node_id = models.CharField(max_length=120)
+    channel = models.CharField(max_length=16, help_text="slack or telegram")
+    target = models.CharField(max_length=200, help_text="the Slack channel or Telegram chat id")
+    thread = models.CharField(max_length=64, blank=True, help_text="Slack: the thread to answer in")
+    message = models.TextField()
+    options = models.JSONField(default=list, help_text="[{label, value}], in button order")
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_try_at = models.DateTimeField(null=True, blank=True, help_text="null once sent")
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.CharField(max_length=200, blank=True)
+    answered_option = models.CharField(max_length=200, blank=True)
+    # The posted message (Slack ts, Telegram message_id), and when it is due to be rewritten with the
+    # answer and without its buttons.
+    message_ref = models.CharField(max_length=64, blank=True)
+    update_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["execution_id", "node_id"], name="launch_approval_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_try_at"], condition=Q(next_try_at__isnull=False), name="launch_approval_due"
+            ),
+            models.Index(
+                fields=["update_at"], condition=Q(update_at__isnull=False), name="launch_approval_update_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} approval for {self.execution_id}/{self.node_id}"

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from flomation.core.models import Environment, Workflow
-from flomation.launch.models import Trigger, TriggerKind
+from flomation.launch.models import Invocation, Trigger, TriggerKind
 from flomation.launch.schedules import ScheduleError, next_fire_times, schedule_from_config
 from flomation.lib import crypto
 
@@ -24,6 +25,9 @@ _URL_NAMES = {
     TriggerKind.QR: "launch-scan",
     TriggerKind.IMAGE: "launch-image",
     TriggerKind.MANUAL: "launch-run",
+    TriggerKind.SLACK: "launch-slack",
+    TriggerKind.TELEGRAM: "launch-telegram",
+    TriggerKind.TEAMS: "launch-teams",
 }
 
 
@@ -134,3 +138,15 @@ def trigger_run_token(*, trigger: Trigger) -> str:
     if not trigger.run_token_ciphertext:
         return ""
     return crypto.decrypt(settings.FLOMATION_ENCRYPTION_KEYS, trigger.run_token_ciphertext)
+
+
+def invocation_execution_id(
+    *, trigger: Trigger, delivery_id: str | None, signature_hash: str | None
+) -> uuid.UUID | None:
+    """The execution an earlier accepted request with this delivery id (or signature) started, if any."""
+    match = Q(delivery_id=delivery_id) if delivery_id else Q()
+    if signature_hash:
+        match |= Q(signature_hash=signature_hash)
+    if not match:
+        return None
+    return Invocation.objects.filter(match, trigger=trigger).values_list("execution_id", flat=True).first()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, register_converter
 
-from flomation.launch.views import api, manual, pages, test_event, webhook
+from flomation.launch.views import api, chat, manual, pages, test_event, webhook
 
 
 class PublicIdConverter:
@@ -28,6 +28,9 @@ def launch_root(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("launch/", launch_root, name="launch-root"),
     path("launch/webhook/<pid:public_id>", webhook.webhook, name="launch-webhook"),
+    path("launch/slack/<pid:public_id>", chat.slack, name="launch-slack"),
+    path("launch/telegram/<pid:public_id>", chat.telegram, name="launch-telegram"),
+    path("launch/teams/<pid:public_id>", chat.teams, name="launch-teams"),
     path("launch/form/<pid:public_id>", pages.form, name="launch-form"),
     path("launch/qr/<pid:public_id>", pages.qr, name="launch-qr"),
     path("launch/qr/<pid:public_id>.png", pages.qr, {"fmt": "png"}, name="launch-qr-png"),

@@ -24,6 +24,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from flomation.launch.config import WebhookSettings
+from flomation.launch.signatures import preset_verify
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -36,12 +37,25 @@ class AuthResult:
     # SHA-256 of a Flomation-format signature: the replay key that the unsigned delivery id cannot be.
     signature_hash: str | None = None
     challenge: str = ""  # WWW-Authenticate value for a 401
+    event: str = ""  # an app-event preset's event type (X-GitHub-Event, Stripe's type, ...)
 
 
 def authenticate(
     request: HttpRequest, body: bytes, settings: WebhookSettings, secrets: dict[str, Any]
 ) -> AuthResult:
     mode = settings.auth
+    if settings.preset is not None:
+        secret = str(
+            secrets.get("hmac_secret") or secrets.get("signing_secret") or secrets.get("secret") or ""
+        )
+        verified = preset_verify(request, body, secret, settings.preset)
+        return AuthResult(
+            ok=verified.ok,
+            error=verified.error,
+            delivery_id=verified.delivery_id[:200] if verified.delivery_id else None,
+            signature_hash=verified.signature_hash,
+            event=verified.event[:200],
+        )
     if mode == "none":
         return AuthResult(ok=True)
     if mode == "api_key":
@@ -70,26 +84,29 @@ def authenticate(
             ok=False, error="this webhook requires a signature but has no signing secret configured"
         )
     if "webhook-signature" in request.headers:
-        return _standard_webhooks(request, body, secret)
+        return standard_webhooks(request, body, secret)
     return _flomation_signature(request, body, secret)
 
 
-def _fresh(timestamp: str) -> str:
+def _fresh(timestamp: str, tolerance: int = SIGNATURE_TOLERANCE_SECONDS) -> str:
     try:
         moment = int(timestamp)
     except ValueError:
         return "the signature timestamp is missing or not a Unix time in seconds"
-    if abs(time.time() - moment) > SIGNATURE_TOLERANCE_SECONDS:
-        return "the signature timestamp is more than 5 minutes from now; sign the request again"
+    if abs(time.time() - moment) > tolerance:
+        window = "5 minutes" if tolerance == SIGNATURE_TOLERANCE_SECONDS else f"{tolerance} seconds"
+        return f"the signature timestamp is more than {window} from now; sign the request again"
     return ""
 
 
-def _standard_webhooks(request: HttpRequest, body: bytes, secret: str) -> AuthResult:
+def standard_webhooks(
+    request: HttpRequest, body: bytes, secret: str, tolerance: int = SIGNATURE_TOLERANCE_SECONDS
+) -> AuthResult:
     delivery_id = request.headers.get("webhook-id", "")
     timestamp = request.headers.get("webhook-timestamp", "")
     if not delivery_id:
         return AuthResult(ok=False, error="the webhook-id header is missing")
-    stale = _fresh(timestamp)
+    stale = _fresh(timestamp, tolerance)
     if stale:
         return AuthResult(ok=False, error=stale)
     key = secret.encode()
@@ -144,6 +161,15 @@ SENSITIVE_HEADERS = frozenset(
         "x-api-key",
         "webhook-signature",
         "x-flomation-signature",
+        # the app-event presets' signatures and tokens
+        "x-hub-signature",
+        "x-hub-signature-256",
+        "x-gitlab-token",
+        "stripe-signature",
+        "x-shopify-hmac-sha256",
+        "x-slack-signature",
+        "x-twilio-signature",
+        "x-telegram-bot-api-secret-token",
     }
 )
 
@@ -152,4 +178,6 @@ def request_headers(request: HttpRequest, settings: WebhookSettings | None = Non
     hidden = set(SENSITIVE_HEADERS)
     if settings is not None:
         hidden.add(settings.api_key_header.lower())
+        if settings.preset is not None:
+            hidden.add(settings.preset.header.lower())
     return {name: value for name, value in request.headers.items() if name.lower() not in hidden}

@@ -166,8 +166,19 @@ def _parse_yaml(text: str) -> Any:
                 )
             return super().compose_node(parent, index)
 
+    # Dates stay text, as in JSON: a flow's `2026-01-01` is a string to the nodes that read it.
+    _NoAliasLoader.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        value = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        json.dumps(value)
+        return value
+    except FlowDocumentError:
+        raise
+    except (TypeError, ValueError):  # an explicit !!set, !!binary, ... that JSON cannot hold
+        raise FlowDocumentError("the YAML holds a value JSON cannot (a set, binary, or a date tag)") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "malformed"

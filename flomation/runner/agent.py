@@ -29,7 +29,7 @@ from flomation.runner.jobs import Job, cancelled_result, failed_result, fence_ex
 from flomation.runner.metrics import runner_metrics_start
 from flomation.runner.reporter import Reporter
 from flomation.runner.secrets import ApiSecretProvider
-from flomation.runner.warm import WarmExecutor
+from flomation.runner.warm import WarmExecutor, warm_api
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class Agent:
         self.stop = threading.Event()
         if stop is not None:
             threading.Thread(target=lambda: (stop.wait(), self.stop.set()), daemon=True).start()
-        self.client = ApiClient(config.api_url, pool_size=4)
+        self.client = ApiClient(config.api_url, pool_size=4, tls=config.tls)
         self.slots = config.max_concurrent_executors
         self.claim_ahead = config.claim_ahead
         self._average_seconds: float | None = None  # how long an execution takes lately
@@ -110,7 +110,7 @@ class Agent:
     def _make_executor(self) -> Executor:
         if self.config.executor_command:
             return SubprocessExecutor(self.config.executor_command, secrets_for=self._secrets_for)
-        return WarmExecutor((self.config.api_url, self.client.runner_id, str(self.config.key_path)))
+        return WarmExecutor(warm_api(self.config, self.client.runner_id))
 
     def _secrets_for(self, job: Job) -> ApiSecretProvider:
         return ApiSecretProvider(self.client, job.id, job.lease_token)

@@ -17,6 +17,7 @@ import urllib3
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from flomation.lib import protocol, signing
+from flomation.runner.config import ClientTls
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class ApiClient:
         key: rsa.RSAPrivateKey | None = None,
         timeout: float = 10.0,
         pool_size: int = 8,
+        tls: ClientTls | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.base_path = urlsplit(self.api_url).path.rstrip("/")
@@ -82,6 +84,7 @@ class ApiClient:
         self.timeout = timeout
         self._local = threading.local()
         self._pool_size = pool_size
+        self.tls = tls
 
     @property
     def session(self) -> requests.Session:
@@ -98,6 +101,10 @@ class ApiClient:
             bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
             if bundle:
                 session.verify = bundle
+            if self.tls is not None:  # mutual TLS: present the runner's certificate on every connection
+                session.cert = (self.tls.cert, self.tls.key)
+                if self.tls.ca:
+                    session.verify = self.tls.ca
             session.trust_env = False
             self._local.session = session
         return session

@@ -5,7 +5,9 @@
                  "certificate": "flomation-runner.pem"},
       "execution": {"max_concurrent_executors": 5, "execution_directory": ..., "executable_name": ...,
                     "state_directory": "./", "prefetch": 5},
-      "egress": {"allow": ["10.20.0.0/16"], "allow_local": false, "allow_platform": false}
+      "egress": {"allow": ["10.20.0.0/16"], "allow_local": false, "allow_platform": false},
+      "tls": {"enabled": true, "ca_cert": "ca.pem", "cert": "runner.crt", "key": "runner.key",
+              "api_url": "https://api-mtls.example.com"}
     }
 
 An environment variable wins over the file. A relative `certificate` lives in `state_directory`. An empty
@@ -19,11 +21,22 @@ runner on a customer's network): `allow` lists address ranges its flows may reac
 `allow_platform` lets them reach the platform's API at `runner.url`. With no `egress` section the strict
 default applies. Executions from the platform's shared queue always run under the policy the platform sends
 with them (the platform's and the organisation's), whatever this file says.
+
+`tls` is Flomation's mutual TLS (MTLS_ENABLED, MTLS_CA_CERT, MTLS_CERT, MTLS_KEY, MTLS_API_URL): the runner
+presents the client certificate `cert`/`key` on every connection to the API, checks the API's certificate
+against `ca_cert` (default: the system's CAs), and talks to `api_url` instead of `runner.url` when given
+(a proxy that verifies client certificates, see deploy/nginx-runner-mtls.conf).
+
+Flomation's Docker entrypoint variables are read too, below ours: RUNNER_URL, RUNNER_REGISTRATION_CODE,
+RUNNER_NAME, RUNNER_CHECKIN_TIMEOUT, EXECUTOR_MAX_CONCURRENT and EXECUTOR_DIRECTORY. Its EXECUTOR_INSTALL_DIR,
+EXECUTOR_MODULE_DIR and EXECUTOR_DOWNLOAD_ON_START have no use here (the executor comes with the package)
+and are logged as ignored.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shlex
 import socket
@@ -34,6 +47,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flomation.lib.egress import EgressPolicy, Endpoint, parse_networks
+
+logger = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
@@ -55,8 +70,32 @@ _KEYS: tuple[tuple[str, str, str], ...] = (
     ("egress", "allow", "FLOMATION_RUNNER_EGRESS_ALLOW"),
     ("egress", "allow_local", "FLOMATION_RUNNER_EGRESS_ALLOW_LOCAL"),
     ("egress", "allow_platform", "FLOMATION_RUNNER_EGRESS_ALLOW_PLATFORM"),
+    ("tls", "enabled", "MTLS_ENABLED"),
+    ("tls", "ca_cert", "MTLS_CA_CERT"),
+    ("tls", "cert", "MTLS_CERT"),
+    ("tls", "key", "MTLS_KEY"),
+    ("tls", "api_url", "MTLS_API_URL"),
 )
-ENVIRONMENT_VARIABLES = tuple(variable for _, _, variable in _KEYS)
+# Flomation's Docker entrypoint names: read when ours are not set.
+DOCKER_VARIABLES = {
+    "FLOMATION_API": "RUNNER_URL",
+    "FLOMATION_REGISTRATION_CODE": "RUNNER_REGISTRATION_CODE",
+    "FLOMATION_RUNNER_NAME": "RUNNER_NAME",
+    "FLOMATION_RUNNER_CHECKIN_TIMEOUT": "RUNNER_CHECKIN_TIMEOUT",
+    "FLOMATION_RUNNER_MAX_EXECUTORS": "EXECUTOR_MAX_CONCURRENT",
+    "FLOMATION_RUNNER_EXECUTION_DIRECTORY": "EXECUTOR_DIRECTORY",
+}
+DOCKER_IGNORED = ("EXECUTOR_INSTALL_DIR", "EXECUTOR_MODULE_DIR", "EXECUTOR_DOWNLOAD_ON_START")
+ENVIRONMENT_VARIABLES = tuple(variable for _, _, variable in _KEYS) + tuple(DOCKER_VARIABLES.values())
+
+
+@dataclass(frozen=True)
+class ClientTls:
+    """The client certificate the runner presents, and the CA bundle it checks the API with (None: system)."""
+
+    cert: str
+    key: str
+    ca: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +113,17 @@ class RunnerConfig:
     egress_allow: tuple[str, ...] = ()
     egress_allow_local: bool = False
     egress_allow_platform: bool = False
+    tls_enabled: bool = False
+    tls_ca_cert: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_api_url: str = ""
+
+    @property
+    def tls(self) -> ClientTls | None:
+        if not self.tls_enabled:
+            return None
+        return ClientTls(cert=self.tls_cert, key=self.tls_key, ca=self.tls_ca_cert or None)
 
     @property
     def egress_policy(self) -> EgressPolicy:
@@ -95,6 +145,8 @@ class RunnerConfig:
 
     @property
     def api_url(self) -> str:
+        if self.tls_enabled and self.tls_api_url:
+            return self.tls_api_url.rstrip("/")
         return self.url.rstrip("/")
 
     @property
@@ -154,11 +206,21 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
         part = data.get(section) or {}
         if not isinstance(part, dict):
             raise ConfigError(f"'{section}' in {config_path} must be an object")
+        docker = DOCKER_VARIABLES.get(variable, "")
         if environ.get(variable, "") != "":
             values[key], sources[key] = environ[variable], variable
+            if environ.get(docker):
+                logger.warning("%s is set, so %s is ignored; remove one of them", variable, docker)
+        elif environ.get(docker):
+            values[key], sources[key] = environ[docker], docker
         elif part.get(key) not in (None, ""):
             values[key], sources[key] = part[key], f"{section}.{key} in {config_path}"
 
+    for name in DOCKER_IGNORED:
+        if environ.get(name):
+            logger.warning("%s is ignored: the executor is installed with the runner's package", name)
+    if section_tls := _tls_values(values, sources):
+        values.update(section_tls)
     if not values.get("url"):
         raise ConfigError("no API URL: set runner.url in config.json or FLOMATION_API")
     url = str(values["url"])
@@ -186,6 +248,33 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
         if key in values:
             values[f"egress_{key}"] = _flag(values.pop(key), sources[key])
     return RunnerConfig(**values)
+
+
+def _tls_values(values: dict[str, Any], sources: dict[str, str]) -> dict[str, Any]:
+    """The tls_* fields from the `tls` keys (popped from `values`); enabled needs a readable cert and key."""
+    keys = ("enabled", "ca_cert", "cert", "key", "api_url")
+    found = {key: values.pop(key) for key in keys if key in values}
+    if not found:
+        return {}
+    enabled = _flag(found.get("enabled", False), sources.get("enabled", "tls.enabled"))
+    result: dict[str, Any] = {"tls_enabled": enabled}
+    for key in ("ca_cert", "cert", "key", "api_url"):
+        if key in found:
+            result[f"tls_{key}"] = str(found[key])
+    if not enabled:
+        return result
+    for key, variable in (("cert", "MTLS_CERT"), ("key", "MTLS_KEY"), ("ca_cert", "MTLS_CA_CERT")):
+        path = result.get(f"tls_{key}", "")
+        if key != "ca_cert" and not path:
+            raise ConfigError(f"mutual TLS is enabled but {variable} (tls.{key}) is not set")
+        if path and not os.access(path, os.R_OK):
+            raise ConfigError(f"{sources.get(key, variable)} names {path!r}, which cannot be read")
+    api_url = result.get("tls_api_url", "")
+    if api_url and not api_url.startswith("https://"):
+        raise ConfigError(
+            f"{sources.get('api_url', 'MTLS_API_URL')} must be an https:// URL, got {api_url!r}"
+        )
+    return result
 
 
 def _flag(value: Any, where: str) -> bool:

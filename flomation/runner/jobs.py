@@ -154,4 +154,5 @@ def normalise_result(state: Any) -> dict[str, Any]:
         "checkpoint": state.get("checkpoint"),
         "error": "" if error in (None, "") else str(error),
         **({"resume_at": state["resume_at"]} if state.get("resume_at") else {}),
+        **({"usage": state["usage"]} if isinstance(state.get("usage"), dict) else {}),
     }

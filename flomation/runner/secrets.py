@@ -1,6 +1,6 @@
 """Secrets and variables for one execution, fetched from the API with signed calls. Never logged. No Django.
 
-Implements the executor's SecretProvider protocol (get_secret, get_variable) and `get_connection(name)`
+Implements the executor's SecretProvider protocol (get_secret, get_variable), `get_connection(name)`
 ({type, fields} of a stored connection, resolved for the execution's organisation and environment). A name the environment does
 not have gives None; an API that cannot be reached raises, so the node fails with a clear error instead of
 running with an empty secret.
@@ -57,6 +57,15 @@ class ApiSecretProvider:
             found = {"type": answer.get("type"), "fields": fields} if isinstance(fields, dict) else None
             self._connections[name] = found
         return self._connections[name]
+
+    def get_memory(self, key: str) -> dict[str, Any] | None:
+        """An agent's conversation memory under `key` in the execution's organisation and environment."""
+        memory = self._call("memory", key).get("memory")
+        return memory if isinstance(memory, dict) else None
+
+    def save_memory(self, key: str, memory: dict[str, Any]) -> None:
+        path = f"executions/{self._execution_id}/memory/{quote(key, safe='')}"
+        self._client.call("PUT", path, {"memory": memory}, headers={"X-Flomation-Lease": self._lease_token})
 
     def vector_store(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         """One operation on the platform's vector store of the execution's organisation (the API decides

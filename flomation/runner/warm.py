@@ -34,7 +34,7 @@ CANCEL_GRACE = 1.2
 _context = multiprocessing.get_context("spawn")
 
 
-def _child_main(conn: Connection, cancel: Any, api: tuple[str, str, str], lease_deadline: Any = None) -> None:
+def _child_main(conn: Connection, cancel: Any, api: tuple[Any, ...], lease_deadline: Any = None) -> None:
     """The child's loop: ("run", job) -> ("event", dict)* then ("result", dict); ("stop",) ends it."""
     import signal
 
@@ -105,17 +105,23 @@ def _lease_fence(lease_deadline: Any) -> Callable[[], bool]:
     return fence
 
 
-def _api_client(api_url: str, runner_id: str, key_path: str) -> Any:
+def warm_api(config: Any, runner_id: str) -> tuple[Any, ...]:
+    """What a warm process needs to reach the API as this runner (picklable): URL, id, key, client TLS."""
+    return (config.api_url, runner_id, str(config.key_path), config.tls)
+
+
+def _api_client(api_url: str, runner_id: str, key_path: str, tls: Any = None) -> Any:
     from flomation.lib.signing import load_or_create_key
     from flomation.runner.client import ApiClient
 
-    return ApiClient(api_url, runner_id=runner_id, key=load_or_create_key(Path(key_path)), pool_size=2)
+    key = load_or_create_key(Path(key_path))
+    return ApiClient(api_url, runner_id=runner_id, key=key, pool_size=2, tls=tls)
 
 
 class WarmExecutor:
     """One slot's executor process, started on first use and replaced when it dies or is killed."""
 
-    def __init__(self, api: tuple[str, str, str]) -> None:
+    def __init__(self, api: tuple[Any, ...]) -> None:
         self._api = api
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None

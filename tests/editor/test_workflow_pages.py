@@ -142,6 +142,29 @@ def test_importing_a_bare_react_flow_file_and_a_broken_file(team, browser_for):
     assert b"The file is not valid JSON" in broken.content
 
 
+def test_a_flomation_export_and_a_yaml_flow_import_from_the_editor(team, browser_for):
+    import yaml
+
+    client = browser_for("owner")
+    flow = STARTERS["webhook-branch"]["flow"]
+    wrapper = {
+        "flomation_export": {"version": 1, "source_flow_name": "Old"},
+        "flow_data": {"name": "From Flomation", "revision": flow},
+    }
+    response = client.post(
+        "/workflows/import", {"file": SimpleUploadedFile("a.json", json.dumps(wrapper).encode())}
+    )
+    assert response.status_code == 302
+    assert m.Workflow.objects.get(name="From Flomation").revisions.get().flow == flow
+    as_yaml = yaml.safe_dump({"name": "From YAML", **flow}).encode()
+    assert (
+        client.post("/workflows/import", {"file": SimpleUploadedFile("b.yaml", as_yaml)}).status_code == 302
+    )
+    assert m.Workflow.objects.get(name="From YAML").revisions.get().flow == flow
+    broken = client.post("/workflows/import", {"file": SimpleUploadedFile("c.yml", b"nodes: [\n")})
+    assert broken.status_code == 400 and b"The file is not valid YAML" in broken.content
+
+
 def test_autosave_makes_a_revision_with_a_summary_of_the_change(team, hello, browser_for):
     client = browser_for("member")
     flow = client.get(f"/workflows/{hello.id}/flow").json()["flow"]
@@ -235,3 +258,12 @@ def test_two_tabs_on_one_coalescing_revision_cannot_overwrite_each_other(team, h
     # tab one leaves (sealing revision 2); its next visit starts revision 3
     assert put("Tab one, again", 2, 1, seal=True).json()["revision"] == 2
     assert put("Next visit", 2, 1).json()["revision"] == 3
+
+
+def test_people_not_logged_in_are_sent_to_the_configured_login_page(team, settings):
+    from django.test import Client
+
+    settings.IDENTITY_LOGIN_URL = "https://sentinel.example.com/authenticate"
+    response = Client().get("/workflows")
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://sentinel.example.com/authenticate?redirect_url=")

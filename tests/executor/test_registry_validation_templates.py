@@ -36,7 +36,8 @@ def test_the_manifest_describes_every_node_with_inputs_outputs_and_handles():
         assert isinstance(entry["type"], int)
         for item in entry["inputs"]:
             keys = {"name", "type", "required", "default", "options", "description", "accepts"}
-            assert keys | ({"connection"} if item["type"] == "connection" else set()) == set(item)
+            optional = {"shown_when"} | ({"connection"} if item["type"] == "connection" else set())
+            assert keys <= set(item) <= keys | optional
     assert entries["conditional/if"]["handles"] == ["true-branch", "false-branch"]
     assert entries["conditional/if"]["type"] == 4
     assert [i["name"] for i in entries["web/request"]["inputs"]][:5] == [

@@ -74,3 +74,11 @@ def test_the_nginx_sample_buffers_requests_and_drops_clients_that_stall():
     conf = (ROOT / "deploy" / "nginx-editor.conf").read_text()
     assert "proxy_request_buffering on;" in conf
     assert re.search(r"client_body_timeout \d+s;", conf) and re.search(r"client_header_timeout \d+s;", conf)
+
+
+def test_the_runner_mtls_sample_refuses_connections_without_a_client_certificate_from_the_ca():
+    conf = (ROOT / "deploy" / "nginx-runner-mtls.conf").read_text()
+    assert "ssl_verify_client      on;" in conf and "ssl_client_certificate" in conf
+    assert re.search(r"location /api/v1/runners/ \{[^}]*proxy_pass http://127.0.0.1:8888;", conf, re.S)
+    for variable in ("MTLS_ENABLED", "MTLS_CERT", "MTLS_KEY", "MTLS_CA_CERT", "MTLS_API_URL"):
+        assert variable in conf

@@ -89,6 +89,14 @@ def world() -> tuple[str, dict[str, str]]:
     collection = vector_operation_run(
         organisation_id=organisation.id, operation="create_collection", payload={"name": "kb", "dimension": 3}
     )["collection"]
+
+    from flomation.core.services.flow_sources.git_settings import git_source_save
+
+    git_source_save(  # a connected repository, so the Git sync operations have one to show and sync
+        organisation=organisation,
+        repository_url="https://git.example.test/acme/flows.git",
+        default_environment="development",
+    )
     token = identity_token(owner)
     # A second session of the owner's, so revoking "a session" does not end the one the requests use.
     other_session = session_create(user=User.objects.get(id=owner.id))[0]

@@ -57,6 +57,7 @@ def remote_identity(settings) -> Iterator[str]:
     thread.start()
     _StubIdentity.calls = []
     settings.AUTH_SECRET = ""
+    settings.TOKEN_VERIFICATION = "introspect"
     settings.IDENTITY_SERVICE = f"http://127.0.0.1:{server.server_address[1]}"
     yield settings.IDENTITY_SERVICE
     server.shutdown()
@@ -73,7 +74,7 @@ def test_without_the_secret_a_token_is_checked_by_the_identity_role(remote_ident
     assert _StubIdentity.calls == [f"Bearer {GOOD}"]
 
 
-def test_an_accepted_answer_is_cached_briefly_and_a_refusal_is_not(remote_identity, monkeypatch):
+def test_an_accepted_answer_is_cached_briefly_and_a_refusal_is_not(remote_identity, monkeypatch, settings):
     verify_token(GOOD)
     verify_token(GOOD)
     assert len(_StubIdentity.calls) == 1
@@ -81,7 +82,7 @@ def test_an_accepted_answer_is_cached_briefly_and_a_refusal_is_not(remote_identi
         with pytest.raises(TokenError, match="not valid"):
             verify_token("revoked-token")
     assert len(_StubIdentity.calls) == 3
-    clock = [introspection.time.monotonic() + introspection.CACHE_SECONDS + 1]
+    clock = [introspection.time.monotonic() + settings.IDENTITY_INTROSPECTION_CACHE_SECONDS + 1]
     monkeypatch.setattr(introspection.time, "monotonic", lambda: clock[0])
     verify_token(GOOD)
     assert len(_StubIdentity.calls) == 4
@@ -97,6 +98,7 @@ def test_an_unreachable_identity_role_is_a_clear_refusal(settings):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings.AUTH_SECRET = ""
+    settings.TOKEN_VERIFICATION = "introspect"
     settings.IDENTITY_SERVICE = f"http://127.0.0.1:{port}"
     with pytest.raises(TokenError, match="cannot be reached"):
         verify_token("any-token")

@@ -21,6 +21,7 @@ from flomation.core.models import Deployment, Environment, Execution, Organisati
 from flomation.core.signals import deployment_activated
 from flomation.launch.models import Trigger
 from flomation.launch.ratelimit import buckets
+from tests.launch.chat_api import chat_api  # noqa: F401 - a fixture: the loopback Slack/Telegram API
 
 
 def trigger_node(action: str, inputs: dict[str, Any] | None = None, node_id: str = "t1") -> dict[str, Any]:

@@ -87,3 +87,10 @@ def test_yaml_aliases_are_refused_so_a_small_file_cannot_expand_without_bound():
 def test_documents_that_are_not_flows_say_what_was_expected(document, message):
     with pytest.raises(FlowDocumentError, match=message):
         flow_document_read(document=document)
+
+
+def test_yaml_dates_stay_text_and_values_json_cannot_hold_are_refused():
+    read = flow_document_load(text="nodes: []\nedges: []\nday: 2026-01-01\n", filename="a.yaml")
+    assert read.flow["day"] == "2026-01-01"
+    with pytest.raises(FlowDocumentError, match="JSON cannot"):
+        flow_document_load(text="nodes: []\ntags: !!set {a: null}\n", filename="a.yaml")

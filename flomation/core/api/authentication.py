@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -21,7 +22,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, value = header.partition(" ")
         value = value.strip()
-        if scheme.lower() != "bearer" or not value.startswith(TOKEN_PREFIX):
+        # An identity-only process holds no core table, so no personal token can be checked there.
+        if scheme.lower() != "bearer" or not value.startswith(TOKEN_PREFIX) or not settings.CORE_DATABASE:
             return None
         token = api_token_authenticate(plaintext=value)
         if token is None:

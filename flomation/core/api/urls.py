@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from flomation.core.api import (
+    ai,
     connections,
     deployments,
     environments,
@@ -114,6 +115,7 @@ organisation_patterns = [
         name="vector-collection-detail",
     ),
     path("executions/", include(execution_patterns)),
+    path("ai-usage", ai.AiUsageView.as_view(), name="ai-usage"),
     path("queues/", queues.QueueListView.as_view(), name="queue-list"),
     path("queues/<uuid:queue_id>/", queues.QueueDetailView.as_view(), name="queue-detail"),
     path(

@@ -4,7 +4,7 @@ Code elsewhere (launch, the editor's gateway, the API's views, the runner protoc
 from here:
 
 * creating (`create`): `execution_create`, `execution_queue`; control (`control`): `execution_run_now`,
-  `execution_rerun`, `execution_cancel`, `execution_resume`;
+  `execution_rerun`, `execution_cancel`, `execution_resume`, `execution_answer`;
 * the runner protocol: `execution_claim` (`claim`: one UPDATE ... SKIP LOCKED with eligibility inside it),
   `execution_heartbeat` and `executions_reclaim_expired` (`leases`), `execution_steps_record`,
   `execution_finish` and `execution_release` (`results`); every state change of a leased execution is a
@@ -35,6 +35,7 @@ _HOMES = {
     "execution_rerun": "flomation.core.executions.control",
     "execution_cancel": "flomation.core.executions.control",
     "execution_resume": "flomation.core.executions.control",
+    "execution_answer": "flomation.core.executions.control",
     "execution_claim": "flomation.core.executions.claim",
     "runner_channels": "flomation.core.executions.claim",
     "runner_poll_channel": "flomation.core.executions.claim",
@@ -42,7 +43,7 @@ _HOMES = {
     "execution_heartbeat": "flomation.core.executions.leases",
     "execution_lookup_value": "flomation.core.executions.leases",
     "execution_lookup_connection": "flomation.core.executions.leases",
-    "execution_lookup_organisation": "flomation.core.executions.leases",
+    "execution_lease_scope": "flomation.core.executions.leases",
     "executions_reclaim_expired": "flomation.core.executions.leases",
     "execution_steps_record": "flomation.core.executions.results",
     "execution_finish": "flomation.core.executions.results",

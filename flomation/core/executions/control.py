@@ -169,6 +169,12 @@ def execution_resume(*, execution: Execution, resume_data: dict[str, Any] | None
     return resumed
 
 
+def execution_answer(*, execution_id: Any, resume_data: dict[str, Any]) -> bool:
+    """Resumes a suspended execution by id with an answer given outside the API (a chat button);
+    returns False when it is no longer suspended (answered, timed out or cancelled already)."""
+    return _resume(execution_id, resume_data) is not None
+
+
 def execution_resume_due_one(*, now: Any = None) -> bool:
     """Resumes one suspended execution whose resume time has come; returns True if it found one."""
     now = now or timezone.now()

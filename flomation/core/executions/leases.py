@@ -54,36 +54,36 @@ def execution_heartbeat(
     return answer
 
 
-def _leased(runner: Runner, execution_id: Any, lease_token: Any, *fields: str) -> tuple[Any, ...] | None:
-    """`fields` of the execution, when `runner` holds its lease with `lease_token`; else None."""
-    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
-    if not (token and execution_uuid):
-        return None
-    return (
-        Execution.objects.filter(id=execution_uuid, lease_token=token, runner_id=runner.id, state__in=LEASED)
-        .values_list(*fields)
-        .first()
-    )
-
-
-def execution_lookup_organisation(*, runner: Runner, execution_id: Any, lease_token: Any) -> Any | None:
-    """The organisation of the execution, for the runner holding its lease (whose store it may use)."""
-    found = _leased(runner, execution_id, lease_token, "organisation_id")
-    return found[0] if found else None
-
-
 def execution_lookup_value(
     *, runner: Runner, execution_id: Any, lease_token: Any, kind: str, name: str
 ) -> str | None:
     """A secret or variable of the execution's environment, for the runner holding its lease."""
     from flomation.core.services.secrets import secret_reveal, variable_value
 
-    found = _leased(runner, execution_id, lease_token, "environment_id")
-    if found is None:
+    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
+    environment_id = (
+        Execution.objects.filter(id=execution_uuid, lease_token=token, runner_id=runner.id, state__in=LEASED)
+        .values_list("environment_id", flat=True)
+        .first()
+        if token and execution_uuid
+        else None
+    )
+    if environment_id is None:
         return None
-    (environment_id,) = found
     reveal = secret_reveal if kind == "secret" else variable_value
     return reveal(environment_id=environment_id, name=name)
+
+
+def execution_lease_scope(*, runner: Runner, execution_id: Any, lease_token: Any) -> tuple[Any, Any] | None:
+    """(organisation id, environment id) of an execution the runner holds the lease of, else None."""
+    token, execution_uuid = as_uuid(lease_token), as_uuid(execution_id)
+    if not token or not execution_uuid:
+        return None
+    return (
+        Execution.objects.filter(id=execution_uuid, lease_token=token, runner_id=runner.id, state__in=LEASED)
+        .values_list("organisation_id", "environment_id")
+        .first()
+    )
 
 
 def execution_lookup_connection(
@@ -93,7 +93,7 @@ def execution_lookup_connection(
     environment's own one wins over one for all environments), for the runner holding its lease."""
     from flomation.core.services.connections import connection_resolve
 
-    found = _leased(runner, execution_id, lease_token, "organisation_id", "environment_id")
+    found = execution_lease_scope(runner=runner, execution_id=execution_id, lease_token=lease_token)
     if found is None:
         return None
     organisation_id, environment_id = found

@@ -18,8 +18,9 @@ from django.db import connection, transaction
 from flomation.core.executions.channels import notify_execution_sql, notify_queue_sql
 from flomation.core.executions.common import ProtocolError, as_uuid
 from flomation.core.executions.steps import progress_json, steps_json
-from flomation.core.models import Execution, ExecutionState, ExecutionStep, Runner, Workflow
+from flomation.core.models import AiUsageDay, Execution, ExecutionState, ExecutionStep, Runner, Workflow
 from flomation.core.services.notifications import execution_notify, notification_due
+from flomation.core.signals import execution_suspended
 from flomation.metrics import observe
 
 logger = logging.getLogger(__name__)
@@ -94,9 +95,19 @@ finished AS (
            finished_at = CASE WHEN %(suspended)s THEN e.finished_at ELSE now() END,
            checkpoint = CASE WHEN %(suspended)s THEN %(checkpoint)s::jsonb ELSE e.checkpoint END,
            progress = NULL,
-           resume_at = CASE WHEN %(suspended)s THEN %(resume_at)s::timestamptz ELSE e.resume_at END
+           resume_at = CASE WHEN %(suspended)s THEN %(resume_at)s::timestamptz ELSE e.resume_at END,
+           input_tokens = e.input_tokens + %(input_tokens)s, output_tokens = e.output_tokens + %(output_tokens)s
       FROM leased WHERE e.id = leased.id AND leased.live
-    RETURNING e.id
+    RETURNING e.id, e.organisation_id
+),
+usage AS (
+    INSERT INTO {ai_usage} (organisation_id, day, input_tokens, output_tokens, executions)
+    SELECT organisation_id, (now() AT TIME ZONE 'UTC')::date, %(input_tokens)s, %(output_tokens)s, 1
+      FROM finished WHERE %(input_tokens)s + %(output_tokens)s > 0
+    ON CONFLICT (organisation_id, day) DO UPDATE
+       SET input_tokens = {ai_usage}.input_tokens + EXCLUDED.input_tokens,
+           output_tokens = {ai_usage}.output_tokens + EXCLUDED.output_tokens,
+           executions = {ai_usage}.executions + 1
 ),
 slot AS (
     UPDATE {runner} SET slots_in_use = slots_in_use - 1
@@ -113,6 +124,7 @@ _TABLES = {
     "step": ExecutionStep._meta.db_table,
     "runner": Runner._meta.db_table,
     "workflow": Workflow._meta.db_table,
+    "ai_usage": AiUsageDay._meta.db_table,
     "notify_leased": notify_execution_sql("id"),
     "notify_leased_id": notify_execution_sql("leased.id"),
     "notify_released": notify_execution_sql("id"),
@@ -186,6 +198,7 @@ def execution_finish(
         suspended=suspended,
         checkpoint=json.dumps(result.get("checkpoint")) if suspended else None,
         resume_at=_resume_at(result) if suspended else None,
+        **_usage(result),
     )
     with connection.cursor() as cursor:
         cursor.execute(_FINISH_SQL.format(**_TABLES), params)
@@ -198,12 +211,51 @@ def execution_finish(
     if waited is not None:  # finished without a step reported first: it started now too
         observe("trigger_to_start", float(waited))
     observe("finished", state=state, trigger_type=trigger_type or "")
+    if suspended:
+        execution_id = params["id"]
+        transaction.on_commit(lambda: _announce_suspension(execution_id))
     if notification_due(
         state=state, notify_on_failure=notify_on_failure, notify_on_success=notify_on_success
     ):
         execution_id = params["id"]
         transaction.on_commit(lambda: notify_outcome(execution_id))
     return Report("ok", state=state)
+
+
+def _announce_suspension(execution_id: Any) -> None:
+    """Tells listeners (core.signals.execution_suspended) what the execution is waiting for. A listener that
+    raises is logged and does not undo the report, which is already committed."""
+    row = (
+        Execution.objects.filter(id=execution_id, state=ExecutionState.SUSPENDED)
+        .values("workflow_id", "environment_id", "trigger_data", "checkpoint")
+        .first()
+    )
+    if row is None:
+        return
+    checkpoint = row["checkpoint"] if isinstance(row["checkpoint"], dict) else {}
+    info = checkpoint.get("suspend_info")
+    for receiver, outcome in execution_suspended.send_robust(
+        sender=Execution,
+        execution_id=execution_id,
+        workflow_id=row["workflow_id"],
+        environment_id=row["environment_id"],
+        trigger_data=row["trigger_data"] or {},
+        suspend_info=info if isinstance(info, dict) else {},
+    ):
+        if isinstance(outcome, Exception):
+            logger.error("execution %s: %s failed on its suspension: %r", execution_id, receiver, outcome)
+
+
+def _usage(result: dict[str, Any]) -> dict[str, int]:
+    """The model tokens a result reports (absent or malformed: none), each bounded to a sane count."""
+    usage = result.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    counts = {}
+    for name in ("input_tokens", "output_tokens"):
+        value = usage.get(name)
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        counts[name] = max(0, min(value, 2**31 - 1)) if ok else 0
+    return counts
 
 
 _RELEASE_SQL = """

@@ -1,5 +1,6 @@
 """Core's tables. Users are referred to by identity's user id (Account.id), never a foreign key into identity."""
 
+from flomation.core.models.ai import AgentMemory, AiUsageDay
 from flomation.core.models.connections import Connection
 from flomation.core.models.environments import Environment, Secret, Variable
 from flomation.core.models.executions import Execution, ExecutionState, ExecutionStep
@@ -26,6 +27,8 @@ from flomation.core.models.workflows import (
 
 __all__ = [
     "Account",
+    "AgentMemory",
+    "AiUsageDay",
     "ApiToken",
     "Connection",
     "Deployment",

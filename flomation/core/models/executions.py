@@ -77,6 +77,8 @@ class Execution(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True, help_text="when the outcome email went out")
+    input_tokens = models.PositiveIntegerField(default=0, help_text="model tokens sent, all attempts")
+    output_tokens = models.PositiveIntegerField(default=0, help_text="model tokens received, all attempts")
 
     class Meta:
         indexes = [

@@ -20,6 +20,7 @@ urlpatterns = [
         views.connection,
         name="connection",
     ),
+    path("<uuid:runner_id>/executions/<uuid:execution_id>/memory/<str:key>", views.memory, name="memory"),
     path(
         "<uuid:runner_id>/executions/<uuid:execution_id>/vectors/<str:operation>",
         views.vectors,

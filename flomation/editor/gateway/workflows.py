@@ -119,11 +119,25 @@ def workflow_managed(*, workflow: core.Workflow) -> dict[str, str] | None:
 
 
 def workflow_import(
-    *, organisation: core.Organisation, content: bytes, author: core.Account, name: str = ""
+    *,
+    organisation: core.Organisation,
+    content: bytes,
+    author: core.Account,
+    name: str = "",
+    filename: str = "",
 ) -> core.Workflow:
-    """Imports this editor's export or a bare React Flow JSON file ({nodes, edges}) exported from Flomation."""
+    """Imports this editor's export, a Flomation export or a bare React Flow file ({nodes, edges}); JSON,
+    or YAML when the file's name ends in .yaml/.yml."""
+    from flomation.lib.flow_document import YAML_SUFFIXES, FlowDocumentError, flow_document_parse
+
     try:
-        document = json.loads(content.decode("utf-8-sig"))
+        text = content.decode("utf-8-sig")
+        if filename.lower().endswith(YAML_SUFFIXES):
+            document = flow_document_parse(text=text, filename=filename)
+        else:
+            document = json.loads(text)
+    except FlowDocumentError as exc:
+        raise Refused(f"The file is not valid YAML ({exc}).") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Refused(f"The file is not valid JSON ({exc}).") from None
     return wf_services.workflow_import(

@@ -90,7 +90,7 @@ def workflow_settings(request: HttpRequest, workflow_id: str) -> HttpResponse:
 def workflow_import(request: HttpRequest) -> HttpResponse:
     upload = request.FILES.get("file")
     if upload is None:
-        raise Refused("Choose a workflow file (.json) to import.")
+        raise Refused("Choose a workflow file (.json or .yaml) to import.")
     if upload.size and upload.size > MAX_IMPORT_BYTES:
         raise Refused("The file is larger than 2 MB.")
     workflow = wf.workflow_import(
@@ -98,6 +98,7 @@ def workflow_import(request: HttpRequest) -> HttpResponse:
         content=upload.read(),
         author=request.editor.account,
         name=request.POST.get("name", ""),
+        filename=upload.name or "",
     )
     messages.success(request, f"Imported “{workflow.name}”.")
     unset = wf.unset_secrets(workflow=workflow)

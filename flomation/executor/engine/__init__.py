@@ -66,7 +66,9 @@ def run_flow(
         settings=settings,
         on_progress=on_progress,
     )
-    return execution.run()
+    result = execution.run()
+    result.usage = dict(getattr(execution, "ai_usage", None) or {})
+    return result
 
 
 __all__ = ["RunResult", "run_flow"]

@@ -143,6 +143,22 @@ class NodeContext:
         """Treat ``value`` as a secret from now on (masked in events, state and logs)."""
         self._execution.masker.add(value)
 
+    def progress(
+        self, status: str, *, inputs: dict[str, Any] | None = None, outputs: dict[str, Any] | None = None
+    ) -> None:
+        """Report how this node is getting on (a reply being written, a model or tool call of an agent) as
+        a step event with its own `status`; the node's own record, and so its result, is left alone."""
+        self._execution.record(self.node, status, inputs=inputs, outputs=outputs, emit_only=True)
+
+    def add_usage(self, *, input_tokens: int, output_tokens: int) -> None:
+        """Count model tokens this node used toward the run's total (reported with its result)."""
+        execution = self._execution
+        usage = getattr(execution, "ai_usage", None)
+        if usage is None:
+            usage = execution.ai_usage = {"input_tokens": 0, "output_tokens": 0}  # type: ignore[attr-defined]
+        usage["input_tokens"] += max(0, int(input_tokens))
+        usage["output_tokens"] += max(0, int(output_tokens))
+
     def log(self, level: str, message: str, **fields: Any) -> None:
         self._execution.log(level, message, node=self.node.id, **fields)
 

@@ -36,6 +36,9 @@ def route_for(ex: Execution, node: FlowNode, outputs: dict[str, Any]) -> frozens
         return frozenset({matched}) if isinstance(matched, str) else frozenset()
     if node.action == SUBFLOW_END:
         return frozenset()
+    if node.spec is not None and "tools" in node.spec.handles:
+        # An agent's tools run when the model calls them, never as the flow's next step.
+        return frozenset(e.handle for e in ex.graph.out_edges[node.id] if e.handle != "tools")
     return None
 
 

@@ -22,6 +22,7 @@ class RunResult:
         "validation_errors",
         "started_at",
         "duration_ms",
+        "usage",
     )
 
     def __init__(
@@ -46,6 +47,8 @@ class RunResult:
         self.validation_errors = validation_errors or []
         self.started_at = started_at
         self.duration_ms = duration_ms
+        # Model tokens the run's nodes used: {"input_tokens": n, "output_tokens": n} (empty: none).
+        self.usage: dict[str, int] = {}
 
     @property
     def ok(self) -> bool:
@@ -69,6 +72,8 @@ class RunResult:
             state["validation_errors"] = [e.to_dict() for e in self.validation_errors]
         if self.checkpoint is not None:
             state["checkpoint"] = self.checkpoint
+        if self.usage:
+            state["usage"] = self.usage
         return state
 
     def __repr__(self) -> str:

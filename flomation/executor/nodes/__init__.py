@@ -7,7 +7,7 @@ _MODULES = {
     "triggers": (
         "trigger/manual trigger/webhook trigger/web trigger/schedule trigger/form trigger/qr trigger/image "
         "trigger/email trigger/git_poll trigger/database_row trigger/queue "
-        "trigger/mqtt trigger/s3 trigger/mcp"
+        "trigger/mqtt trigger/s3 trigger/slack trigger/telegram trigger/teams trigger/mcp"
     ),
     "control": (
         "conditional/if conditional/switch conditional/for conditional/while conditional/for_each "
@@ -54,6 +54,9 @@ _MODULES = {
         "vectordatabase/pgvector/upsert vectordatabase/pgvector/query vectordatabase/pgvector/hybrid_search "
         "vectordatabase/pgvector/delete"
     ),
+    "ai.models": "ai/openai ai/anthropic ai/ollama ai/openrouter ai/groq ai/azure_openai",
+    "ai.embed": "ai/embed_text",
+    "ai.agent": "ai/agent",
     "integrations.chat.slack": "slack/send_message slack/rich_message slack/react slack/webhook",
     "integrations.chat.slack_read": (
         "slack/thread slack/history slack/channels slack/users slack/file_upload slack/search slack/user_profile"

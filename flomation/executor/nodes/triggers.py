@@ -12,6 +12,7 @@ import time
 
 from flomation.executor.engine.errors import NodeError
 from flomation.executor.input_schema import SchemaError, inputs_check, schema_fields
+from flomation.executor.nodes.webhook_presets import PRESET_INPUTS, hidden_under_preset
 from flomation.executor.registry import TRIGGER, Input, node
 
 TYPE_CHECKING = False
@@ -67,7 +68,7 @@ def _secret(name: str, description: str) -> Input:
 _WEBHOOK_SECRETS = (
     _secret("api_key", "The key callers send in the API key header (authentication api_key)."),
     _secret("bearer_token", "The token callers send as 'Authorization: Bearer' (authentication bearer)."),
-    _secret("hmac_secret", "The signing secret (authentication hmac); whsec_<base64> for Standard Webhooks."),
+    _secret("hmac_secret", "The signing secret (hmac, or a preset's); whsec_<base64> for Standard Webhooks."),
 )
 _WEBHOOK_ALIASES = ("token", "secret", "signing_secret")
 
@@ -217,9 +218,9 @@ def _webhook_settings(*, response_default: str) -> tuple[Input, ...]:
 _echo_trigger(
     "trigger/webhook",
     "Webhook",
-    "Started by an HTTP call to the flow's webhook URL.",
-    ("body:object", "method:string", "content_type:string", "triggered_at:string"),
-    inputs=_webhook_settings(response_default="immediate"),
+    "Started by an HTTP call to the flow's webhook URL; a preset checks an app's signed events.",
+    ("body:object", "method:string", "content_type:string", "triggered_at:string", "event:string"),
+    inputs=(*PRESET_INPUTS, *hidden_under_preset(_webhook_settings(response_default="immediate"))),
     extra={"triggered_at": lambda _: _now_iso()},
     secret_aliases=_WEBHOOK_ALIASES,
 )
@@ -396,4 +397,4 @@ _echo_trigger(
 
 
 # The broker and object-store triggers, declared with the helpers above.
-from flomation.executor.nodes import trigger_sources  # noqa: E402, F401
+from flomation.executor.nodes import trigger_chat, trigger_sources  # noqa: E402, F401

@@ -10,9 +10,9 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
 from django.utils import timezone
 
+from flomation.identity import db as identity_db
 from flomation.identity.errors import CodeInvalid, CodeRequired, InvalidEmail, LoginRefused, PasswordRejected
 from flomation.identity.models import EmailLink, Session, User, email_normalise
 from flomation.identity.services import links, mfa, sessions, throttle
@@ -107,9 +107,9 @@ def email_verify_complete(*, secret: str, password: str, display_name: str = "")
     link = links.link_get(secret=secret, purpose=EmailLink.Purpose.VERIFY)
     user = link.user
     password_validate(password=password, user=user)
-    with transaction.atomic():
+    with identity_db.atomic():
         links.link_use(link=link)
-        with connection.cursor() as cursor:
+        with identity_db.connection().cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FIRST_ADMIN_LOCK])
         if not platform_has_accounts():
             user.is_staff = user.is_superuser = True
@@ -192,7 +192,7 @@ def password_reset_complete(*, secret: str, password: str, code: str) -> User:
         if not mfa.mfa_verify(user=user, code=code):
             links.link_code_failure(link=link)
             raise CodeInvalid()
-    with transaction.atomic():
+    with identity_db.atomic():
         links.link_use(link=link)
         _password_store(user=user, password=password)
     throttle.login_failures_clear(email=user.email)
@@ -204,7 +204,7 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     if not user.check_password(current_password):
         raise LoginRefused("The current password is wrong.")
     password_validate(password=new_password, user=user)
-    with transaction.atomic():
+    with identity_db.atomic():
         _password_store(user=user, password=new_password)
 
 
@@ -222,7 +222,7 @@ def admin_create(*, email: str, password: str) -> tuple[User, bool]:
     if existing is not None and existing.email_verified_at is not None:
         return existing, False
     password_validate(password=password, user=existing or User(email=email))
-    with transaction.atomic():
+    with identity_db.atomic():
         user = existing or User.objects.create_user(email)
         user.is_staff = user.is_superuser = True
         user.save(update_fields=["is_staff", "is_superuser"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db import transaction
 
+from flomation.identity import db as identity_db
 from flomation.identity.models import TOTPDevice
 from flomation.lib import crypto
 
@@ -23,7 +23,7 @@ def encryption_rotate(*, batch_size: int = 500) -> Iterator[int]:
     keys = settings.FLOMATION_ENCRYPTION_KEYS
     last_pk: int | None = None
     while True:
-        with transaction.atomic():
+        with identity_db.atomic():
             rows = TOTPDevice.objects.order_by("pk").select_for_update(skip_locked=True)
             if last_pk is not None:
                 rows = rows.filter(pk__gt=last_pk)

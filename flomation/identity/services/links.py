@@ -6,11 +6,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from flomation.identity import conf
+from flomation.identity import db as identity_db
 from flomation.identity.errors import LinkInvalid
 from flomation.identity.models import EmailLink, User
 
@@ -29,7 +29,7 @@ def link_sending_allowed(*, user: User) -> bool:
     return EmailLink.objects.filter(user=user, created_at__gt=since).count() < conf.links_per_hour()
 
 
-@transaction.atomic
+@identity_db.atomic()
 def link_issue(*, user: User, purpose: str) -> str:
     """Creates a link and returns its secret; earlier unused links of the same purpose stop working."""
     now = timezone.now()

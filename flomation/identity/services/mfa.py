@@ -11,9 +11,9 @@ import time
 import pyotp
 import segno
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from flomation.identity import db as identity_db
 from flomation.identity.errors import CodeInvalid, LoginRefused, MfaStateError
 from flomation.identity.models import RecoveryCode, TOTPDevice, User
 from flomation.lib import crypto
@@ -86,7 +86,7 @@ def totp_qr_svg(*, uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=5, dark="#111827", light="#ffffff")
 
 
-@transaction.atomic
+@identity_db.atomic()
 def totp_enrol_confirm(*, user: User, code: str) -> list[str]:
     """Turns MFA on once the app shows a correct code; returns the new recovery codes (shown once)."""
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=True).first()
@@ -105,7 +105,7 @@ def recovery_codes_generate(*, user: User) -> list[str]:
         "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
         for _ in range(RECOVERY_CODE_COUNT)
     ]
-    with transaction.atomic():
+    with identity_db.atomic():
         RecoveryCode.objects.filter(user=user).delete()
         RecoveryCode.objects.bulk_create(RecoveryCode(user=user, code_hash=_hash(code)) for code in codes)
     return ["-".join(code[i : i + 4] for i in range(0, _RECOVERY_LENGTH, 4)) for code in codes]
@@ -136,7 +136,7 @@ def mfa_disable(*, user: User, password: str, code: str) -> None:
         raise LoginRefused("The password is wrong.")
     if not mfa_verify(user=user, code=code):
         raise CodeInvalid()
-    with transaction.atomic():
+    with identity_db.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()
 

@@ -12,10 +12,10 @@ import logging
 import random
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
 from django.utils import timezone
 
 from flomation.identity import conf
+from flomation.identity import db as identity_db
 from flomation.identity.errors import Throttled
 from flomation.identity.models import LoginFailure
 
@@ -65,8 +65,8 @@ def login_attempt_begin(*, email: str, ip_address: str | None) -> int:
     Raises Throttled, recording nothing, while the account or client address is at its limit.
     """
     keys = sorted(key for key, _, _ in _checks(email=email, ip_address=ip_address))
-    with transaction.atomic():
-        with connection.cursor() as cursor:
+    with identity_db.atomic():
+        with identity_db.connection().cursor() as cursor:
             for key in keys:  # always in the same order, so two attempts never wait on each other's lock
                 cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"flomation.login:{key}"])
         _refuse_if_over(email=email, ip_address=ip_address)

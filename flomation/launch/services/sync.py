@@ -17,6 +17,7 @@ from django.utils import timezone
 from flomation.core.models import Deployment
 from flomation.core.services.errors import FlowInvalid
 from flomation.executor.secret_inputs import environment_reference
+from flomation.launch.chat.telegram import telegram_webhooks_register_on_commit
 from flomation.launch.config import poll_interval_seconds, split_inputs
 from flomation.launch.models import Trigger, TriggerKind, TriggerLease
 from flomation.launch.pollers import PollInputInvalid, poller_inputs_check
@@ -123,6 +124,7 @@ def trigger_sync(*, deployment: Deployment, now: datetime | None = None) -> list
         trigger.active = False
         trigger.save(update_fields=["active", "updated_at"])
     TriggerLease.objects.filter(trigger__in=retired).delete()
+    telegram_webhooks_register_on_commit(active)
     return active
 
 

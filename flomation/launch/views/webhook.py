@@ -27,6 +27,7 @@ from flomation.launch.models import Trigger, TriggerKind
 from flomation.launch.responses import sandboxed, web_response_build
 from flomation.launch.services.gateway import Outcome, Replayed, execution_gateway
 from flomation.launch.services.secrets import trigger_secrets
+from flomation.launch.views.chat import replay_answer, slack_challenge
 from flomation.launch.webhooks import authenticate, cors_origin_allowed, request_headers
 from flomation.lib.text import holds_nul
 from flomation.metrics import observe
@@ -91,6 +92,10 @@ def _handle(request: HttpRequest, trigger: Trigger, settings: WebhookSettings, o
     auth = authenticate(request, body, settings, trigger_secrets(trigger))
     if not auth.ok:
         raise Refused(401, auth.error, {"WWW-Authenticate": auth.challenge} if auth.challenge else None)
+    if settings.preset is not None and settings.preset.name == "slack":
+        challenge = slack_challenge(body)
+        if challenge is not None:
+            return challenge
     key = idempotency_key(request)
     content_type = request.content_type or ""
     parsed_body = _parse_body(body, content_type)
@@ -109,6 +114,8 @@ def _handle(request: HttpRequest, trigger: Trigger, settings: WebhookSettings, o
         "headers": request_headers(request, settings),
         "query": {name: request.GET.get(name) for name in request.GET},
     }
+    if settings.preset is not None:
+        trigger_data.update(event=auth.event, delivery_id=auth.delivery_id or "", preset=settings.preset.name)
     gateway = execution_gateway()
     try:
         accepted = gateway.accept(
@@ -120,6 +127,8 @@ def _handle(request: HttpRequest, trigger: Trigger, settings: WebhookSettings, o
             signature_hash=auth.signature_hash,
         )
     except Replayed:
+        if settings.preset is not None:
+            return replay_answer(trigger, auth.delivery_id, auth.signature_hash)
         logger.warning(
             "Webhook refused as a replay: organisation %s, trigger %s, node %s (delivery id or signature "
             "already accepted).",

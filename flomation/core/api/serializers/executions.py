@@ -23,7 +23,7 @@ class ExecutionSerializer(serializers.ModelSerializer):
         fields = [
             "id", "workflow", "environment", "revision", "state", "trigger_type", "attempt", "max_attempts",
             "cancel_requested", "created_by", "rerun_of", "runner", "error", "created_at", "claimed_at",
-            "started_at", "finished_at", "resume_at", "duration_ms",
+            "started_at", "finished_at", "resume_at", "duration_ms", "input_tokens", "output_tokens",
         ]  # fmt: skip
 
     def get_workflow(self, execution: Execution) -> dict[str, Any]:

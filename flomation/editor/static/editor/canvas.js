@@ -27,17 +27,20 @@
     });
   }
 
-  var HTTP_TRIGGERS = { "trigger/webhook": true, "trigger/web": true };
+  /* Triggers with a public address; true where the author can also listen for a test event. The chat
+   * triggers' address is pasted into Slack / Teams (Telegram's is set on deploy): no test listening. */
+  var HTTP_TRIGGERS = { "trigger/webhook": true, "trigger/web": true, "trigger/slack": false, "trigger/telegram": false, "trigger/teams": false };
   var testEvents = {}; /* node id -> {url, state, event}: the author's "Listen for test event" */
 
   function nodeUrls(node) {
-    if (!HTTP_TRIGGERS[FloAdapter.actionOf(node)]) return "";
+    var action = FloAdapter.actionOf(node);
+    if (!(action in HTTP_TRIGGERS)) return "";
     var lines = ((boot.triggerUrls || {})[node.id] || []).map(function (u) {
       return '<div class="flo-url-production" title="' + escapeHtml(u.url) + '"><b>' + escapeHtml(u.environment) + "</b>" + escapeHtml(u.url) + "</div>";
     });
     if (!lines.length) lines.push('<div class="muted">Production URL: publish to get one</div>');
     var test = testEvents[node.id];
-    lines.push(test && test.url ? '<div class="flo-url-test" title="' + escapeHtml(test.url) + '"><b>test</b>' + escapeHtml(test.url) + "</div>" : '<div class="muted">Test URL: Listen for test event</div>');
+    if (HTTP_TRIGGERS[action]) lines.push(test && test.url ? '<div class="flo-url-test" title="' + escapeHtml(test.url) + '"><b>test</b>' + escapeHtml(test.url) + "</div>" : '<div class="muted">Test URL: Listen for test event</div>');
     return '<div class="flo-urls">' + lines.join("") + "</div>";
   }
 

@@ -55,12 +55,14 @@
   /* The node panel's control for an input of type "connection": the organisation's connections of the
    * manifest's type, by name (one name may exist per environment), and Test for each of them. */
   function picker(spec, current, options, onValue, id) {
-    var all = ((options.references || {}).connections || []).filter(function (c) { return c.type === spec.connection; });
+    // `spec.connection` names one type, or several separated by spaces (an agent takes openai or anthropic).
+    var kinds = String(spec.connection || "").split(" ");
+    var all = ((options.references || {}).connections || []).filter(function (c) { return kinds.indexOf(c.type) >= 0; });
     var names = [];
     all.forEach(function (c) { if (names.indexOf(c.name) < 0) names.push(c.name); });
     var box = el("div", { className: "connection-picker", role: "group", "aria-label": spec.name, "data-input": spec.name });
     var select = el("select", { id: id, "aria-label": spec.name, "data-connection-picker": spec.connection });
-    select.appendChild(el("option", { value: "", text: names.length ? "None: use the inputs below" : "No " + spec.connection + " connections yet" }));
+    select.appendChild(el("option", { value: "", text: names.length ? "None: use the inputs below" : "No " + kinds.join(" or ") + " connections yet" }));
     names.forEach(function (name) {
       var envs = all.filter(function (c) { return c.name === name; }).map(function (c) { return c.environment || "all environments"; });
       var option = el("option", { value: name, text: name + " (" + envs.join(", ") + ")" });

@@ -12,6 +12,14 @@
   var shown = 0; // how many steps are applied to the canvas (all of them in live mode)
   var execution = boot.execution;
   var STATUSES = ["running", "success", "failed", "cancelled", "suspended"];
+  var inspected = null; // the node whose record the side panel shows (kept current while a run is live)
+
+  /* A node writing a reply (streaming) or an agent between its model calls (model_call) is still running. */
+  function paintedStatus(status) { return status === "streaming" || status === "model_call" ? "running" : status; }
+
+  function statusText(status) {
+    return status === "streaming" ? "writing…" : status === "model_call" ? "running · model call" : status;
+  }
 
   function escapeHtml(text) {
     return String(text === undefined || text === null ? "" : text).replace(/[&<>"']/g, function (c) {
@@ -58,12 +66,12 @@
       STATUSES.forEach(function (s) { element.classList.remove("st-" + s); });
       var step = latest[floId];
       element.setAttribute("data-status", step ? step.status : "");
-      if (step) element.classList.add("st-" + step.status);
+      if (step) element.classList.add("st-" + paintedStatus(step.status));
       var badge = element.querySelector(".flo-badge");
       if (badge) {
         // Visibility, not display: a node keeps its size as its badge appears, so the fitted view stays put.
         badge.style.visibility = step ? "visible" : "hidden";
-        badge.textContent = step ? step.status + (step.duration_ms ? " · " + duration(step.duration_ms) : "") : "\u00a0";
+        badge.textContent = step ? statusText(step.status) + (step.duration_ms ? " · " + duration(step.duration_ms) : "") : "\u00a0";
       }
     });
     renderStepRows(latest);
@@ -81,7 +89,8 @@
   }
 
   function renderLog() {
-    var lines = steps.slice(0, shown).map(stepLine);
+    // A reply being written is shown in the side panel, not as a log line per piece.
+    var lines = steps.slice(0, shown).filter(function (s) { return s.status !== "streaming"; }).map(stepLine);
     if (execution.finished && shown === steps.length) {
       lines.push("Execution " + execution.state + (execution.error ? ": " + execution.error : ""));
     }
@@ -102,12 +111,12 @@
     order.forEach(function (nodeId) {
       var step = latest[nodeId];
       var li = document.createElement("li");
-      li.className = "step st-" + step.status + (nodeId === current ? " current" : "");
+      li.className = "step st-" + paintedStatus(step.status) + (nodeId === current ? " current" : "");
       li.setAttribute("data-node-id", nodeId);
       var b = document.createElement("button");
       b.type = "button";
-      b.innerHTML = '<span class="dot st-' + escapeHtml(step.status) + '"></span><strong>' + escapeHtml(nodeLabel(nodeId)) + "</strong>" +
-        ' <span class="muted small">' + escapeHtml(step.status) + (step.duration_ms !== null && step.duration_ms !== undefined ? " · " + escapeHtml(duration(step.duration_ms)) : "") +
+      b.innerHTML = '<span class="dot st-' + escapeHtml(paintedStatus(step.status)) + '"></span><strong>' + escapeHtml(nodeLabel(nodeId)) + "</strong>" +
+        ' <span class="muted small">' + escapeHtml(statusText(step.status)) + (step.duration_ms !== null && step.duration_ms !== undefined ? " · " + escapeHtml(duration(step.duration_ms)) : "") +
         (step.attempt > 1 ? " · attempt " + escapeHtml(step.attempt) : "") + (step.retry ? " · retry" : "") + "</span>";
       b.addEventListener("click", function () { inspect(nodeId); });
       li.appendChild(b);
@@ -209,6 +218,7 @@
   }
 
   function inspect(nodeId, highlight) {
+    inspected = nodeId;
     var detail = document.getElementById("step-detail");
     var mine = [];
     steps.slice(0, shown).forEach(function (s, i) { if (s.node_id === nodeId) mine.push({ step: s, index: i }); });
@@ -227,9 +237,21 @@
       detail.appendChild(none);
       return;
     }
-    // A node's record: its finished events (a running event is followed by one), newest last.
-    var finished = mine.filter(function (m) { return m.step.status !== "running"; });
-    (finished.length ? finished : mine.slice(-1)).forEach(function (m) {
+    // A node's record: its finished events (a running event is followed by one), newest last; an agent's
+    // model calls are part of it (its reasoning trail), a reply's pieces are not.
+    var finished = mine.filter(function (m) { return m.step.status !== "running" && m.step.status !== "streaming"; });
+    var last = mine[mine.length - 1].step;
+    if (last.status === "streaming") {
+      var writing = document.createElement("section");
+      writing.className = "live-reply";
+      writing.innerHTML = "<h4>Writing the reply…</h4>";
+      var text = document.createElement("pre");
+      text.setAttribute("data-live-reply", nodeId);
+      text.textContent = (last.outputs && last.outputs.response) || "";
+      writing.appendChild(text);
+      detail.appendChild(writing);
+    }
+    (finished.length ? finished : last.status === "streaming" ? [] : mine.slice(-1)).forEach(function (m) {
       var s = m.step;
       var article = document.createElement("article");
       article.className = "step-record" + (m.index === highlight ? " current" : "");
@@ -265,6 +287,7 @@
     if (boot.mode === "live") shown = steps.length;
     updateReplay();
     paint();
+    if (boot.mode === "live" && inspected === step.node_id) inspect(inspected);
   }
 
   /* --- live --------------------------------------------------------------------------------- */

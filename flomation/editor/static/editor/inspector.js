@@ -419,14 +419,30 @@
       action: FloAdapter.actionOf(node),
       entryFor: function (name) { return findInput(node, name); }
     });
+    var conditional = [];
+    /* A field declared with shown_when (e.g. the generic HMAC settings of a webhook preset) is shown only
+     * while the input it names has one of the listed values. */
+    function refreshShown() {
+      conditional.forEach(function (c) {
+        c.element.hidden = !Object.keys(c.when).every(function (name) {
+          var entry = findInput(node, name);
+          var declaredInput = (spec.inputs || []).filter(function (i) { return i.name === name; })[0];
+          var value = entry ? entry.value : declaredInput && declaredInput.default;
+          return c.when[name].map(String).indexOf(String(value)) >= 0;
+        });
+      });
+    }
     (spec.inputs || []).forEach(function (input) {
       declared[input.name] = true;
       var entry = findInput(node, input.name);
-      form.appendChild(fieldFor(input, entry ? entry.value : input.default, options, function (value) {
+      var field = form.appendChild(fieldFor(input, entry ? entry.value : input.default, options, function (value) {
         setInput(node, input.name, input.type || "string", value);
         options.onChange();
+        if (conditional.length) refreshShown();
       }));
+      if (input.shown_when) conditional.push({ element: field, when: input.shown_when });
     });
+    refreshShown();
     (cfg.inputs || []).forEach(function (entry) {
       if (declared[entry.name]) return;
       var kind = isTrigger && "set" in entry ? "secret" : entry.type || "string";

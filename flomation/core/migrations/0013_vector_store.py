@@ -19,5 +19,5 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0011_flow_sources")]
+    dependencies = [("core", "0012_ai_usage_memory")]
     operations = [migrations.RunPython(create, drop)]
