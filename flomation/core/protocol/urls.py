@@ -22,6 +22,11 @@ urlpatterns = [
     ),
     path("<uuid:runner_id>/executions/<uuid:execution_id>/memory/<str:key>", views.memory, name="memory"),
     path(
+        "<uuid:runner_id>/executions/<uuid:execution_id>/vectors/<str:operation>",
+        views.vectors,
+        name="vectors",
+    ),
+    path(
         "<uuid:runner_id>/executions/<uuid:execution_id>/variables/<str:name>",
         views.variable,
         name="variable",

@@ -382,3 +382,25 @@ def memory(
     response = JsonResponse({"key": key, "memory": found})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@protocol_view("POST")
+def vectors(
+    request: HttpRequest, data: dict[str, Any], runner: Runner, execution_id: str, operation: str
+) -> HttpResponse:
+    """An operation on the vector store of the execution's organisation: the server decides whose store,
+    from the execution the runner holds, never from anything in the flow or the body."""
+    from flomation.core.services.vectors import vector_operation_run
+    from flomation.lib.vectors import VectorError
+
+    scope = executions.execution_lease_scope(
+        runner=runner, execution_id=execution_id, lease_token=request.headers.get("X-Flomation-Lease", "")
+    )
+    if scope is None:
+        return refuse(404, "no_execution", "This runner holds no lease on that execution.")
+    organisation_id, _environment_id = scope
+    try:
+        answer = vector_operation_run(organisation_id=organisation_id, operation=operation, payload=data)
+    except VectorError as error:
+        return refuse(400, "vector_store", str(error))
+    return JsonResponse(answer)
