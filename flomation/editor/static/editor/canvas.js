@@ -7,6 +7,7 @@
   var readOnly = !boot.canEdit || boot.workflow.archived || !!boot.workflow.managed;
   var specs = {};
   var icons = {};  // category -> icon URL (manifest.icons)
+  var nodeIcons = {};  // action -> icon URL, for a service's node filed under another category
   var editor, state;
   var loading = false;
   var revision = boot.revision;
@@ -47,7 +48,7 @@
   function renderNode(node, spec) {
     var cfg = (node.data && node.data.config) || {};
     var title = cfg.name || (spec && spec.name) || FloAdapter.actionOf(node);
-    var icon = spec && icons[spec.category];
+    var icon = spec && (nodeIcons[spec.action] || icons[spec.category]);
     return '<div class="flo-title">' + (icon ? '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">' : "") +
       escapeHtml(title) + "</div>" +
       '<div class="flo-action">' + escapeHtml(FloAdapter.actionOf(node)) + "</div>" + nodeUrls(node) +
@@ -493,7 +494,7 @@
       item.setAttribute("data-action", action);
       item.setAttribute("data-search", (spec.name + " " + action + " " + (spec.description || "") + " " + category).toLowerCase());
       item.title = spec.description || action;
-      var icon = (manifest.icons || {})[category];
+      var icon = (manifest.node_icons || {})[action] || (manifest.icons || {})[category];
       item.innerHTML = "<span>" + (icon ? '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">' : "") +
         escapeHtml(spec.name) + "</span><small>" + escapeHtml(action) + "</small>";
       item.addEventListener("dragstart", function (ev) { ev.dataTransfer.setData("text/x-flo-action", action); ev.dataTransfer.effectAllowed = "copy"; });
@@ -685,6 +686,7 @@
   function start(manifest) {
     manifest.nodes.forEach(function (n) { specs[n.action] = n; });
     icons = manifest.icons || {};
+    nodeIcons = manifest.node_icons || {};
     editor = new Drawflow(host);
     editor.reroute = false;
     editor.curvature = 0.4;
