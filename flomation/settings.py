@@ -60,6 +60,10 @@ WEB_WAITS = env.int("FLOMATION_WEB_WAITS", 100)
 METRICS_TOKEN = env.secret("METRICS_TOKEN", default="")
 # Whether a scrape also reads queue depths and runner slots from the database (one query each).
 METRICS_DATABASE = env.bool("METRICS_DATABASE", True)
+# The platform's embedding service (OpenAI-compatible); the editor's node search ranks by meaning with it.
+FLOMATION_EMBEDDING_BASE_URL = env.str("FLOMATION_EMBEDDING_BASE_URL", "")
+FLOMATION_EMBEDDING_API_KEY = env.secret("FLOMATION_EMBEDDING_API_KEY", default="")
+FLOMATION_EMBEDDING_MODEL = env.str("FLOMATION_EMBEDDING_MODEL", "text-embedding-3-small")
 WEB_BIND = env.str("FLOMATION_BIND", "")
 # Seconds a request has to arrive in full (headers and body) once it has started; then 408. serve reads each
 # request in its event loop first, so a client trickling a body holds a socket, never a worker thread.

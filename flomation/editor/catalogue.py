@@ -23,11 +23,18 @@ CATEGORY_ICONS = {
     "discord": "editor/icons/discord.svg",
     "twilio": "editor/icons/twilio.svg",
 }
+# A node of another category that belongs to one of those services (its triggers sit under "trigger").
+NODE_ICONS = {
+    "trigger/slack": "slack",
+    "trigger/telegram": "telegram",
+    "trigger/teams": "microsoft teams",
+}
 
 
 @functools.cache
 def manifest() -> dict[str, Any]:
     """{"version", "nodes": [...], "categories": {category: [action ids]}, "icons": {category: URL},
+    "node_icons": {action: URL} (a service's node filed under another category),
     "scripts": {isolation, python_packages}}; empty nodes if unavailable."""
     from django.templatetags.static import static
 
@@ -53,6 +60,11 @@ def manifest() -> dict[str, Any]:
         "categories": categories,
         "icons": {
             category: static(path) for category, path in CATEGORY_ICONS.items() if category in categories
+        },
+        "node_icons": {
+            action: static(CATEGORY_ICONS[service])
+            for action, service in NODE_ICONS.items()
+            if any(node["action"] == action for node in nodes)
         },
         "scripts": data.get("scripts", {}),
     }

@@ -13,6 +13,7 @@ from flomation.editor.views import (
     settings,
     system,
     test_events,
+    vectors,
     workflows,
 )
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("welcome", workflows.welcome, name="editor-welcome"),
     path("organisations/switch", workflows.organisation_switch, name="editor-org-switch"),
     path("manifest.json", canvas.manifest, name="editor-manifest"),
+    path("palette/search", canvas.palette_search, name="editor-palette-search"),
     # Workflows.
     path("workflows", workflows.workflow_list, name="editor-workflows"),
     path("workflows/new", workflows.workflow_create, name="editor-workflow-create"),
@@ -90,6 +92,12 @@ urlpatterns = [
         "settings/connections/<str:connection_id>/test",
         connections.connection_test,
         name="editor-connection-test",
+    ),
+    path("settings/vectors", vectors.collection_list, name="editor-vectors"),
+    path(
+        "settings/vectors/<str:collection_id>/delete",
+        vectors.collection_delete,
+        name="editor-vector-delete",
     ),
     path("settings/git", git_sync.git_settings, name="editor-git"),
     path("settings/git/<str:action>", git_sync.git_settings_change, name="editor-git-change"),

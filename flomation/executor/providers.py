@@ -89,3 +89,15 @@ class EnvironSecrets:
         except ValueError:
             return None
         return value if isinstance(value, dict) else None
+
+    def vector_store(self, operation: str, payload: dict) -> dict:
+        """The organisation's vector store, through the runner's socket (``FLOMATION_VECTOR_SOCKET``) when
+        the runner started this process for an execution."""
+        path = self._environ.get("FLOMATION_VECTOR_SOCKET")
+        if not path:
+            from flomation.lib.vectors.schema import OUTSIDE_A_RUNNER, VectorError
+
+            raise VectorError(OUTSIDE_A_RUNNER)
+        from flomation.lib.vectors.relay import relay_call
+
+        return relay_call(path, operation, payload)

@@ -113,6 +113,10 @@ def flomation_settings(*, environ: Mapping[str, str], config: dict[str, Any] | N
     for ours, paths in _CONFIG.items():
         for path in paths:
             offer(ours, _lookup(config, path), f"{path} in {CONFIG_VARIABLE}")
+    if "IDENTITY_SERVICE" in mapped.values and not environ.get("TOKEN_VERIFICATION"):
+        # A Flomation service with an identity service checks every token there: so does this role.
+        mapped.values["TOKEN_VERIFICATION"] = "introspect"
+        mapped.sources["TOKEN_VERIFICATION"] = mapped.sources["IDENTITY_SERVICE"]
     _listen(environ, config, offer)
     _database(environ, config, offer, mapped)
     return mapped

@@ -30,6 +30,7 @@ from typing import Any
 
 from flomation.executor.events import PROGRESS_PREFIX, PROGRESS_VARIABLE
 from flomation.executor.lease import LEASE_FILE_VARIABLE
+from flomation.lib.vectors.relay import SOCKET_VARIABLE, VectorRelay
 from flomation.runner.jobs import (
     EXIT_STATUSES,
     PROGRESS,
@@ -82,7 +83,7 @@ class SubprocessExecutor:
         environ = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("FLOMATION_SECRET_", "FLOMATION_CONNECTION_"))
+            if not key.startswith(("FLOMATION_SECRET_", "FLOMATION_CONNECTION_", "FLOMATION_VECTOR_SOCKET"))
         }
         environ["FLOMATION_EXECUTION_ID"] = job.id
         environ["FLOMATION_EGRESS_POLICY"] = json.dumps(job.egress or {})
@@ -129,6 +130,29 @@ class SubprocessExecutor:
         self._write_lease(lease_path, job.lease_deadline)
         environ[LEASE_FILE_VARIABLE] = str(lease_path)
         environ[PROGRESS_VARIABLE] = "1"
+        relay = self._vector_relay(job)
+        if relay is not None:
+            environ[SOCKET_VARIABLE] = relay.path
+        try:
+            return self._run_process(arguments, workspace, environ, job, emit, state_path, lease_path)
+        finally:
+            if relay is not None:
+                relay.close()
+
+    def _vector_relay(self, job: Job) -> VectorRelay | None:
+        call = getattr(self._secrets_for(job), "vector_store", None) if self._secrets_for else None
+        return VectorRelay(call) if call is not None else None
+
+    def _run_process(
+        self,
+        arguments: list[str],
+        workspace: Path,
+        environ: dict[str, str],
+        job: Job,
+        emit: Callable[[dict[str, Any]], None],
+        state_path: Path,
+        lease_path: Path,
+    ) -> dict[str, Any]:
         log_path = workspace / "executor.log"
         try:
             with open(log_path, "wb") as log:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from flomation.lib.vectors.schema import VectorError
 from flomation.runner.client import ApiClient, ApiRefused
 
 
@@ -65,3 +66,17 @@ class ApiSecretProvider:
     def save_memory(self, key: str, memory: dict[str, Any]) -> None:
         path = f"executions/{self._execution_id}/memory/{quote(key, safe='')}"
         self._client.call("PUT", path, {"memory": memory}, headers={"X-Flomation-Lease": self._lease_token})
+
+    def vector_store(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """One operation on the platform's vector store of the execution's organisation (the API decides
+        which, from the execution). Raises VectorError with the API's sentence when it refuses."""
+        path = f"executions/{self._execution_id}/vectors/{quote(operation, safe='')}"
+        try:
+            answer = self._client.call(
+                "POST", path, payload, headers={"X-Flomation-Lease": self._lease_token}
+            )
+        except ApiRefused as error:
+            if error.status in (400, 404):
+                raise VectorError(error.message) from None
+            raise
+        return answer if isinstance(answer, dict) else {}

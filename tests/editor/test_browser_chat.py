@@ -61,6 +61,11 @@ def test_the_palette_shows_the_chat_services_and_a_slack_node_runs_with_a_picked
         assert all(
             driver.execute_script("return arguments[0].naturalWidth", icon) > 0 for icon in icons.values()
         )
+        # The chat triggers sit under "trigger" and still carry their service's icon.
+        slack_trigger = driver.find_element(
+            By.CSS_SELECTOR, '.palette-item[data-action="trigger/slack"] img.palette-icon'
+        )
+        assert slack_trigger.get_attribute("src").endswith("/slack.svg")
 
         trigger = add_from_palette(driver, "manual", "trigger/manual")
         post = add_from_palette(driver, "slack", "slack/send_message")

@@ -16,3 +16,13 @@ def test_each_chat_service_category_has_an_svg_icon_that_exists():
         assert icons[category].endswith(path)
         svg = (STATIC / path).read_text()
         assert svg.startswith("<svg") and "<script" not in svg and "href" not in svg
+
+
+def test_the_chat_triggers_show_their_services_icon_though_filed_under_trigger():
+    data = catalogue.manifest()
+    assert "trigger/slack" in data["categories"]["trigger"]
+    assert data["node_icons"] == {
+        "trigger/slack": data["icons"]["slack"],
+        "trigger/telegram": data["icons"]["telegram"],
+        "trigger/teams": data["icons"]["microsoft teams"],
+    }

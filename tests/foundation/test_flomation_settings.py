@@ -117,6 +117,7 @@ def test_the_editors_environment_file_and_the_apis_names_map_to_our_urls():
             {
                 "FLOMATION_BIND": "0.0.0.0:8888", "DATABASE_URL": "postgres://flomation:pw@db.example.com:5432/flomation_api?sslmode=require",
                 "FLOMATION_ENCRYPTION_KEY": fernet_key("k"), "IDENTITY_SERVICE": "https://sentinel.example.com",
+                "TOKEN_VERIFICATION": "introspect",
                 "CSRF_TRUSTED_ORIGINS": "https://editor.example.com", "LAUNCH_URL": "https://launch.example.com",
             },
         ),
@@ -125,6 +126,7 @@ def test_the_editors_environment_file_and_the_apis_names_map_to_our_urls():
             {
                 "FLOMATION_BIND": "0.0.0.0:8081", "LAUNCH_API_URL": "https://api.example.com",
                 "LAUNCH_API_KEY": "flo_launch", "IDENTITY_SERVICE": "https://sentinel.example.com",
+                "TOKEN_VERIFICATION": "introspect",
                 "EDITOR_URL": "https://editor.example.com", "LAUNCH_URL": "https://launch.example.com",
             },
         ),

@@ -84,6 +84,12 @@ def world() -> tuple[str, dict[str, str]]:
     connection = connection_create(
         organisation=organisation, name="mail", type="smtp", fields={"host": "mail.example.test", "port": 587}
     )
+    from flomation.core.services.vectors import vector_operation_run
+
+    collection = vector_operation_run(
+        organisation_id=organisation.id, operation="create_collection", payload={"name": "kb", "dimension": 3}
+    )["collection"]
+
     from flomation.core.services.flow_sources.git_settings import git_source_save
 
     git_source_save(  # a connected repository, so the Git sync operations have one to show and sync
@@ -118,6 +124,7 @@ def world() -> tuple[str, dict[str, str]]:
         "session_id": str(other_session.id),
         "public_id": trigger.public_id,
         "connection_id": str(connection.id),
+        "collection_id": collection["id"],
     }
 
 

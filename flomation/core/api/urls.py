@@ -19,8 +19,10 @@ from flomation.core.api import (
     organisations,
     queues,
     schema,  # noqa: F401  (registers the OpenAPI extensions)
+    vectors,
     workflows,
 )
+from flomation.core.mcp import views as mcp_views
 
 
 def api_root(request: HttpRequest) -> JsonResponse:
@@ -108,6 +110,12 @@ organisation_patterns = [
     path("environments/", include(environment_patterns)),
     path("connections/", include(connection_patterns)),
     path("connection-types", connections.ConnectionTypeListView.as_view(), name="connection-types"),
+    path("vector-collections/", vectors.VectorCollectionListView.as_view(), name="vector-collection-list"),
+    path(
+        "vector-collections/<uuid:collection_id>",
+        vectors.VectorCollectionDetailView.as_view(),
+        name="vector-collection-detail",
+    ),
     path("executions/", include(execution_patterns)),
     path("ai-usage", ai.AiUsageView.as_view(), name="ai-usage"),
     path("queues/", queues.QueueListView.as_view(), name="queue-list"),
@@ -132,4 +140,5 @@ urlpatterns = [
     path("invitations/accept", o.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("organisations/", o.OrganisationListView.as_view(), name="organisation-list"),
     path("organisations/<uuid:org_id>/", include(organisation_patterns)),
+    path("mcp/<uuid:environment_id>", mcp_views.endpoint, name="mcp"),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from flomation.core.protocol import views
+from flomation.core.protocol import execution_data, views
 
 app_name = "runner-protocol"
 
@@ -20,7 +20,16 @@ urlpatterns = [
         views.connection,
         name="connection",
     ),
-    path("<uuid:runner_id>/executions/<uuid:execution_id>/memory/<str:key>", views.memory, name="memory"),
+    path(
+        "<uuid:runner_id>/executions/<uuid:execution_id>/memory/<str:key>",
+        execution_data.memory,
+        name="memory",
+    ),
+    path(
+        "<uuid:runner_id>/executions/<uuid:execution_id>/vectors/<str:operation>",
+        execution_data.vectors,
+        name="vectors",
+    ),
     path(
         "<uuid:runner_id>/executions/<uuid:execution_id>/variables/<str:name>",
         views.variable,

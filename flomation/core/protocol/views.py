@@ -349,36 +349,3 @@ def connection(
     response = JsonResponse({"name": name, **found})
     response["Cache-Control"] = "no-store"
     return response
-
-
-@protocol_view("GET", "PUT")
-def memory(
-    request: HttpRequest, data: dict[str, Any], runner: Runner, execution_id: str, key: str
-) -> HttpResponse:
-    """An agent's conversation memory under `key`, in the leased execution's organisation and environment."""
-    from flomation.core.selectors.ai import agent_memory_get
-    from flomation.core.services.ai import agent_memory_save
-
-    scope = executions.execution_lease_scope(
-        runner=runner, execution_id=execution_id, lease_token=request.headers.get("X-Flomation-Lease", "")
-    )
-    if scope is None:
-        return refuse(409, "lease_lost", "This runner does not hold the execution's lease.")
-    organisation_id, environment_id = scope
-    if request.method == "PUT":
-        try:
-            agent_memory_save(
-                organisation_id=organisation_id,
-                environment_id=environment_id,
-                key=key,
-                memory=data.get("memory"),
-            )
-        except ValueError as error:
-            return refuse(400, "bad_memory", str(error))
-        return JsonResponse({"key": key, "saved": True})
-    found = agent_memory_get(organisation_id=organisation_id, environment_id=environment_id, key=key)
-    if found is None:
-        return refuse(404, "no_memory", f"No memory {key!r} yet.")
-    response = JsonResponse({"key": key, "memory": found})
-    response["Cache-Control"] = "no-store"
-    return response

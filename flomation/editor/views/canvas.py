@@ -63,6 +63,7 @@ def canvas(request: HttpRequest, workflow_id: str) -> HttpResponse:
             "run": f"/workflows/{workflow.id}/run",
             "runForm": f"/workflows/{workflow.id}/run/form",
             "manifest": "/manifest.json",
+            "paletteSearch": "/palette/search",
             "cronPreview": f"/workflows/{workflow.id}/cron-preview",
             "listen": f"/workflows/{workflow.id}/nodes/",
             "listened": f"/workflows/{workflow.id}/listen/",
@@ -70,6 +71,15 @@ def canvas(request: HttpRequest, workflow_id: str) -> HttpResponse:
         "triggerUrls": triggers.production_urls(workflow=workflow),
     }
     return page(request, "editor/canvas.html", {"workflow": workflow, "boot": boot, "managed": managed})
+
+
+@require_GET
+@editor_view(json_view=True)
+def palette_search(request: HttpRequest) -> JsonResponse:
+    """The palette's search: node ids best first, and how they were ranked (by meaning or by keywords)."""
+    from flomation.editor.gateway.palette import palette_search as search
+
+    return JsonResponse(search(query=request.GET.get("q", "")))
 
 
 @require_GET

@@ -24,7 +24,12 @@ def environments(request: HttpRequest) -> HttpResponse:
     return page(
         request,
         "editor/settings/environments.html",
-        {"environments": views, "can_manage": request.editor.can(orgs.ENV_MANAGE), "section": "environments"},
+        {
+            "environments": views,
+            "can_manage": request.editor.can(orgs.ENV_MANAGE),
+            "api_url": settings.API_URL.rstrip("/"),
+            "section": "environments",
+        },
     )
 
 

@@ -7,7 +7,7 @@ _MODULES = {
     "triggers": (
         "trigger/manual trigger/webhook trigger/web trigger/schedule trigger/form trigger/qr trigger/image "
         "trigger/email trigger/git_poll trigger/database_row trigger/queue "
-        "trigger/mqtt trigger/s3 trigger/slack trigger/telegram trigger/teams"
+        "trigger/mqtt trigger/s3 trigger/slack trigger/telegram trigger/teams trigger/mcp"
     ),
     "control": (
         "conditional/if conditional/switch conditional/for conditional/while conditional/for_each "
@@ -48,6 +48,12 @@ _MODULES = {
     ),
     "integrations.ssh": "ssh/run filetransfer/upload filetransfer/download",
     "integrations.s3": "aws/s3/get aws/s3/put aws/s3/delete aws/s3/list",
+    "mcp_client": "ai/mcp_client",
+    "vectors": (
+        "vectordatabase/pgvector/create_collection vectordatabase/pgvector/list_collections "
+        "vectordatabase/pgvector/upsert vectordatabase/pgvector/query vectordatabase/pgvector/hybrid_search "
+        "vectordatabase/pgvector/delete"
+    ),
     "ai.models": "ai/openai ai/anthropic ai/ollama ai/openrouter ai/groq ai/azure_openai",
     "ai.embed": "ai/embed_text",
     "ai.agent": "ai/agent",

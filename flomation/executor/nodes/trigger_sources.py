@@ -56,3 +56,15 @@ _echo_trigger(
         *_poll_every(),
     ),
 )
+
+_echo_trigger(
+    "trigger/mcp",
+    "MCP Tool",
+    "Offers the flow as a tool of its environment's MCP server (POST /api/v1/mcp/<environment id>, with an "
+    "API token); the tool's arguments are the manual trigger's inputs and its answer is the flow's outputs.",
+    (),
+    inputs=(
+        Input("tool_name", "string", description="The tool's name (default: the workflow's name)."),
+        Input("description", "text", description="What the tool does, for the model that picks tools."),
+    ),
+)

@@ -7,6 +7,7 @@
   var readOnly = !boot.canEdit || boot.workflow.archived || !!boot.workflow.managed;
   var specs = {};
   var icons = {};  // category -> icon URL (manifest.icons)
+  var nodeIcons = {};  // action -> icon URL, for a service's node filed under another category
   var editor, state;
   var loading = false;
   var revision = boot.revision;
@@ -47,7 +48,7 @@
   function renderNode(node, spec) {
     var cfg = (node.data && node.data.config) || {};
     var title = cfg.name || (spec && spec.name) || FloAdapter.actionOf(node);
-    var icon = spec && icons[spec.category];
+    var icon = spec && (nodeIcons[spec.action] || icons[spec.category]);
     return '<div class="flo-title">' + (icon ? '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">' : "") +
       escapeHtml(title) + "</div>" +
       '<div class="flo-action">' + escapeHtml(FloAdapter.actionOf(node)) + "</div>" + nodeUrls(node) +
@@ -476,10 +477,30 @@
   function buildPalette(manifest) {
     var list = document.getElementById("palette-list");
     var search = document.getElementById("palette-search");
+    var modeLine = document.getElementById("palette-search-mode");
     list.innerHTML = "";
     if (manifest.unavailable || !manifest.nodes.length) {
       list.innerHTML = '<p class="error-message">The node catalogue could not be loaded; existing nodes keep their settings.</p>';
       return;
+    }
+    function paletteItem(action, category) {
+      var spec = specs[action];
+      var li = document.createElement("li");
+      var item = document.createElement("button");
+      item.type = "button";
+      item.className = "palette-item cls-" + spec.type;
+      item.draggable = !readOnly;
+      item.disabled = readOnly;
+      item.setAttribute("data-action", action);
+      item.setAttribute("data-search", (spec.name + " " + action + " " + (spec.description || "") + " " + category).toLowerCase());
+      item.title = spec.description || action;
+      var icon = (manifest.node_icons || {})[action] || (manifest.icons || {})[category];
+      item.innerHTML = "<span>" + (icon ? '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">' : "") +
+        escapeHtml(spec.name) + "</span><small>" + escapeHtml(action) + "</small>";
+      item.addEventListener("dragstart", function (ev) { ev.dataTransfer.setData("text/x-flo-action", action); ev.dataTransfer.effectAllowed = "copy"; });
+      item.addEventListener("click", function () { addNode(action); });
+      li.appendChild(item);
+      return li;
     }
     Object.keys(manifest.categories).sort().forEach(function (category) {
       var group = document.createElement("details");
@@ -491,30 +512,23 @@
       if (icon) summary.insertAdjacentHTML("afterbegin", '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">');
       group.appendChild(summary);
       var ul = document.createElement("ul");
-      manifest.categories[category].forEach(function (action) {
-        var spec = specs[action];
-        var li = document.createElement("li");
-        var item = document.createElement("button");
-        item.type = "button";
-        item.className = "palette-item cls-" + spec.type;
-        item.draggable = !readOnly;
-        item.disabled = readOnly;
-        item.setAttribute("data-action", action);
-        item.setAttribute("data-search", (spec.name + " " + action + " " + (spec.description || "") + " " + category).toLowerCase());
-        item.title = spec.description || action;
-        item.innerHTML = "<span>" + (icon ? '<img class="palette-icon" src="' + escapeHtml(icon) + '" alt="">' : "") +
-          escapeHtml(spec.name) + "</span><small>" + escapeHtml(action) + "</small>";
-        item.addEventListener("dragstart", function (ev) { ev.dataTransfer.setData("text/x-flo-action", action); ev.dataTransfer.effectAllowed = "copy"; });
-        item.addEventListener("click", function () { addNode(action); });
-        li.appendChild(item);
-        ul.appendChild(li);
-      });
+      manifest.categories[category].forEach(function (action) { ul.appendChild(paletteItem(action, category)); });
       group.appendChild(ul);
       list.appendChild(group);
     });
-    search.addEventListener("input", function () {
-      var q = search.value.trim().toLowerCase();
-      list.querySelectorAll(".palette-group").forEach(function (group) {
+    var ranked = document.createElement("div");
+    ranked.id = "palette-ranked";
+    ranked.className = "palette-group";
+    ranked.hidden = true;
+    list.insertBefore(ranked, list.firstChild);
+    var categoryOf = {};
+    Object.keys(manifest.categories).forEach(function (c) { manifest.categories[c].forEach(function (a) { categoryOf[a] = c; }); });
+
+    function showGroups(q) {
+      // Immediate feedback while the server ranks: a plain match on names, ids and descriptions.
+      ranked.hidden = true;
+      ranked.innerHTML = "";
+      list.querySelectorAll("details.palette-group").forEach(function (group) {
         var any = false;
         group.querySelectorAll(".palette-item").forEach(function (item) {
           var hit = !q || item.getAttribute("data-search").indexOf(q) >= 0;
@@ -524,6 +538,43 @@
         group.hidden = !any;
         if (q) group.open = true;
       });
+    }
+    function showRanked(answer) {
+      ranked.innerHTML = "";
+      var ul = document.createElement("ul");
+      (answer.results || []).forEach(function (hit) {
+        if (specs[hit.action]) ul.appendChild(paletteItem(hit.action, categoryOf[hit.action] || ""));
+      });
+      // Added above the plain matches, never instead of them: a node the author is about to click stays put.
+      var title = document.createElement("p");
+      title.className = "palette-ranked-title";
+      title.textContent = ul.children.length ? "Best matches" : "No node matches";
+      ranked.appendChild(title);
+      if (ul.children.length) ranked.appendChild(ul);
+      ranked.hidden = false;
+      modeLine.textContent = answer.label || "";
+      modeLine.setAttribute("data-mode", answer.mode || "");
+      modeLine.hidden = !answer.label;
+    }
+    var timer = null;
+    var asked = 0;
+    search.addEventListener("input", function () {
+      var q = search.value.trim();
+      clearTimeout(timer);
+      showGroups(q.toLowerCase());
+      if (!q) { modeLine.hidden = true; return; }
+      timer = setTimeout(function () {
+        var mine = ++asked;
+        fetch(boot.urls.paletteSearch + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+          .then(function (answer) { if (mine === asked && search.value.trim() === q) showRanked(answer); })
+          .catch(function () {
+            if (mine !== asked) return;
+            modeLine.textContent = "Matched by name (the ranked search is unavailable)";
+            modeLine.setAttribute("data-mode", "name");
+            modeLine.hidden = false;
+          });
+      }, 200);
     });
   }
 
@@ -635,6 +686,7 @@
   function start(manifest) {
     manifest.nodes.forEach(function (n) { specs[n.action] = n; });
     icons = manifest.icons || {};
+    nodeIcons = manifest.node_icons || {};
     editor = new Drawflow(host);
     editor.reroute = false;
     editor.curvature = 0.4;
