@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0012_ai_usage_memory'),
+        ('core', '0013_vector_store'),
     ]
 
     operations = [
