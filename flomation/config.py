@@ -52,14 +52,21 @@ class Env:
             return False
         raise self._fail(name, value, "true or false (also 1/0, yes/no, on/off)")
 
-    def int(self, name: str, default: int) -> int:
+    def int(self, name: str, default: int, *, between: tuple[int, int] | None = None, unit: str = "") -> int:
+        """A whole number; with `between` (inclusive), one outside the range fails naming it."""
         value = self._raw(name)
         if value is None or value == "":
-            return default
-        try:
-            return int(value.strip())
-        except ValueError:
-            raise self._fail(name, value, "a whole number") from None
+            number = default
+        else:
+            try:
+                number = int(value.strip())
+            except ValueError:
+                raise self._fail(name, value, "a whole number") from None
+        if between is not None and not between[0] <= number <= between[1]:
+            raise ImproperlyConfigured(
+                f"{name} must be between {between[0]} and {between[1]}{' ' + unit if unit else ''}."
+            )
+        return number
 
     def choice(self, name: str, default: str, choices: list[str]) -> str:
         value = self._raw(name)

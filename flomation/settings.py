@@ -67,9 +67,7 @@ FLOMATION_EMBEDDING_MODEL = env.str("FLOMATION_EMBEDDING_MODEL", "text-embedding
 WEB_BIND = env.str("FLOMATION_BIND", "")
 # Seconds a request has to arrive in full (headers and body) once it has started; then 408. serve reads each
 # request in its event loop first, so a client trickling a body holds a socket, never a worker thread.
-REQUEST_BODY_TIMEOUT = env.int("FLOMATION_REQUEST_BODY_TIMEOUT", 10)
-if REQUEST_BODY_TIMEOUT < 1:
-    raise ImproperlyConfigured("FLOMATION_REQUEST_BODY_TIMEOUT must be at least 1 (seconds)")
+REQUEST_BODY_TIMEOUT = env.int("FLOMATION_REQUEST_BODY_TIMEOUT", 10, between=(1, 3600), unit="seconds")
 
 # --- launch role ---------------------------------------------------------------------------------
 # Launch apart from the API: create executions through the API at this URL (automate.url) with this key.
@@ -92,14 +90,10 @@ RUNNER_REGISTRATION_CODE = env.secret("FLOMATION_REGISTRATION_CODE", default="")
 # Wrong registration codes allowed per client address within the window (seconds); then 429 until it passes.
 # How long a claim or a heartbeat holds an execution for its runner. A runner that cannot renew within it
 # stops acting on the execution, and the api role hands it to another runner once it has expired.
-RUNNER_LEASE_SECONDS = env.int("RUNNER_LEASE_SECONDS", 30)
-if not 2 <= RUNNER_LEASE_SECONDS <= 3600:
-    raise ImproperlyConfigured("RUNNER_LEASE_SECONDS must be between 2 and 3600 seconds.")
+RUNNER_LEASE_SECONDS = env.int("RUNNER_LEASE_SECONDS", 30, between=(2, 3600), unit="seconds")
 # How long a launch process holds the timed triggers (schedules, pollers) it took; it renews them every
 # second or so, and another launch process takes over those of one that stopped renewing once they expire.
-LAUNCH_LEASE_SECONDS = env.int("LAUNCH_LEASE_SECONDS", 120)
-if not 3 <= LAUNCH_LEASE_SECONDS <= 3600:
-    raise ImproperlyConfigured("LAUNCH_LEASE_SECONDS must be between 3 and 3600 seconds.")
+LAUNCH_LEASE_SECONDS = env.int("LAUNCH_LEASE_SECONDS", 120, between=(3, 3600), unit="seconds")
 RUNNER_REGISTRATION_FAILURE_LIMIT = env.int("RUNNER_REGISTRATION_FAILURE_LIMIT", 10)
 RUNNER_REGISTRATION_FAILURE_WINDOW = env.int("RUNNER_REGISTRATION_FAILURE_WINDOW", 900)
 RUNNER_SETTINGS_OK = bool(
@@ -117,13 +111,11 @@ REVISION_COALESCE_SECONDS = env.int("FLOMATION_REVISION_COALESCE_SECONDS", 600)
 FLOWS_PATH = env.str("FLOWS_PATH", "")
 FLOWS_ORGANISATION = env.str("FLOWS_ORGANISATION", "")
 FLOWS_ENVIRONMENT = env.str("FLOWS_ENVIRONMENT", "production")
-FLOWS_POLL_SECONDS = env.int("FLOWS_POLL_SECONDS", 5)
+FLOWS_POLL_SECONDS = env.int("FLOWS_POLL_SECONDS", 5, between=(1, 86400), unit="seconds")
 if FLOWS_PATH and not FLOWS_ORGANISATION:
     raise ImproperlyConfigured(
         "FLOWS_PATH is set but FLOWS_ORGANISATION is not: name the organisation's slug"
     )
-if FLOWS_POLL_SECONDS < 1:
-    raise ImproperlyConfigured("FLOWS_POLL_SECONDS must be at least 1 (seconds)")
 # Git sync: the shortest fetch interval an organisation may choose, and how long one sync may hold its lease.
 GIT_SYNC_MIN_INTERVAL_SECONDS = env.int("GIT_SYNC_MIN_INTERVAL_SECONDS", 60)
 GIT_SYNC_LEASE_SECONDS = env.int("GIT_SYNC_LEASE_SECONDS", 600)
@@ -249,9 +241,9 @@ FLOMATION_ENCRYPTION_KEYS = env.secret_list(
 # table, which needs identity's database) or "introspect" (asked of IDENTITY_SERVICE, cached briefly).
 TOKEN_VERIFICATION = env.choice("TOKEN_VERIFICATION", "local", ["local", "introspect"])
 # Seconds an accepted introspection answer is reused: a revoked session or token stops working within it.
-IDENTITY_INTROSPECTION_CACHE_SECONDS = env.int("IDENTITY_INTROSPECTION_CACHE_SECONDS", 5)
-if not 0 <= IDENTITY_INTROSPECTION_CACHE_SECONDS <= 300:
-    raise ImproperlyConfigured("IDENTITY_INTROSPECTION_CACHE_SECONDS must be between 0 and 300 seconds.")
+IDENTITY_INTROSPECTION_CACHE_SECONDS = env.int(
+    "IDENTITY_INTROSPECTION_CACHE_SECONDS", 5, between=(0, 300), unit="seconds"
+)
 # Signs and verifies identity's tokens. A one-box install may leave it empty and sign with SECRET_KEY; a
 # process that introspects never needs it (and no fallback is made there, so nothing verifies locally).
 AUTH_SECRET = env.secret("AUTH_SECRET", default=(SECRET_KEY or "") if TOKEN_VERIFICATION == "local" else "")
