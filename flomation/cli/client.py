@@ -82,7 +82,7 @@ class Client:
         return self.get("me")
 
     def organisation_id(self) -> str:
-        """The chosen organisation (by id or name), or the token's only one."""
+        """The chosen organisation (by id, slug or name), or the token's only one."""
         if self._org_id is None:
             self._org_id = self._find_organisation()
         return self._org_id
@@ -96,7 +96,8 @@ class Client:
         wanted = self._organisation
         if wanted:
             for organisation in organisations:
-                if wanted in (str(organisation["id"]), organisation["name"]):
+                names = (organisation["name"].lower(), str(organisation.get("slug") or "").lower())
+                if wanted == str(organisation["id"]) or wanted.lower() in names:
                     return str(organisation["id"])
             raise CliError(f"you are not a member of an organisation {wanted!r}")
         if len(organisations) == 1:

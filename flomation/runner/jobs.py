@@ -155,4 +155,5 @@ def normalise_result(state: Any) -> dict[str, Any]:
         "error": "" if error in (None, "") else str(error),
         **({"resume_at": state["resume_at"]} if state.get("resume_at") else {}),
         **({"usage": state["usage"]} if isinstance(state.get("usage"), dict) else {}),
+        **({"duration_ms": state["duration_ms"]} if isinstance(state.get("duration_ms"), int) else {}),
     }

@@ -246,3 +246,14 @@ def test_the_command_imports_no_django_even_when_validating(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(source)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.slow  # a real platform (serve --role all) per test
+def test_the_organisation_is_named_by_its_slug_its_name_in_any_case_or_its_id(platform):
+    organisation = platform.organisation
+    for wanted in (organisation.slug, organisation.name.upper(), str(organisation.id)):
+        listed = platform.cli("--org", wanted, "workflows", "list", "--json")
+        assert listed.code == 0, (wanted, listed.err)
+    refused = platform.cli("--org", "nowhere", "workflows", "list")
+    assert refused.code == 1
+    assert refused.err.strip() == "flomation: you are not a member of an organisation 'nowhere'"

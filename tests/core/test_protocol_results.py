@@ -203,3 +203,16 @@ def test_a_given_back_execution_whose_cancellation_was_asked_for_ends_cancelled(
     assert answer[job["id"]]["state"] == "cancelled"
     stopped = Execution.objects.get(id=execution.id)
     assert stopped.state == "cancelled" and stopped.finished_at is not None
+
+
+def test_a_run_whose_steps_come_with_its_result_started_when_the_executor_says(client, runner):
+    execution, job = claimed(runner)
+    item = {
+        "id": job["id"],
+        "lease_token": job["lease_token"],
+        "events": EVENTS[:2],
+        "result": {"status": "succeeded", "outputs": {}, "duration_ms": 1500},
+    }
+    report(client, runner, [item])
+    stored = Execution.objects.get(id=execution.id)
+    assert (stored.finished_at - stored.started_at).total_seconds() == pytest.approx(1.5, abs=0.01)

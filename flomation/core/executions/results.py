@@ -91,7 +91,8 @@ _FINISH_SQL = (
 finished AS (
     UPDATE {execution} e
        SET state = %(state)s, outputs = %(outputs)s::jsonb, node_results = %(node_results)s::jsonb,
-           error = %(error)s, lease_expires_at = NULL, started_at = COALESCE(e.started_at, now()),
+           error = %(error)s, lease_expires_at = NULL,
+           started_at = COALESCE(e.started_at, now() - make_interval(secs => %(ran_seconds)s)),
            finished_at = CASE WHEN %(suspended)s THEN e.finished_at ELSE now() END,
            checkpoint = CASE WHEN %(suspended)s THEN %(checkpoint)s::jsonb ELSE e.checkpoint END,
            progress = NULL,
@@ -195,6 +196,8 @@ def execution_finish(
         outputs=json.dumps(outputs if isinstance(outputs, dict) else {}),
         node_results=json.dumps(node_results if isinstance(node_results, dict) else {}),
         error=str(result.get("error") or "")[:10000],
+        # A run whose steps came with its result started when the executor says it did, not now.
+        ran_seconds=_ran_seconds(result),
         suspended=suspended,
         checkpoint=json.dumps(result.get("checkpoint")) if suspended else None,
         resume_at=_resume_at(result) if suspended else None,
@@ -244,6 +247,14 @@ def _announce_suspension(execution_id: Any) -> None:
     ):
         if isinstance(outcome, Exception):
             logger.error("execution %s: %s failed on its suspension: %r", execution_id, receiver, outcome)
+
+
+def _ran_seconds(result: dict[str, Any]) -> float:
+    """How long the executor says the run took (bounded to a day; absent or malformed: 0)."""
+    value = result.get("duration_ms")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    return max(0.0, min(float(value), 86_400_000.0)) / 1000
 
 
 def _usage(result: dict[str, Any]) -> dict[str, int]:
