@@ -152,7 +152,10 @@ def test_a_failing_embedding_service_is_named_without_the_key(server, http_serve
     error = failed("vectordatabase/pgvector/upsert", {**server, "collection": "kb", "content": "hello",
                    "embedding_source": "inline", "base_url": f"{http_server.url}/v1", "api_key": "sk-secret-xyz",
                    "provider": "openai_compatible"})  # fmt: skip
-    assert "answered 401: Incorrect API key provided" in error and "sk-secret-xyz" not in error
+    assert (
+        "answered 401 (check the API key): Incorrect API key provided" in error
+        and "sk-secret-xyz" not in error
+    )
 
 
 def test_a_large_upsert_to_the_platform_store_is_split_into_requests_the_api_accepts():

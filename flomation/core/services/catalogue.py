@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from flomation.lib.llm.client import embed as embed_texts
 from flomation.lib.vectors.catalogue import catalogue_search
-from flomation.lib.vectors.embeddings import embed_openai
 
 EMBEDDING_TIMEOUT_SECONDS = 10.0
 
@@ -24,9 +24,12 @@ def node_catalogue_search(*, nodes: list[dict[str, Any]], query: str, limit: int
         session = requests.Session()  # the operator's own service, configured in settings
 
         def embed(texts: list[str]) -> list[list[float]]:
-            return embed_openai(session, base_url=settings.FLOMATION_EMBEDDING_BASE_URL,
-                                api_key=settings.FLOMATION_EMBEDDING_API_KEY, model=model, texts=texts,
-                                timeout=EMBEDDING_TIMEOUT_SECONDS)  # fmt: skip
+            fields = {
+                "base_url": settings.FLOMATION_EMBEDDING_BASE_URL,
+                "api_key": settings.FLOMATION_EMBEDDING_API_KEY,
+            }
+            return embed_texts(texts, fields=fields, model=model, session=session,
+                               timeout=EMBEDDING_TIMEOUT_SECONDS)  # fmt: skip
 
     connection.ensure_connection()
     with transaction.atomic():

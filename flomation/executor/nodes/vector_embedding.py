@@ -81,7 +81,8 @@ def embed_texts(ctx: NodeContext, inputs: dict[str, Any], texts: list[str]) -> l
     """One vector per text, in order. Fails the node with a sentence naming what went wrong (never the key)."""
     from flomation.executor.nodes.web import _session
     from flomation.lib.egress import EgressDenied
-    from flomation.lib.vectors.embeddings import EmbeddingError, embed_openai
+    from flomation.lib.llm.base import ModelError
+    from flomation.lib.llm.client import embed
 
     if not texts:
         return []
@@ -89,18 +90,17 @@ def embed_texts(ctx: NodeContext, inputs: dict[str, Any], texts: list[str]) -> l
     dimensions = int(inputs["dimensions"]) if inputs.get("dimensions") else None
     try:
         return ctx.call_blocking(
-            lambda: embed_openai(
-                _session(ctx),
-                base_url=base,
-                api_key=key,
+            lambda: embed(
+                texts,
+                fields={"base_url": base, "api_key": key},
                 model=model,
-                texts=texts,
-                timeout=TIMEOUT_SECONDS,
                 dimensions=dimensions,
-            )  # fmt: skip
+                session=_session(ctx),
+                timeout=TIMEOUT_SECONDS,
+            )
         )
     except EgressDenied as error:
         ctx.egress_refused(error)
         raise NodeError(str(error)) from None
-    except EmbeddingError as error:
+    except ModelError as error:
         raise NodeError(str(error)) from None

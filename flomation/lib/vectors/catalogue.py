@@ -13,10 +13,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flomation.lib.vectors.embeddings import MAX_TEXTS, EmbeddingError
+from flomation.lib.llm.base import ModelError
 from flomation.lib.vectors.schema import vector_literal
 
 TABLE = "flomation_node_embedding"
+MAX_TEXTS = 256  # per call to the embedding service
 KEEP_SHARE_OF_BEST = 0.3
 logger = logging.getLogger(__name__)
 Embed = Callable[[list[str]], list[list[float]]]
@@ -46,7 +47,7 @@ def catalogue_search(
     if embed is not None:
         try:
             return {"mode": "meaning", "results": _by_meaning(connection, nodes, query, limit, embed, model)}
-        except EmbeddingError as error:
+        except ModelError as error:
             logger.warning("palette search by meaning failed, ranking by keywords instead: %s", error)
             found = _by_keywords(connection, nodes, query, limit)
             return {"mode": "keywords", "results": found, "note": "the embedding service failed"}
