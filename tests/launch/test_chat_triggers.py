@@ -199,5 +199,5 @@ def test_set_webhook_goes_through_the_egress_policy_which_refuses_a_loopback_api
     settings.LAUNCH_URL = live_server.url
     live_world.deploy(trigger_node("trigger/telegram", {"bot_token": BOT_TOKEN, "api_url": chat_api.url}))
     error = live_world.trigger().last_error
-    assert error.startswith("Telegram setWebhook was refused by the egress policy") and "loopback" in error
+    assert error.startswith("Telegram setWebhook failed: egress refused") and "loopback" in error
     assert BOT_TOKEN not in error and chat_api.requests == []

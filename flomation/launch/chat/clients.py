@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flomation.lib.egress import EgressDenied, EgressPolicy
+from flomation.lib.egress import EgressPolicy
 
 SLACK_API_URL = "https://slack.com/api"
 TELEGRAM_API_URL = "https://api.telegram.org"
@@ -21,25 +21,17 @@ class ChatApiError(Exception):
 
 
 def _post(policy: EgressPolicy, url: str, *, what: str, **kwargs: Any) -> dict[str, Any]:
-    import requests
+    """One call through the chat nodes' HTTP client (egress-checked, no redirects, a 429 waited out)."""
+    from flomation.lib.connections._http import checked
+    from flomation.lib.connections.base import ConnectionFailed
 
-    from flomation.lib.egress.http import egress_session
-
-    session = egress_session(policy)
     try:
-        response = session.post(url, timeout=TIMEOUT_SECONDS, **kwargs)
-    except EgressDenied as denied:
-        raise ChatApiError(f"{what} was refused by the egress policy: {denied}") from None
-    except requests.RequestException as error:
-        raise ChatApiError(f"{what} could not reach the API: {type(error).__name__}") from None
-    finally:
-        session.close()
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if response.status_code >= 400 or body.get("ok") is not True:
-        reason = body.get("error") or body.get("description") or f"HTTP {response.status_code}"
+        reply = checked(policy, TIMEOUT_SECONDS, what, "POST", url, **kwargs)
+    except ConnectionFailed as failure:
+        raise ChatApiError(f"{what} failed: {failure}") from None
+    body = reply.data if isinstance(reply.data, dict) else {}
+    if reply.status >= 400 or body.get("ok") is not True:
+        reason = body.get("error") or body.get("description") or f"HTTP {reply.status}"
         raise ChatApiError(f"{what} failed: {reason}")
     return body
 
