@@ -7,7 +7,12 @@ A deployed flow Webhook -> object/merge -> output/web_response is called
 * in `immediate` mode (202 at once) at 10 connections: requests/s accepted, then the time until the runner
   has finished every accepted execution, as finished executions per second (first created to last finished).
 
+The flow is made only of inline nodes, so `serve` runs it in the web process that received the request
+(see "Inline runs" in docs/operations.md); `--inline-runs 0` measures the same flow through the built-in
+runner instead.
+
 Run: .venv/bin/python bench/sync_webhook_bench.py [--duration 10] [--connections 1,10,50,200] [--immediate 10]
+     [--inline-runs 0]
 Needs wrk. Uses the embedded PostgreSQL with its own database (flomation_bench_sync) unless DATABASE_URL is
 set. Targets on a 2-core machine: lastNode >= 200 requests/s at 1 connection, >= 300/s at 10 and 50, p99 <=
 100 ms at 10, still answering (and the runner still claiming) at 200; immediate mode finishing >= 400
@@ -157,7 +162,15 @@ def main() -> None:
     parser.add_argument("--immediate", type=int, default=10, help="connections of the immediate-mode point")
     parser.add_argument("--workers", type=int, default=0, help="web workers (default: the setting's)")
     parser.add_argument("--finish-timeout", type=float, default=120.0, help="seconds to wait for the runner")
+    parser.add_argument(
+        "--inline-runs",
+        type=int,
+        default=None,
+        help="FLOMATION_INLINE_RUNS for serve (0: every run on the runner)",
+    )
     args = parser.parse_args()
+    if args.inline_runs is not None:
+        os.environ["FLOMATION_INLINE_RUNS"] = str(args.inline_runs)
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     for name, value in BENCH_ENV.items():
@@ -261,7 +274,8 @@ def main() -> None:
     print()
     print(
         f"serve --role all: {args.workers or settings.WEB_WORKERS} workers x {settings.WEB_THREADS} threads, "
-        f"{args.duration} s per point, load average now {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})"
+        f"{args.duration} s per point, load average now {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()}), "
+        f"inline runs {'off' if settings.INLINE_RUNS == 0 else f'on ({settings.INLINE_RUNS} per process)'}"
     )
     print("\n".join(lines))
     print("fin/s: executions finished per second, first created to last finished (immediate mode)")

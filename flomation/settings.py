@@ -48,14 +48,17 @@ IDENTITY_SERVICE = env.url("IDENTITY_SERVICE", "")
 EDITOR_URL = env.url("EDITOR_URL", FLOMATION_PUBLIC_URL)
 
 # --- web server (manage.py serve) ------------------------------------------------------------------
-# One worker process per core plus one: the work is Python holding the GIL, so more processes than cores only
-# trade CPU for context switches (with 2 x cores + 1 the webhook path cost more CPU per request, no more rps).
-# 12 threads each keep room for long polls, event streams and lastNode waits, which hold a thread, not CPU.
+# One worker process per core plus one: the work is Python holding the GIL; more processes than that only
+# trade CPU for context switches (2 x cores + 1 cost more CPU per webhook request, for no more requests/s).
 WEB_WORKERS = env.int("FLOMATION_WEB_WORKERS", (os.cpu_count() or 1) + 1)
 WEB_THREADS = env.int("FLOMATION_WEB_THREADS", 12)
-# Long waits (lastNode webhooks, live event streams, runners' long polls) each web process holds at once;
-# serve gives it this many threads on top of WEB_THREADS, so waiting never takes a working thread.
+# Long waits (lastNode webhooks, event streams, runners' long polls) a web process holds at once, on threads
+# of their own on top of WEB_THREADS.
 WEB_WAITS = env.int("FLOMATION_WEB_WAITS", 100)
+# Flows of inline nodes only run where their trigger arrived: this many at once per web process (0: off), each
+# for at most INLINE_RUN_BUDGET_MS before the runners take it over (see core.executions.inline).
+INLINE_RUNS = env.int("FLOMATION_INLINE_RUNS", WEB_THREADS, between=(0, 1000))
+INLINE_RUN_BUDGET_MS = env.int("FLOMATION_INLINE_RUN_BUDGET_MS", 200, between=(1, 60_000), unit="ms")
 # Prometheus /metrics on every web role: off (404) until a token is set, then only with that Bearer token.
 METRICS_TOKEN = env.secret("METRICS_TOKEN", default="")
 # Whether a scrape also reads queue depths and runner slots from the database (one query each).

@@ -18,6 +18,9 @@ _DEFAULTS = {
     "CSRF_COOKIE_SECURE": "false",
     "FLOMATION_ROLES": "all",
     "LOG_LEVEL": "WARNING",
+    # The suite's stand-in runners finish executions themselves; flows that run inline in the web process
+    # are tested on their own (tests/launch/test_inline_runs.py), with this turned on.
+    "FLOMATION_INLINE_RUNS": "0",
 }
 for _name, _value in _DEFAULTS.items():
     os.environ.setdefault(_name, _value)

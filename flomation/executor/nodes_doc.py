@@ -84,6 +84,12 @@ def _node(entry: dict[str, Any]) -> list[str]:
         lines.append("")
     if entry["dynamic_outputs"]:
         lines += ["Its outputs are named by the flow (dynamic).", ""]
+    if entry.get("inline"):
+        lines += [
+            "Inline: it only computes on its inputs, so a flow made only of inline nodes runs in the web process "
+            "that received its trigger (see Inline runs in docs/operations.md).",
+            "",
+        ]
     if not entry.get("idempotent", True):
         lines += [
             "Not idempotent: its effect would happen again if it ran again. It gets an idempotency key per "

@@ -119,6 +119,7 @@ class NodeSpec:
         "dynamic_outputs",
         "input_map",
         "idempotent",
+        "inline",
     )
 
     def __init__(
@@ -135,6 +136,7 @@ class NodeSpec:
         handles: Iterable[str] = (),
         dynamic_outputs: bool = False,
         idempotent: bool = True,
+        inline: bool = False,
     ) -> None:
         self.action = action
         self.run = run
@@ -149,6 +151,10 @@ class NodeSpec:
         # False for a node whose effect outside would happen twice if it ran twice (a sent email, a POST):
         # it gets an idempotency key (`NodeContext.idempotency_key`) to hand to services that honour one.
         self.idempotent = idempotent
+        # True for a node that only computes on its inputs, in about a millisecond: no I/O, no waiting, no
+        # subprocess, no secrets beyond templates. A flow made only of such nodes may run where it
+        # arrived, in the web process, instead of going through a runner (`core.executions.inline`).
+        self.inline = inline
         self.input_map = {i.name: i for i in self.inputs}
 
     def output_names(self) -> frozenset[str]:
@@ -166,6 +172,7 @@ class NodeSpec:
             "handles": list(self.handles),
             "dynamic_outputs": self.dynamic_outputs,
             "idempotent": self.idempotent,
+            "inline": self.inline,
         }
 
 
@@ -188,6 +195,7 @@ def node(
     handles: Iterable[str] = (),
     dynamic_outputs: bool = False,
     idempotent: bool = True,
+    inline: bool = False,
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """Declare and register a node. Outputs may be written ``"name:type"``."""
 
@@ -204,6 +212,7 @@ def node(
             handles=handles,
             dynamic_outputs=dynamic_outputs,
             idempotent=idempotent,
+            inline=inline,
         )
         register(spec)
         fn.__flomation_node__ = spec  # type: ignore[attr-defined]

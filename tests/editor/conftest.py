@@ -71,19 +71,27 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
     setattr(item, "rep_" + report.when, report)
 
 
-@pytest.fixture
-def platform(tmp_path: Path) -> Iterator[str]:
-    """`serve --role all` (web roles, the api loops and the built-in runner) against the test database."""
+@contextlib.contextmanager
+def serving_all(tmp_path: Path, workers: int = 2, **env: str) -> Iterator[str]:
+    """`serve --role all` (web roles, the api loops and the built-in runner) against the test database,
+    with `env` on top of the suite's; its log is kept as server.log in `tmp_path`."""
     from tests.support.servers import serve
 
     env = {
         "FLOMATION_RUNNER_STATE_DIRECTORY": str(tmp_path / "runner"),
         "FLOMATION_RUNNER_EXECUTION_DIRECTORY": str(tmp_path / "runner" / "workspace"),
         "LOG_LEVEL": "INFO",
+        **env,
     }
-    with serve("all", tmp_path=tmp_path, env=env, workers=2) as server:
+    with serve("all", tmp_path=tmp_path, env=env, workers=workers) as server:
         yield server.url
         (tmp_path / "server.log").write_text(server.log())
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[str]:
+    with serving_all(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -137,13 +137,13 @@ def execution_claim(*, runner: Runner, limit: int, slots_total: int | None = Non
     return [_job(row, runner.id) for row in rows]
 
 
-def _job(row: tuple[Any, ...], runner_id: uuid.UUID) -> dict[str, Any]:
-    (
-        execution_id, lease_token, attempt, claimed_at, trigger_type, trigger_data, entry_node, checkpoint,
-        resume_data, workflow_id, organisation_id, environment_id, revision_number, flow, workflow_name,
-        author_id, author_email, triggerer_email, environment_name, _notified, egress_allow, shared_runner,
-    ) = row  # fmt: skip
-    context = {
+def job_context(
+    *, workflow_id: Any, workflow_name: str, execution_id: Any, organisation_id: Any, runner_id: Any,
+    revision_number: int, attempt: int, claimed_at: Any, trigger_type: str, author_id: Any, author_email: str,
+    triggerer_email: str, environment_name: str, environment_id: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """The run context the executor gets with a claimed execution (`${context.*}` in templates)."""
+    return {
         "flow_id": str(workflow_id),
         "flow_name": workflow_name,
         "execution_id": str(execution_id),
@@ -160,6 +160,20 @@ def _job(row: tuple[Any, ...], runner_id: uuid.UUID) -> dict[str, Any]:
         "environment_id": str(environment_id or ""),
         "api_url": settings.API_URL,
     }
+
+
+def _job(row: tuple[Any, ...], runner_id: uuid.UUID) -> dict[str, Any]:
+    (
+        execution_id, lease_token, attempt, claimed_at, trigger_type, trigger_data, entry_node, checkpoint,
+        resume_data, workflow_id, organisation_id, environment_id, revision_number, flow, workflow_name,
+        author_id, author_email, triggerer_email, environment_name, _notified, egress_allow, shared_runner,
+    ) = row  # fmt: skip
+    context = job_context(
+        workflow_id=workflow_id, workflow_name=workflow_name, execution_id=execution_id,
+        organisation_id=organisation_id, runner_id=runner_id, revision_number=revision_number, attempt=attempt,
+        claimed_at=claimed_at, trigger_type=trigger_type, author_id=author_id, author_email=author_email,
+        triggerer_email=triggerer_email, environment_name=environment_name, environment_id=environment_id,
+    )  # fmt: skip
     return ClaimedJob(
         id=str(execution_id),
         lease_token=str(lease_token),

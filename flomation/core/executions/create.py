@@ -6,22 +6,26 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
-from flomation.core.executions.channels import EXECUTIONS, execution_key
+from flomation.core.executions.channels import EXECUTIONS, execution_key, notify_execution_sql
 from flomation.core.models import (
     Account,
     Deployment,
     Environment,
     Execution,
+    ExecutionStep,
     Queue,
     Revision,
     Workflow,
 )
 from flomation.core.services.queues import queue_shared
 from flomation.metrics import observe
+
+if TYPE_CHECKING:
+    from flomation.core.executions.inline import InlineRun
 
 
 class ExecutionRefused(Exception):
@@ -80,6 +84,7 @@ def execution_create(
     entry_node: str = "",
     rerun_of: Execution | None = None,
     companion: CompanionInsert | None = None,
+    inline: InlineRun | None = None,
 ) -> Created:
     """Creates a pending execution and wakes the queue's runners, in one database round trip.
 
@@ -92,6 +97,10 @@ def execution_create(
     creates, notifies and companion-inserts nothing and returns the earlier execution (one more query).
     An IntegrityError from the companion (its own unique constraints) propagates with nothing stored.
     Unlike the ORM's create, no pre_save/post_save signal is sent; nothing listens for Execution's.
+
+    With `inline` (a run that already happened here, see `inline`) the execution is stored as it ended,
+    with its steps, and only its watchers are woken; one handed off past its budget is stored pending with
+    its progress, and the queue's runners are woken as usual.
     """
     revision, deployment = _revision_to_run(
         workflow=workflow, revision=revision, environment=environment, deployment=deployment
@@ -114,6 +123,7 @@ def execution_create(
         "entry_node": entry_node,
         "idempotency_key": idempotency_key or None,
         **{f"{name}_id": None if value is None else value.pk for name, value in related.items()},
+        **(inline.columns() if inline is not None else {}),
     }
     # Positional construction (as when loading from the database) skips the keyword path's per-field
     # descriptor work; every other field takes its model default, as with Execution.objects.create.
@@ -129,10 +139,15 @@ def execution_create(
     params = [value for value in values if value is not None]
     if companion is not None:
         params.extend(companion.params)
-    params.append(queue.notify_channel)
+    ran = inline is not None and not inline.handed_off
+    if inline is not None:
+        params.append(inline.steps)
+    if not ran:
+        params.append(queue.notify_channel)
     nested = transaction.atomic() if db.in_atomic_block else contextlib.nullcontext()
+    statement = _insert_statement(nulls, companion.sql if companion else "", inline is not None, ran)
     with nested, db.cursor() as cursor:
-        cursor.execute(_insert_statement(nulls, companion.sql if companion else ""), params)
+        cursor.execute(statement, params)
         row = cursor.fetchone()
     if row is None:  # the idempotency key matched: the conflict left everything untouched
         earlier = Execution.objects.filter(
@@ -143,7 +158,7 @@ def execution_create(
                 workflow=workflow, trigger_type=trigger_type, trigger_data=trigger_data,
                 revision=revision, environment=environment, deployment=deployment, created_by=created_by,
                 idempotency_key=idempotency_key, priority=priority, entry_node=entry_node,
-                rerun_of=rerun_of, companion=companion,
+                rerun_of=rerun_of, companion=companion, inline=inline,
             )  # fmt: skip
         return Created(earlier, False)
     execution._state.adding = False
@@ -157,8 +172,11 @@ _RELATIONS = {field.name: field for field in _FIELDS if field.is_relation}
 
 
 @lru_cache(maxsize=64)
-def _insert_statement(nulls: tuple[bool, ...], companion_sql: str) -> str:
-    """INSERT ... ON CONFLICT on the idempotency constraint, the companion, then NOTIFY per inserted row.
+def _insert_statement(
+    nulls: tuple[bool, ...], companion_sql: str, steps: bool = False, ran: bool = False
+) -> str:
+    """INSERT ... ON CONFLICT on the idempotency constraint, the companion, the steps of an inline run, then
+    per inserted row a NOTIFY: to the queue's runners, or (a run that already ended) to its watchers.
 
     pg_notify sits in the final SELECT over the inserted rows, so a conflict (no row) notifies nobody.
     """
@@ -166,11 +184,21 @@ def _insert_statement(nulls: tuple[bool, ...], companion_sql: str) -> str:
     columns = ", ".join(quote(field.column) for field in _FIELDS)
     placeholders = ", ".join("NULL" if null else "%s" for null in nulls)
     companion = f", companion AS ({companion_sql})" if companion_sql else ""
+    if steps:
+        companion += f""", steps AS (
+            INSERT INTO {quote(ExecutionStep._meta.db_table)} (execution_id, attempt, sequence, node_id, action,
+                   label, status, inputs, outputs, error, duration_ms, iteration, retry, created_at)
+            SELECT created_execution.id, 1, s.sequence, s.node_id, s.action, s.label, s.status, s.inputs,
+                   s.outputs, s.error, s.duration_ms, s.iteration, false, clock_timestamp()
+              FROM created_execution, jsonb_to_recordset(%s::jsonb) AS s(sequence int, node_id text,
+                   action text, label text, status text, inputs jsonb, outputs jsonb, error text,
+                   duration_ms int, iteration int))"""
+    wake = notify_execution_sql("created_execution.id") if ran else "pg_notify(%s, '')"
     return (
         f"WITH created_execution AS (INSERT INTO {quote(Execution._meta.db_table)} ({columns}) "
         f"VALUES ({placeholders}) ON CONFLICT (organisation_id, idempotency_key) "
         "WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, trigger_data)"
-        f"{companion} SELECT created_execution.id, pg_notify(%s, '') FROM created_execution"
+        f"{companion} SELECT created_execution.id, {wake} FROM created_execution"
     )
 
 

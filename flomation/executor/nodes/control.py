@@ -71,6 +71,7 @@ def compare(a: Any, operator: str, b: Any) -> bool:
     "conditional/if",
     name="If",
     category="logic",
+    inline=True,
     description="Compare two values and follow the true-branch or the false-branch handle.",
     class_type=CONDITIONAL,
     inputs=_COMPARE_INPUTS,
@@ -189,6 +190,7 @@ def for_each_node(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "error/on_error",
     name="On Error",
     category="logic",
+    inline=True,
     description="Starts the chain that runs when any node fails; the engine fills in the error.",
     class_type=ACTION,
     outputs=(

@@ -207,6 +207,7 @@ def sleep(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "common/set_variable",
     name="Set Variable",
     category="flow",
+    inline=True,
     description="Set a flow variable, readable later as ${var.name}.",
     inputs=(Input("name", "string", required=True), Input("value", "any")),
     outputs=("name:string", "value:object"),

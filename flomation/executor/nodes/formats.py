@@ -89,6 +89,7 @@ def _auto(text: str) -> datetime:
     "common/format_date",
     name="Format Date",
     category="data",
+    inline=True,
     description="Format a date/time (or now) in a chosen layout and time zone, and split it into parts.",
     inputs=(
         Input("datetime", "string", description="Leave empty for the current time."),
@@ -165,6 +166,7 @@ def format_date(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "data/json_parse",
     name="Parse JSON",
     category="data",
+    inline=True,
     description="Parse JSON text into a value.",
     inputs=(Input("value", "text", required=True),),
     outputs=("result:object", "success:boolean"),
@@ -180,6 +182,7 @@ def json_parse(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "data/json_stringify",
     name="Stringify JSON",
     category="data",
+    inline=True,
     description="Write a value as JSON text.",
     inputs=(
         Input("value", "any", required=True),
@@ -206,6 +209,7 @@ def json_stringify(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "data/csv_parse",
     name="Parse CSV",
     category="data",
+    inline=True,
     description="Parse CSV text into rows, and into records keyed by the header row.",
     inputs=(
         Input("csv", "text", required=True),
@@ -237,6 +241,7 @@ def csv_parse(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "data/csv_format",
     name="Format CSV",
     category="data",
+    inline=True,
     description="Write rows (arrays) or records (objects) as CSV text.",
     inputs=(
         Input("data", "array", required=True),
@@ -294,6 +299,7 @@ def jmespath_node(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "data/field_map",
     name="Field Mapper",
     category="data",
+    inline=True,
     description="Build an object: each target field takes the value at a source path (a.b[0]) of the source.",
     inputs=(
         Input("source", "object", required=True),

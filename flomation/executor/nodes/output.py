@@ -18,6 +18,7 @@ WEB_RESPONSE_KEY = "__web_response__"
     "output/set",
     name="Set Output",
     category="output",
+    inline=True,
     description="Set one flow output.",
     class_type=OUTPUT,
     inputs=(Input("name", "string", required=True), Input("value", "any")),
@@ -32,6 +33,7 @@ def set_output(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "output/set_outputs",
     name="Set Outputs",
     category="output",
+    inline=True,
     description="Copy every output of the parent nodes into the flow outputs.",
     class_type=OUTPUT,
     outputs=("count:integer",),
@@ -49,6 +51,7 @@ def set_outputs(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "output/web_response",
     name="Web Response",
     category="output",
+    inline=True,
     description="The reply a trigger/web caller receives.",
     class_type=OUTPUT,
     inputs=(

@@ -27,7 +27,15 @@ def _unary(action: str, name: str, description: str, fn: Callable[[str], str]) -
         return _ok(fn(inputs["value"]))
 
     run.__name__ = action.replace("/", "_")
-    node(action, name=name, category="string", description=description, inputs=(_VALUE,), outputs=_OUT)(run)
+    node(
+        action,
+        name=name,
+        category="string",
+        description=description,
+        inputs=(_VALUE,),
+        outputs=_OUT,
+        inline=True,
+    )(run)
 
 
 _unary("string/lower_case", "Lower Case", "Convert a string to lower case.", str.lower)
@@ -41,6 +49,7 @@ _unary("string/trim_end", "Trim End", "Remove whitespace from the end of a strin
     "string/concatenate",
     name="Concatenate",
     category="string",
+    inline=True,
     description="Join two or more strings together.",
     inputs=(
         Input("a", "string", required=True),
@@ -58,6 +67,7 @@ def concatenate(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "string/contains",
     name="Contains",
     category="string",
+    inline=True,
     description="Check whether a string contains a substring.",
     inputs=(
         _VALUE,
@@ -78,6 +88,7 @@ def contains(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "string/join",
     name="Join",
     category="string",
+    inline=True,
     description="Join an array of strings with a separator (default ', ').",
     inputs=(Input("array", "object", required=True), Input("separator", "string", default=", ")),
     outputs=_OUT,
@@ -107,6 +118,7 @@ def repeat(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "string/replace",
     name="Replace",
     category="string",
+    inline=True,
     description="Replace every occurrence of a substring.",
     inputs=(_VALUE, Input("search", "string", required=True), Input("replace", "string", default="")),
     outputs=(*_OUT, "count:integer"),
@@ -120,6 +132,7 @@ def replace(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "string/substring",
     name="Substring",
     category="string",
+    inline=True,
     description="Characters from start (0-based) up to end (exclusive; empty means the end).",
     inputs=(_VALUE, Input("start", "integer", required=True, default=0), Input("end", "integer")),
     outputs=_OUT,
@@ -136,6 +149,7 @@ def substring(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "string/split",
     name="Split",
     category="string",
+    inline=True,
     description="Split a string into an array on a separator (default ',').",
     inputs=(_VALUE, Input("separator", "string", default=","), Input("trim", "boolean", default=True)),
     outputs=("result:array", "count:integer", "success:boolean", "error:string"),

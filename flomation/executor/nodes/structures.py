@@ -41,6 +41,7 @@ def _text(value: Any) -> str:
     "common/array_find",
     name="Array Find",
     category="data",
+    inline=True,
     description="Find an item by index, or the first / all items whose field matches a value.",
     inputs=(
         _ARRAY,
@@ -116,6 +117,7 @@ def array_find(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "common/array_index",
     name="Array Index",
     category="data",
+    inline=True,
     description="One item of an array by its 0-based index (negative counts from the end).",
     inputs=(_ARRAY, Input("index", "integer", required=True)),
     outputs=("tool_result:string", "item:object", "success:boolean", "error:string"),
@@ -133,6 +135,7 @@ def array_index(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "common/array_length",
     name="Array Length",
     category="data",
+    inline=True,
     description="The number of items in an array.",
     inputs=(_ARRAY,),
     outputs=("tool_result:string", "length:integer", "success:boolean", "error:string"),
@@ -146,6 +149,7 @@ def array_length(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "common/object_get",
     name="Object Get Field",
     category="data",
+    inline=True,
     description="A field of an object by name; dots and [n] walk into nested values (address.city).",
     inputs=(Input("object", "object", required=True), Input("field", "string", required=True)),
     outputs=(
@@ -183,6 +187,7 @@ def object_get(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "common/data_combine",
     name="Data Combine",
     category="data",
+    inline=True,
     description="Combine every parent's outputs into one object (later parents win).",
     outputs=("combined:object",),
 )
@@ -197,6 +202,7 @@ def data_combine(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "common/data_extract",
     name="Data Extract",
     category="data",
+    inline=True,
     description="Pick named outputs (comma-separated) from the parents.",
     inputs=(Input("keys", "text", required=True),),
     outputs=("extracted:object",),
@@ -216,6 +222,7 @@ def data_extract(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "common/data_rename",
     name="Data Rename",
     category="data",
+    inline=True,
     description="Pass a parent's output on under another name.",
     inputs=(Input("input_key", "string", required=True), Input("output_key", "string", required=True)),
     dynamic_outputs=True,
@@ -233,6 +240,7 @@ def data_rename(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "array/sort",
     name="Sort Array",
     category="data",
+    inline=True,
     description="Sort an array, optionally by a field of its objects.",
     inputs=(
         Input("array", "array", required=True),
@@ -259,6 +267,7 @@ def array_sort(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "array/unique",
     name="Unique Items",
     category="data",
+    inline=True,
     description="Drop repeated items (the first one stays), optionally judged by a field.",
     inputs=(Input("array", "array", required=True), Input("field", "string")),
     outputs=("result:array", "removed:integer"),
@@ -279,6 +288,7 @@ def array_unique(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "array/slice",
     name="Slice Array",
     category="data",
+    inline=True,
     description="Items from start up to end (exclusive); negatives count from the end.",
     inputs=(
         Input("array", "array", required=True),
@@ -296,6 +306,7 @@ def array_slice(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "object/merge",
     name="Merge Objects",
     category="data",
+    inline=True,
     description="Merge two objects; with deep, nested objects are merged too (b wins).",
     inputs=(
         Input("a", "object", required=True),
@@ -321,6 +332,7 @@ def object_merge(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "object/keys",
     name="Object Keys",
     category="data",
+    inline=True,
     description="The keys and values of an object.",
     inputs=(Input("object", "object", required=True),),
     outputs=("keys:array", "values:array", "count:integer"),
@@ -334,6 +346,7 @@ def object_keys(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "object/set",
     name="Set Field",
     category="data",
+    inline=True,
     description="A copy of an object with a field (dots walk and create nested objects) set to a value.",
     inputs=(
         Input("object", "object", default={}),

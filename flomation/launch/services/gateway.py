@@ -23,7 +23,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from flomation.core.executions import CompanionInsert, execution_create, execution_wait_finished
+from flomation.core.executions import (
+    CompanionInsert,
+    ExecutionRefused,
+    InlineRun,
+    execution_create,
+    execution_queue,
+    execution_wait_finished,
+    inline_announce,
+    inline_run,
+    inline_ticket,
+)
 from flomation.core.models import ExecutionState
 from flomation.launch.models import Invocation, Trigger
 from flomation.launch.remote import ApiClient, RemoteError, launch_api_settings
@@ -43,6 +53,8 @@ class Accepted:
     execution_id: uuid.UUID | None  # None only when the API could not be reached yet (remote mode)
     created: bool  # False when an Idempotency-Key matched an earlier request
     invocation_id: uuid.UUID | None = None
+    # The flow's outcome when it ran here, inline, before it was stored (see core's `inline`).
+    outcome: Outcome | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,7 @@ class ExecutionGateway(Protocol):
         idempotency_key: str | None = None,
         delivery_id: str | None = None,
         signature_hash: str | None = None,
+        inline: bool = False,
     ) -> Accepted: ...
 
     def wait(self, *, trigger: Trigger, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
@@ -90,11 +103,16 @@ class LocalGateway:
         idempotency_key: str | None = None,
         delivery_id: str | None = None,
         signature_hash: str | None = None,
+        inline: bool = False,
     ) -> Accepted:
         """Stores the execution, its queue's NOTIFY and the Invocation in one statement (one round trip):
         a 2xx after this returns means all three are committed (or will commit with the caller's
-        transaction, when there is one)."""
+        transaction, when there is one).
+
+        With `inline`, a flow that may run here (see core's `inline`) runs first and is stored as it ended,
+        in that same statement; the answer carries its outcome."""
         invocation_id = uuid.uuid4()
+        run = self._run_inline(trigger, trigger_data) if inline else None
         try:
             result = execution_create(
                 workflow=trigger.workflow,
@@ -107,14 +125,41 @@ class LocalGateway:
                     _INSERT_INVOCATION,
                     (invocation_id, trigger.id, idempotency_key, delivery_id, signature_hash, method),
                 ),
+                inline=run,
             )
         except IntegrityError as error:
             if _constraint_name(error) in _REPLAY_CONSTRAINTS:
                 raise Replayed(delivery_id) from None
             raise
-        if not result.created:
+        if not result.created:  # an earlier request's execution (the run here is dropped: it had no effect)
             return Accepted(result.execution.id, False)
-        return Accepted(result.execution.id, True, invocation_id)
+        if run is None or run.handed_off:
+            return Accepted(result.execution.id, True, invocation_id)
+        inline_announce(run=run, workflow=trigger.workflow, trigger_type=trigger.kind)
+        return Accepted(result.execution.id, True, invocation_id, Outcome(run.state, run.outputs))
+
+    @staticmethod
+    def _run_inline(trigger: Trigger, trigger_data: dict[str, Any]) -> InlineRun | None:
+        deployment = trigger.deployment
+        if deployment is None:
+            return None
+        try:
+            queue = execution_queue(workflow=trigger.workflow)
+        except ExecutionRefused:  # execution_create says so, as without an inline run
+            return None
+        ticket = inline_ticket(
+            revision_id=deployment.revision_id, queue=queue, organisation=trigger.workflow.organisation
+        )
+        if ticket is None:
+            return None
+        try:
+            return inline_run(
+                ticket=ticket, workflow=trigger.workflow, revision_number=deployment.revision.number,
+                environment=trigger.environment, trigger_type=trigger.kind, trigger_data=trigger_data,
+            )  # fmt: skip
+        except Exception:  # an engine bug: the runners run it instead
+            logger.exception("trigger %s: the inline run failed; a runner runs it", trigger.public_id)
+            return None
 
     def wait(self, *, trigger: Trigger, execution_id: uuid.UUID, timeout: float) -> Outcome | None:
         # Core's wait: the process's one listener wakes it, and it holds no database connection long.
@@ -145,6 +190,7 @@ class RemoteGateway:
         idempotency_key: str | None = None,
         delivery_id: str | None = None,
         signature_hash: str | None = None,
+        inline: bool = False,  # the API's runners run everything launch submits from here
     ) -> Accepted:
         try:
             with transaction.atomic():

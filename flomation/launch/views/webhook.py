@@ -125,6 +125,7 @@ def _handle(request: HttpRequest, trigger: Trigger, settings: WebhookSettings, o
             idempotency_key=key,
             delivery_id=auth.delivery_id,
             signature_hash=auth.signature_hash,
+            inline=True,
         )
     except Replayed:
         if settings.preset is not None:
@@ -138,9 +139,11 @@ def _handle(request: HttpRequest, trigger: Trigger, settings: WebhookSettings, o
         )
         raise Refused(409, "this delivery id was already accepted; a replayed request is refused") from None
     if settings.response_mode == "lastNode" and accepted.execution_id is not None:
-        outcome = gateway.wait(
-            trigger=trigger, execution_id=accepted.execution_id, timeout=settings.timeout_seconds
-        )
+        outcome = accepted.outcome  # it ran here, inline; else a runner runs it
+        if outcome is None:
+            outcome = gateway.wait(
+                trigger=trigger, execution_id=accepted.execution_id, timeout=settings.timeout_seconds
+            )
         return _answer(outcome, accepted.execution_id, trigger)
     return _accepted(accepted.execution_id, accepted.invocation_id)
 
