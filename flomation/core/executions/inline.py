@@ -306,7 +306,7 @@ def inline_run(
                 triggerer_email="",
                 environment_name=environment.name if environment else "",
                 environment_id=environment.id if environment else None,
-            ),  # fmt: skip
+            ),
             secrets=InlineSecrets(ticket.runner, execution_id, environment),
             on_event=on_event,
             on_progress=progress.append,
