@@ -151,9 +151,10 @@ class NodeSpec:
         # False for a node whose effect outside would happen twice if it ran twice (a sent email, a POST):
         # it gets an idempotency key (`NodeContext.idempotency_key`) to hand to services that honour one.
         self.idempotent = idempotent
-        # True for a node that only computes on its inputs, in about a millisecond: no I/O, no waiting, no
-        # subprocess, no secrets beyond templates. A flow made only of such nodes may run where it
-        # arrived, in the web process, instead of going through a runner (`core.executions.inline`).
+        # True for a node that only computes on its inputs, in time bounded by their size: no I/O, no
+        # waiting, no subprocess, no regular expression, no loop, no output much larger than its input. A flow
+        # made only of such nodes may run in the web process that received its trigger, where a node cannot
+        # be killed mid-run, instead of on a runner (`core.executions.inline`).
         self.inline = inline
         self.input_map = {i.name: i for i in self.inputs}
 
