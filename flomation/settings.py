@@ -55,9 +55,9 @@ WEB_THREADS = env.int("FLOMATION_WEB_THREADS", 12)
 # Long waits (lastNode webhooks, event streams, runners' long polls) a web process holds at once, on threads
 # of their own on top of WEB_THREADS.
 WEB_WAITS = env.int("FLOMATION_WEB_WAITS", 100)
-# Flows of inline nodes only run where their trigger arrived: this many at once per web process (0: off), each
-# for at most INLINE_RUN_BUDGET_MS before the runners take it over (see core.executions.inline).
-INLINE_RUNS = env.int("FLOMATION_INLINE_RUNS", WEB_THREADS, between=(0, 1000))
+# Webhooks' flows of inline nodes only run where they arrived, this many at once per web process (0: off; by
+# default on beside a runner role), each for INLINE_RUN_BUDGET_MS at most (see core.executions.inline).
+INLINE_RUNS = env.int("FLOMATION_INLINE_RUNS", WEB_THREADS * ("runner" in FLOMATION_ROLES), between=(0, 1000))
 INLINE_RUN_BUDGET_MS = env.int("FLOMATION_INLINE_RUN_BUDGET_MS", 200, between=(1, 60_000), unit="ms")
 # Prometheus /metrics on every web role: off (404) until a token is set, then only with that Bearer token.
 METRICS_TOKEN = env.secret("METRICS_TOKEN", default="")
