@@ -10,7 +10,6 @@ organisation's chain, so the figures include the chain lock and the read of the 
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import statistics
 import subprocess
@@ -22,16 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BENCH_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
-    "AUTH_SECRET": "bench-auth-secret-not-for-production-0123456789",
-    "FLOMATION_ENCRYPTION_KEY": base64.urlsafe_b64encode(b"audit-bench-key-32-bytes-long!!!").decode(),
-    "EMBEDDED_DATABASE_NAME": "flomation_bench_audit",
-    "FLOMATION_ROLES": "api",
-    "LOG_LEVEL": "WARNING",
-    "FLOMATION_IGNORE_DOTENV": "1",
-}
+from bench.launch_bench import BENCH_ENV as LAUNCH_BENCH_ENV  # noqa: E402
+
+BENCH_ENV = {**LAUNCH_BENCH_ENV, "EMBEDDED_DATABASE_NAME": "flomation_bench_audit", "FLOMATION_ROLES": "api"}
 
 
 def timed(call: Callable[[int], object], n: int) -> tuple[float, float, int]:

@@ -154,8 +154,9 @@ class NodeSpec:
         # True for a node that only computes on its inputs, in time bounded by their size: no I/O, no
         # waiting, no subprocess, no regular expression, no loop, no output much larger than its input. A flow
         # made only of such nodes may run in the web process that received its trigger, where a node cannot
-        # be killed mid-run, instead of on a runner (`core.executions.inline`).
-        self.inline = inline
+        # be killed mid-run, instead of on a runner (`core.executions.inline`). A trigger node is one: in
+        # the flow it only passes on what its trigger brought.
+        self.inline = inline or class_type == TRIGGER
         self.input_map = {i.name: i for i in self.inputs}
 
     def output_names(self) -> frozenset[str]:

@@ -250,3 +250,28 @@ class ReportOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "cancel": self.cancel, "state": self.state}
+
+
+def normalise_result(state: Any) -> dict[str, Any]:
+    """The executor's RunResult.to_state() (or state.json) as the result a report carries and the API stores
+    (a runner's, or an inline run's in the web process)."""
+    if not isinstance(state, dict):
+        state = {"status": "failed", "error": "The executor returned no result."}
+    status = str(state.get("status") or "failed")
+    if status == "success":
+        status = "succeeded"
+    if status not in ("succeeded", "failed", "cancelled", "suspended", "timed_out"):
+        status = "failed"
+    error = state.get("error")
+    if isinstance(error, dict):
+        error = error.get("message") or str(error)
+    return {
+        "status": status,
+        "outputs": state.get("outputs") if isinstance(state.get("outputs"), dict) else {},
+        "node_results": state.get("node_results") if isinstance(state.get("node_results"), dict) else {},
+        "checkpoint": state.get("checkpoint"),
+        "error": "" if error in (None, "") else str(error),
+        **({"resume_at": state["resume_at"]} if state.get("resume_at") else {}),
+        **({"usage": state["usage"]} if isinstance(state.get("usage"), dict) else {}),
+        **({"duration_ms": state["duration_ms"]} if isinstance(state.get("duration_ms"), int) else {}),
+    }

@@ -30,6 +30,7 @@ from typing import Any
 
 from flomation.executor.events import PROGRESS_PREFIX, PROGRESS_VARIABLE
 from flomation.executor.lease import LEASE_FILE_VARIABLE
+from flomation.lib.protocol import normalise_result
 from flomation.lib.vectors.relay import SOCKET_VARIABLE, VectorRelay
 from flomation.runner.jobs import (
     EXIT_STATUSES,
@@ -38,7 +39,6 @@ from flomation.runner.jobs import (
     cancelled_result,
     failed_result,
     fence_expired,
-    normalise_result,
 )
 
 logger = logging.getLogger(__name__)

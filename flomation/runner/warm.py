@@ -19,13 +19,13 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from flomation.lib.protocol import normalise_result
 from flomation.runner.jobs import (
     PROGRESS,
     Job,
     cancelled_result,
     failed_result,
     fence_expired,
-    normalise_result,
 )
 
 logger = logging.getLogger(__name__)

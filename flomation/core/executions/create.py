@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from flomation.core.executions.channels import EXECUTIONS, execution_key, notify_execution_sql
+from flomation.core.executions.steps import STEP_RECORD
 from flomation.core.models import (
     Account,
     Deployment,
@@ -190,9 +191,7 @@ def _insert_statement(
                    label, status, inputs, outputs, error, duration_ms, iteration, retry, created_at)
             SELECT created_execution.id, 1, s.sequence, s.node_id, s.action, s.label, s.status, s.inputs,
                    s.outputs, s.error, s.duration_ms, s.iteration, false, clock_timestamp()
-              FROM created_execution, jsonb_to_recordset(%s::jsonb) AS s(sequence int, node_id text,
-                   action text, label text, status text, inputs jsonb, outputs jsonb, error text,
-                   duration_ms int, iteration int))"""
+              FROM created_execution, jsonb_to_recordset(%s::jsonb) AS s({STEP_RECORD}))"""
     wake = notify_execution_sql("created_execution.id") if ran else "pg_notify(%s, '')"
     return (
         f"WITH created_execution AS (INSERT INTO {quote(Execution._meta.db_table)} ({columns}) "

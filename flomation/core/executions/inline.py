@@ -38,6 +38,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from flomation.core.executions.claim import job_context
+from flomation.core.executions.leases import environment_value
+from flomation.core.executions.results import execution_finished_announce
 from flomation.core.executions.steps import MAX_EVENTS_PER_BATCH, steps_json
 from flomation.core.models import (
     Account,
@@ -50,6 +52,8 @@ from flomation.core.models import (
     Runner,
     Workflow,
 )
+from flomation.lib.protocol import normalise_result
+from flomation.metrics import observe
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +227,7 @@ def inline_ticket(*, revision_id: Any, queue: Queue, organisation: Organisation)
 
 
 class InlineSecrets:
-    """Secrets and variables of the run's environment (never logged); each secret read is audited."""
+    """Secrets and variables of the run's environment, as a runner reads them (audited, never logged)."""
 
     def __init__(self, runner: Runner, execution_id: Any, environment: Environment | None) -> None:
         self._runner, self._execution_id, self._environment = runner, execution_id, environment
@@ -233,25 +237,14 @@ class InlineSecrets:
         return f"InlineSecrets(execution={self._execution_id})"
 
     def _value(self, kind: str, name: str) -> str | None:
-        from flomation.core.services.audit import actor_for_runner, audit_record
-        from flomation.core.services.secrets import secret_reveal, variable_value
-
         environment = self._environment
         if environment is None:
             return None
         if (kind, name) not in self._cache:
-            if kind == "variable":
-                value = variable_value(environment_id=environment.id, name=name)
-            else:
-                value = secret_reveal(environment_id=environment.id, name=name)
-                if value is not None:
-                    audit_record(
-                        action="secret.used", organisation_id=environment.organisation_id,
-                        target_type="execution", target_id=self._execution_id, related=[environment.id],
-                        summary={"name": name, "environment": str(environment.id)},
-                        actor=actor_for_runner(self._runner),
-                    )  # fmt: skip
-            self._cache[(kind, name)] = value
+            self._cache[(kind, name)] = environment_value(
+                runner=self._runner, execution_id=self._execution_id,
+                organisation_id=environment.organisation_id, environment_id=environment.id, kind=kind, name=name,
+            )  # fmt: skip
         return self._cache[(kind, name)]
 
     def get_secret(self, name: str) -> str | None:
@@ -288,7 +281,7 @@ def inline_run(
         events.append({**event, "sequence": len(events)})
 
     try:
-        result = run_flow(
+        state = run_flow(
             json.loads(ticket.flow_text),
             trigger_data=trigger_data,
             context=job_context(
@@ -317,8 +310,8 @@ def inline_run(
         ).to_state()
     finally:
         ticket.give_back()
-    status = str(result.get("status") or "failed")
-    status = "succeeded" if status == "success" else status
+    result = normalise_result(state)
+    status = result["status"]
     run = InlineRun(execution_id, ticket.runner, status, started_at=started_at, finished_at=timezone.now())
     if status not in RESULT_STATES or (status == "cancelled" and not within_budget()):
         # Over budget (or it would suspend): the runners go on after the last finished node. The steps kept
@@ -332,27 +325,19 @@ def inline_run(
     run.steps = steps_json(events[:MAX_EVENTS_PER_BATCH])
     if run.handed_off:
         return run
-    error = result.get("error")
-    run.error = "" if error in (None, "") else str(error.get("message") if isinstance(error, dict) else error)
+    run.error = result["error"]
     # As stored and read back: what a runner's report would have made of them.
-    run.outputs = json.loads(json.dumps(result.get("outputs") or {}, default=str))
-    run.node_results = json.loads(json.dumps(result.get("node_results") or {}, default=str))
+    run.outputs = json.loads(json.dumps(result["outputs"], default=str))
+    run.node_results = json.loads(json.dumps(result["node_results"], default=str))
     return run
 
 
 def inline_announce(*, run: InlineRun, workflow: Workflow, trigger_type: str) -> None:
-    """After the stored run committed: its metrics and, when its workflow wants one, the outcome email."""
-    from flomation.core.executions.results import notify_outcome
-    from flomation.core.services.notifications import notification_due
-    from flomation.metrics import observe
-
+    """After the stored run committed: what follows any stored result (metrics, the outcome email)."""
     if run.handed_off:
         return
     observe("trigger_to_start", 0.0)
-    observe("finished", state=run.state, trigger_type=trigger_type or "")
-    if notification_due(
-        state=run.state,
-        notify_on_failure=workflow.notify_on_failure,
-        notify_on_success=workflow.notify_on_success,
-    ):
-        notify_outcome(run.execution_id)
+    execution_finished_announce(
+        execution_id=run.execution_id, state=run.state, trigger_type=trigger_type,
+        notify_on_failure=workflow.notify_on_failure, notify_on_success=workflow.notify_on_success,
+    )  # fmt: skip

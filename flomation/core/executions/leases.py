@@ -64,17 +64,28 @@ def execution_lookup_value(
     *, runner: Runner, execution_id: Any, lease_token: Any, kind: str, name: str
 ) -> str | None:
     """A secret or variable of the execution's environment, for the runner holding its lease."""
-    from flomation.core.services.secrets import secret_reveal, variable_value
-
     found = _leased(runner, execution_id, lease_token)
     if found is None:
         return None
     execution_uuid, organisation_id, environment_id = found
+    return environment_value(
+        runner=runner, execution_id=execution_uuid, organisation_id=organisation_id,
+        environment_id=environment_id, kind=kind, name=name,
+    )  # fmt: skip
+
+
+def environment_value(
+    *, runner: Runner, execution_id: Any, organisation_id: Any, environment_id: Any, kind: str, name: str
+) -> str | None:
+    """A secret or variable of an execution's environment, read for `runner`; a secret read is audited
+    (its name and the execution, never the value)."""
+    from flomation.core.services.secrets import secret_reveal, variable_value
+
     if kind != "secret":
         return variable_value(environment_id=environment_id, name=name)
     value = secret_reveal(environment_id=environment_id, name=name)
     if value is not None:
-        _use_audited(runner, "secret.used", execution_uuid, name, organisation_id, environment_id)
+        _use_audited(runner, "secret.used", execution_id, name, organisation_id, environment_id)
     return value
 
 

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from flomation.core.executions.channels import notify_execution_sql, notify_queue_sql
 from flomation.core.executions.common import ProtocolError, as_uuid
-from flomation.core.executions.steps import progress_json, steps_json
+from flomation.core.executions.steps import STEP_RECORD, progress_json, steps_json
 from flomation.core.models import AiUsageDay, Execution, ExecutionState, ExecutionStep, Runner, Workflow
 from flomation.core.services.notifications import execution_notify, notification_due
 from flomation.core.signals import execution_suspended
@@ -60,9 +60,7 @@ steps AS (
                SELECT 1 FROM {step} p WHERE p.execution_id = leased.id AND p.attempt < leased.attempt
                   AND p.node_id = s.node_id AND p.iteration IS NOT DISTINCT FROM s.iteration),
            clock_timestamp()
-      FROM leased, jsonb_to_recordset(%(steps)s::jsonb) AS s(
-           sequence int, node_id text, action text, label text, status text, inputs jsonb, outputs jsonb,
-           error text, duration_ms int, iteration int)
+      FROM leased, jsonb_to_recordset(%(steps)s::jsonb) AS s({step_record})
      WHERE leased.live
     ON CONFLICT (execution_id, attempt, sequence) DO NOTHING
 )"""
@@ -130,6 +128,7 @@ _TABLES = {
     "notify_leased_id": notify_execution_sql("leased.id"),
     "notify_released": notify_execution_sql("id"),
     "notify_queue": notify_queue_sql("queue_id"),
+    "step_record": STEP_RECORD,
 }
 
 
@@ -213,16 +212,26 @@ def execution_finish(
         return Report("duplicate", state=previous)
     if waited is not None:  # finished without a step reported first: it started now too
         observe("trigger_to_start", float(waited))
-    observe("finished", state=state, trigger_type=trigger_type or "")
     if suspended:
         execution_id = params["id"]
         transaction.on_commit(lambda: _announce_suspension(execution_id))
+    execution_finished_announce(
+        execution_id=params["id"], state=state, trigger_type=trigger_type,
+        notify_on_failure=notify_on_failure, notify_on_success=notify_on_success,
+    )  # fmt: skip
+    return Report("ok", state=state)
+
+
+def execution_finished_announce(
+    *, execution_id: Any, state: str, trigger_type: str, notify_on_failure: bool, notify_on_success: bool
+) -> None:
+    """What follows a stored result (a runner's, or an inline run's): the finished metric and, once the
+    transaction commits, the outcome email when the workflow wants one for this outcome."""
+    observe("finished", state=state, trigger_type=trigger_type or "")
     if notification_due(
         state=state, notify_on_failure=notify_on_failure, notify_on_success=notify_on_success
     ):
-        execution_id = params["id"]
         transaction.on_commit(lambda: notify_outcome(execution_id))
-    return Report("ok", state=state)
 
 
 def _announce_suspension(execution_id: Any) -> None:

@@ -21,6 +21,13 @@ def _count(value: Any) -> int | None:
     return max(0, min(int(value), 2**31 - 1))
 
 
+# A batch from `steps_json` as rows in SQL: jsonb_to_recordset(%s::jsonb) AS s({STEP_RECORD}).
+STEP_RECORD = (
+    "sequence int, node_id text, action text, label text, status text, inputs jsonb, outputs jsonb, "
+    "error text, duration_ms int, iteration int"
+)
+
+
 def step_row(event: Any) -> dict[str, Any]:
     """One executor event (`__NODE__` JSON plus the runner's `sequence`) as the columns of a step row."""
     if not isinstance(event, dict):

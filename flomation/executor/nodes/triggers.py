@@ -94,7 +94,6 @@ def apply_schema(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
     "trigger/manual",
     name="Manual",
     category="trigger",
-    inline=True,
     description="Run by hand or through the API; an optional input schema checks and fills the data given.",
     class_type=TRIGGER,
     inputs=(
@@ -153,7 +152,6 @@ def _echo_trigger(
         inputs=inputs,
         outputs=outputs,
         dynamic_outputs=True,
-        inline=True,  # it passes on what its trigger brought
     )(run)
 
 

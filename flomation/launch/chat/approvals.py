@@ -135,15 +135,20 @@ def approval_deliver_one(*, now: datetime | None = None) -> bool:
     return _ask_one(now) or _close_one(now)
 
 
+def _due(field: str, now: datetime) -> ApprovalPrompt | None:
+    """The prompt whose `field` time came first, locked; one another loop holds is skipped."""
+    return (
+        ApprovalPrompt.objects.select_for_update(skip_locked=True)
+        .select_related("trigger")
+        .filter(**{f"{field}__lte": now})
+        .order_by(field)
+        .first()
+    )
+
+
 def _ask_one(now: datetime) -> bool:
     with transaction.atomic():
-        prompt = (
-            ApprovalPrompt.objects.select_for_update(skip_locked=True)
-            .select_related("trigger")
-            .filter(next_try_at__lte=now)
-            .order_by("next_try_at")
-            .first()
-        )
+        prompt = _due("next_try_at", now)
         if prompt is None:
             return False
         secrets = trigger_secrets(prompt.trigger)
@@ -202,13 +207,7 @@ def _close_one(now: datetime) -> bool:
     """Rewrites one answered question's message: the answer in place of the buttons, so nobody presses
     them again. Cosmetic, so tried once: a failure is logged and not retried."""
     with transaction.atomic():
-        prompt = (
-            ApprovalPrompt.objects.select_for_update(skip_locked=True)
-            .select_related("trigger")
-            .filter(update_at__lte=now)
-            .order_by("update_at")
-            .first()
-        )
+        prompt = _due("update_at", now)
         if prompt is None:
             return False
         ApprovalPrompt.objects.filter(id=prompt.id).update(update_at=None)
