@@ -23,6 +23,7 @@ from flomation.identity.models import User
 from flomation.identity.services.sessions import session_create
 from flomation.launch.loops import LaunchLoop
 from flomation.launch.models import Trigger
+from tests.http import api_session
 from tests.launch.conftest import flow_with, trigger_node
 from tests.launch.servers import GitRepository
 
@@ -46,7 +47,7 @@ class Api:
     def __init__(self, base: str) -> None:
         user = User.objects.create_user(f"ada-{uuid.uuid4().hex[:6]}@example.com", None, display_name="Ada")
         self.base = base
-        self.session = requests.Session()
+        self.session = api_session()
         self.session.headers["Authorization"] = "Bearer " + session_create(user=user)[1]
         answer = self.call("post", "/api/v1/organisations/", {"name": "Acme"})
         assert answer.status_code == 201, answer.text
