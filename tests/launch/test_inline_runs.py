@@ -122,12 +122,14 @@ def test_a_repeat_with_the_same_idempotency_key_gets_the_first_answer_and_stores
 
 @pytest.mark.parametrize(
     "action",
-    ["conditional/switch", "string/repeat", "conditional/for", "conditional/while", "script/python",
-     "web/request", "common/sleep", "data/jmespath", "sql/postgresql"],
+    ["conditional/switch", "string/repeat", "string/replace", "string/join", "data/json_stringify",
+     "data/csv_format", "data/field_map", "object/set", "conditional/for", "conditional/while",
+     "script/python", "web/request", "common/sleep", "data/jmespath", "sql/postgresql"],
 )  # fmt: skip
 def test_nodes_that_could_hold_a_web_thread_or_reach_out_are_not_inline(action):
-    # A regular expression (switch) cannot be stopped once it runs, repeat multiplies memory, loops repeat,
-    # and the rest do I/O or wait: a runner's process can be killed, a web server's thread cannot.
+    # A regular expression (switch) cannot be stopped once it runs; repeat, replace, join, an indent, CSV's
+    # columns times rows, a field mapped many times and a deep path can make an output far larger than the
+    # request; loops repeat; the rest do I/O or wait: a runner's process can be killed, a web thread cannot.
     spec = lookup(action)
     assert spec is not None and spec.inline is False
 
@@ -136,6 +138,20 @@ def test_a_flow_with_a_node_that_is_not_inline_goes_to_the_runners(deploy, live_
     switch = _node("switch", "conditional/switch", 2, value="${hook.body.kind}", operator="regex", cases=[])
     url = deploy(_hook("immediate"), switch, _answer("x"))
     assert requests.post(url, json={"kind": "a" * 30 + "!"}, timeout=15).status_code == 202
+    [execution] = live_world.executions()
+    assert execution.state == "pending" and execution.runner is None
+    assert not ExecutionStep.objects.exists()
+
+
+def test_a_request_that_would_make_a_replace_node_blow_up_is_not_run_in_the_web_process(deploy, live_world):
+    # Every "a" of a 100 KB body replaced by a 1,000-character string the same request chose: 100 MB from one
+    # request, and more with a bigger body, made where no one can stop it. It goes to the runners instead.
+    bomb = _node(
+        "bomb", "string/replace", 2, value="${hook.body.text}", search="a", replace="${hook.body.by}"
+    )
+    url = deploy(_hook("immediate"), bomb, _answer("${bomb.result}"))
+    body = {"text": "a" * 100_000, "by": "b" * 1_000}
+    assert requests.post(url, json=body, timeout=15).status_code == 202
     [execution] = live_world.executions()
     assert execution.state == "pending" and execution.runner is None
     assert not ExecutionStep.objects.exists()
@@ -186,7 +202,7 @@ def test_a_flow_past_its_budget_is_stored_pending_with_its_progress_and_goes_on_
     from flomation.executor import run_flow
 
     settings.INLINE_RUN_BUDGET_MS = 200
-    spec = lookup("data/json_stringify")
+    spec = lookup("object/keys")
     original = spec.run
 
     def slow(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:  # a node that takes longer than allowed
@@ -194,8 +210,8 @@ def test_a_flow_past_its_budget_is_stored_pending_with_its_progress_and_goes_on_
         return original(ctx, inputs)
 
     monkeypatch.setattr(spec, "run", slow)
-    stringify = _node("text", "data/json_stringify", 2, value="${hook.body}")
-    url = deploy(_hook(timeout=1000), stringify, MERGE, _answer())
+    keys = _node("text", "object/keys", 2, object="${hook.body}")
+    url = deploy(_hook(timeout=1000), keys, MERGE, _answer())
     response = requests.post(url, json={"order": 3}, timeout=15)
     assert response.status_code == 202  # no runner here: the request's wait ran out
 

@@ -182,7 +182,6 @@ def json_parse(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "data/json_stringify",
     name="Stringify JSON",
     category="data",
-    inline=True,
     description="Write a value as JSON text.",
     inputs=(
         Input("value", "any", required=True),
@@ -241,7 +240,6 @@ def csv_parse(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "data/csv_format",
     name="Format CSV",
     category="data",
-    inline=True,
     description="Write rows (arrays) or records (objects) as CSV text.",
     inputs=(
         Input("data", "array", required=True),
@@ -299,7 +297,6 @@ def jmespath_node(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "data/field_map",
     name="Field Mapper",
     category="data",
-    inline=True,
     description="Build an object: each target field takes the value at a source path (a.b[0]) of the source.",
     inputs=(
         Input("source", "object", required=True),

@@ -346,7 +346,6 @@ def object_keys(ctx: NodeContext, inputs: dict[str, Any]) -> dict[str, Any]:
     "object/set",
     name="Set Field",
     category="data",
-    inline=True,
     description="A copy of an object with a field (dots walk and create nested objects) set to a value.",
     inputs=(
         Input("object", "object", default={}),
